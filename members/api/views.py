@@ -1,0 +1,47 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+
+from revorg.api import WorkspaceScopedViewSet, workspace_of
+
+from ..filtersets import MemberFilterSet
+from ..models import Absence, Member
+from .serializers import AbsenceSerializer, MemberSerializer
+
+
+class MemberViewSet(WorkspaceScopedViewSet):
+    queryset = Member.objects.select_related("manager")
+    serializer_class = MemberSerializer
+    filterset_class = MemberFilterSet
+
+
+@extend_schema_view(
+    **{
+        action: extend_schema(
+            parameters=[OpenApiParameter("member_pk", int, OpenApiParameter.PATH)]
+        )
+        for action in ["list", "create", "retrieve", "update", "partial_update", "destroy"]
+    }
+)
+class AbsenceViewSet(WorkspaceScopedViewSet):
+    """Time off of one member; the member must belong to the caller's workspace."""
+
+    queryset = Absence.objects.all()
+    serializer_class = AbsenceSerializer
+    access_rules = {
+        "create": ("write", "manager"),
+        "update": ("write", "manager"),
+        "partial_update": ("write", "manager"),
+        "destroy": ("write", "manager"),
+    }
+
+    def get_member(self) -> Member:
+        return get_object_or_404(
+            Member.objects.filter(workspace=workspace_of(self.request)),
+            pk=self.kwargs["member_pk"],
+        )
+
+    def get_queryset(self):
+        return super().get_queryset().filter(member=self.get_member())
+
+    def create_kwargs(self) -> dict:
+        return {"member": self.get_member()}

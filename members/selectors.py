@@ -1,0 +1,31 @@
+"""Reads for members, always within one workspace."""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Absence, Member
+
+
+def member_list(*, workspace, search: str = "") -> QuerySet[Member]:
+    queryset = Member.objects.filter(workspace=workspace)
+    if search:
+        queryset = queryset.filter(
+            Q(name__icontains=search) | Q(email__icontains=search) | Q(title__icontains=search)
+        )
+    return queryset
+
+
+def member_get(*, workspace, member_id) -> Member | None:
+    return Member.objects.filter(workspace=workspace, pk=member_id).first()
+
+
+def absent_member_ids(*, workspace, member_ids, at: datetime | None = None) -> set[int]:
+    """Which of these members are on time off at `at` (now by default)."""
+    at = at or timezone.now()
+    return set(
+        Absence.objects.filter(
+            workspace=workspace, member_id__in=member_ids, starts_at__lte=at, ends_at__gt=at
+        ).values_list("member_id", flat=True)
+    )

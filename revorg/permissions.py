@@ -1,0 +1,54 @@
+"""Who may do what in a workspace: API keys by scope, browser users by role.
+
+A view states what an action needs with `access_rules = {"action_or_method": (scope, role)}`;
+without a rule, reads need ("read", viewer) and writes need ("write", admin).
+"""
+
+from rest_framework import exceptions, permissions
+
+from .models import ROLE_RANK, ApiKey, Role
+
+DEFAULT_READ = ("read", Role.VIEWER)
+DEFAULT_WRITE = ("write", Role.ADMIN)
+
+
+def requirement_for(view, request) -> tuple[str, str]:
+    rules = getattr(view, "access_rules", {})
+    action = getattr(view, "action", None)
+    if action and action in rules:
+        return rules[action]
+    if request.method in rules:
+        return rules[request.method]
+    return DEFAULT_READ if request.method in permissions.SAFE_METHODS else DEFAULT_WRITE
+
+
+def resolve_workspace(request):
+    """Binds request.workspace (and request.role for users) from the key or the session."""
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, ApiKey):
+        request.workspace = auth.workspace
+        request.role = None
+        return auth.workspace
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return None
+    request.workspace = membership.workspace
+    request.role = membership.role
+    return membership.workspace
+
+
+class WorkspaceAccess(permissions.BasePermission):
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        if resolve_workspace(request) is None:
+            raise exceptions.PermissionDenied("You are not a member of any workspace.")
+        scope, role = requirement_for(view, request)
+        auth = request.auth
+        if isinstance(auth, ApiKey):
+            if not auth.has_scope(scope):
+                raise exceptions.PermissionDenied(f"This API key lacks the '{scope}' scope.")
+            return True
+        if ROLE_RANK[request.role] < ROLE_RANK[role]:
+            raise exceptions.PermissionDenied(f"This needs the '{role}' role in the workspace.")
+        return True

@@ -1,0 +1,22 @@
+"""One entry per workspace-owned API detail route: how to make an object of that route in a
+workspace. tests/revorg/test_cross_tenant.py walks every detail route and fails if one is
+missing here, so a new resource cannot skip the cross-workspace checks."""
+
+from tests.factories import AbsenceFactory, MemberFactory
+
+
+def _member(workspace):
+    member = MemberFactory(workspace=workspace)
+    return {"pk": member.pk}
+
+
+def _absence(workspace):
+    absence = AbsenceFactory(member=MemberFactory(workspace=workspace))
+    return {"member_pk": absence.member_id, "pk": absence.pk}
+
+
+# url name -> factory returning the url kwargs of a fresh object in the given workspace
+DETAIL_ROUTES = {
+    "member-detail": _member,
+    "absence-detail": _absence,
+}
