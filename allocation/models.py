@@ -1,1 +1,65 @@
-"""Models of this app arrive with its issue."""
+"""Allocation history: one immutable row per decision or reassignment."""
+
+from django.db import models
+
+
+class AllocationStatus(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    FALLBACK = "fallback", "Fallback"
+    UNASSIGNED = "unassigned", "Unassigned"
+
+
+class RecordType(models.TextChoices):
+    LEAD = "lead", "Lead"
+    CONTACT = "contact", "Contact"
+    ACCOUNT = "account", "Account"
+    OPPORTUNITY = "opportunity", "Opportunity"
+
+
+class Allocation(models.Model):
+    workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=AllocationStatus.choices)
+    owner = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    record_type = models.CharField(max_length=16, choices=RecordType.choices)
+    record_id = models.CharField(max_length=255, blank=True, default="")
+    record_crm = models.CharField(max_length=16, blank=True, default="")
+    record_fields = models.JSONField(default=dict)
+    decision = models.JSONField(default=list)
+    overlays = models.JSONField(default=list)
+    play_run_id = models.CharField(max_length=255, blank=True, default="")
+    play_run_url = models.URLField(max_length=2000, blank=True, default="")
+    # The entry this one reassigns (None for a first allocation).
+    reassigned_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reassignments"
+    )
+    reason = models.TextField(blank=True, default="")
+    # Who asked: a browser user or an API key (label kept if either is deleted).
+    actor_user = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        "revorg.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at", "-id"]),
+            models.Index(fields=["workspace", "record_type", "record_id"]),
+            models.Index(fields=["workspace", "owner", "created_at"]),
+            models.Index(fields=["workspace", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id or '#' + str(self.pk)} → {self.status}"
