@@ -7,6 +7,10 @@ from revorg.views import healthz
 
 api_v1 = [
     path("", include("members.api.urls")),
+    path("", include("territories.api.urls")),
+    path("", include("capacities.api.urls")),
+    path("", include("allocation.api.urls")),
+    path("", include("crm_sync.api.urls")),
 ]
 
 urlpatterns = [
