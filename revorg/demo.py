@@ -57,7 +57,7 @@ def load_demo() -> tuple[Workspace, str]:
             defaults={
                 "name": name,
                 "title": title,
-                "role": "manager" if seniority == "manager" else title.split()[-1].lower(),
+                "role": {"SDR": "SDR", "Sales Manager": "manager"}.get(title, "AE"),
                 "timezone": tz,
                 "crm_provider": "salesforce",
                 "crm_user_id": f"0055e000001Demo{index:02d}",
