@@ -23,7 +23,11 @@ def hash_api_key(raw_key: str) -> str:
 def workspace_create(*, slug: str, name: str) -> Workspace:
     if Workspace.objects.filter(slug=slug).exists():
         raise ApplicationError(f"workspace '{slug}' already exists", field="slug")
-    return Workspace.objects.create(slug=slug, name=name)
+    workspace = Workspace.objects.create(slug=slug, name=name)
+    from territories.services import plan_ensure_active  # territories builds on tenancy
+
+    plan_ensure_active(workspace=workspace)
+    return workspace
 
 
 def membership_set(*, workspace: Workspace, user, role: str) -> WorkspaceMembership:

@@ -62,3 +62,46 @@ class AbsenceFactory(factory.django.DjangoModelFactory):
 
 def api_key_for(workspace, scopes="read,write,allocate", name="tests") -> str:
     return services.api_key_create(workspace=workspace, name=name, scopes=scopes).raw_key
+
+
+class TerritoryPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "territories.TerritoryPlan"
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    status = "draft"
+
+
+def active_plan(workspace):
+    from territories.services import plan_ensure_active
+
+    return plan_ensure_active(workspace=workspace)
+
+
+class TerritoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "territories.Territory"
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    plan = factory.LazyAttribute(lambda t: active_plan(t.workspace))
+    name = factory.Sequence(lambda n: f"Territory {n}")
+
+
+class TerritorySlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "territories.TerritorySlot"
+
+    territory = factory.SubFactory(TerritoryFactory)
+    workspace = factory.SelfAttribute("territory.workspace")
+    member = factory.SubFactory(MemberFactory, workspace=factory.SelfAttribute("..workspace"))
+    role = "primary"
+
+
+class AccountLockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "territories.AccountLock"
+
+    territory = factory.SubFactory(TerritoryFactory)
+    workspace = factory.SelfAttribute("territory.workspace")
+    account = factory.Sequence(lambda n: f"account{n}.example")

@@ -2,7 +2,13 @@
 workspace. tests/revorg/test_cross_tenant.py walks every detail route and fails if one is
 missing here, so a new resource cannot skip the cross-workspace checks."""
 
-from tests.factories import AbsenceFactory, MemberFactory
+from tests.factories import (
+    AbsenceFactory,
+    AccountLockFactory,
+    MemberFactory,
+    TerritoryFactory,
+    TerritoryPlanFactory,
+)
 
 
 def _member(workspace):
@@ -15,8 +21,24 @@ def _absence(workspace):
     return {"member_pk": absence.member_id, "pk": absence.pk}
 
 
+def _plan(workspace):
+    return {"pk": TerritoryPlanFactory(workspace=workspace).pk}
+
+
+def _territory(workspace):
+    return {"pk": TerritoryFactory(workspace=workspace).pk}
+
+
+def _lock(workspace):
+    territory = TerritoryFactory(workspace=workspace)
+    return {"pk": AccountLockFactory(territory=territory, workspace=workspace).pk}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "member-detail": _member,
     "absence-detail": _absence,
+    "territory-plan-detail": _plan,
+    "territory-detail": _territory,
+    "account-lock-detail": _lock,
 }

@@ -1,0 +1,156 @@
+from collections import Counter
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from revorg.api import WorkspaceScopedViewSet, workspace_of
+from revorg.errors import ApplicationError
+
+from .. import selectors, services
+from ..filtersets import AccountLockFilterSet, TerritoryFilterSet
+from ..models import AccountLock, PlanStatus, Territory, TerritoryPlan
+from .serializers import (
+    AccountLockSerializer,
+    MatchRequestSerializer,
+    SimulateRequestSerializer,
+    TerritoryPlanSerializer,
+    TerritorySerializer,
+    resolution_payload,
+)
+
+READ_ONLY_POST = ("read", "viewer")
+
+
+class TerritoryPlanViewSet(WorkspaceScopedViewSet):
+    queryset = TerritoryPlan.objects.all()
+    serializer_class = TerritoryPlanSerializer
+    filterset_fields = ["status"]
+    access_rules = {"simulate": READ_ONLY_POST}
+
+    def perform_destroy(self, instance):
+        if instance.status == PlanStatus.ACTIVE:
+            raise ApplicationError("the active plan cannot be deleted", field="status")
+        super().perform_destroy(instance)
+
+    def _audited(self, verb, plan, before):
+        self._audit(verb, plan, before, TerritoryPlanSerializer(plan).data)
+
+    @extend_schema(request=None, responses=TerritoryPlanSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        plan = self.get_object()
+        before = TerritoryPlanSerializer(plan).data
+        serializer = TerritoryPlanSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            plan = services.plan_activate(
+                plan=plan, effective_at=serializer.validated_data.get("effective_at")
+            )
+            self._audited("activate", plan, before)
+        return Response(TerritoryPlanSerializer(plan).data)
+
+    @extend_schema(request=None, responses={201: TerritoryPlanSerializer})
+    @action(detail=True, methods=["post"])
+    def clone(self, request, pk=None):
+        plan = self.get_object()
+        name = request.data.get("name") if isinstance(request.data, dict) else None
+        if name is not None and (not isinstance(name, str) or not 0 < len(name) <= 200):
+            raise ApplicationError("must be 1 to 200 characters", field="name")
+        with transaction.atomic():
+            clone = services.plan_clone(plan=plan, name=name)
+            self._audit("create", clone, None, TerritoryPlanSerializer(clone).data)
+        return Response(TerritoryPlanSerializer(clone).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SimulateRequestSerializer,
+        responses=OpenApiResponse(description="records per territory under this plan"),
+    )
+    @action(detail=True, methods=["post"])
+    def simulate(self, request, pk=None):
+        """Resolve many records against this plan (draft or active) without writing anything."""
+        plan = self.get_object()
+        serializer = SimulateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        matcher = selectors.matcher_for_plan(plan=plan)
+        counts: Counter = Counter()
+        unmatched = 0
+        for fields in serializer.validated_data["records"]:
+            winner = matcher.resolve(fields).winner
+            if winner is None:
+                unmatched += 1
+            else:
+                counts[winner.id] += 1
+        return Response(
+            {
+                "plan": plan.pk,
+                "records": len(serializer.validated_data["records"]),
+                "unmatched": unmatched,
+                "territories": [
+                    {"id": tid, "name": matcher.by_id[tid].name, "records": count}
+                    for tid, count in counts.most_common()
+                ],
+            }
+        )
+
+
+class TerritoryViewSet(WorkspaceScopedViewSet):
+    queryset = Territory.objects.prefetch_related("slots")
+    serializer_class = TerritorySerializer
+    filterset_class = TerritoryFilterSet
+    access_rules = {"match": READ_ONLY_POST}
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list" and "plan" not in self.request.query_params:
+            active = selectors.plan_get_active(workspace=workspace_of(self.request))
+            queryset = queryset.filter(plan=active)
+        return queryset
+
+    def perform_destroy(self, instance):
+        before = self.get_serializer(instance).data
+        with transaction.atomic():
+            self._audit("delete", instance, before, None)
+            services.territory_delete(territory=instance)
+
+    @extend_schema(
+        request=MatchRequestSerializer,
+        responses=OpenApiResponse(description="winner, candidates, conflicts and the decision"),
+    )
+    @action(detail=False, methods=["post"])
+    def match(self, request):
+        """Explain which territory a record belongs to. Nothing is written."""
+        workspace = workspace_of(request)
+        serializer = MatchRequestSerializer(data=request.data, context={"workspace": workspace})
+        serializer.is_valid(raise_exception=True)
+        resolution = selectors.territory_resolve(
+            workspace=workspace,
+            fields=serializer.validated_data["record"]["fields"],
+            plan=serializer.validated_data.get("plan"),
+        )
+        return Response(resolution_payload(resolution))
+
+
+class AccountLockViewSet(WorkspaceScopedViewSet):
+    queryset = AccountLock.objects.select_related("territory")
+    serializer_class = AccountLockSerializer
+    filterset_class = AccountLockFilterSet
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            super().perform_create(serializer)
+            services.lock_changed(lock=serializer.instance)
+
+    def perform_update(self, serializer):
+        old_plan_id = serializer.instance.territory.plan_id
+        with transaction.atomic():
+            super().perform_update(serializer)
+            services.lock_changed(lock=serializer.instance)
+            services.plan_touch(plan_id=old_plan_id)
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            services.lock_changed(lock=instance)
+            super().perform_destroy(instance)
