@@ -118,6 +118,8 @@ def _check_tree(*, territory: Territory) -> None:
 def _write_slots(*, territory: Territory, slots: list[dict] | None) -> None:
     if slots is None:
         return
+    # The instance may carry prefetched slots (API querysets do): they are stale after this.
+    getattr(territory, "_prefetched_objects_cache", {}).pop("slots", None)
     TerritorySlot.objects.filter(territory=territory).delete()
     TerritorySlot.objects.bulk_create(
         TerritorySlot(
