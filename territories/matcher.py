@@ -9,7 +9,9 @@ territories that can match it. `ReferenceMatcher` evaluates every rule in turn w
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from . import rules
 
@@ -51,20 +53,57 @@ class PlanData:
     locks: dict[str, tuple[int, str]] = field(default_factory=dict)  # account -> (id, reason)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Resolution:
+    """The outcome for one record. The human-readable trace is built on first access: bulk
+    re-evaluation needs only winners, the allocation API needs every step."""
+
     winner: TerritoryInfo | None
     step: str  # lock | named_account | territory | none
     candidates: tuple[TerritoryInfo, ...]
-    conflicts: tuple[TerritoryInfo, ...]
-    trace: tuple[dict, ...]
     plan_id: int | None
     plan_version: int | None
+    lock_reason: str = ""
+    explain: Callable[[TerritoryInfo], str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def conflicts(self) -> tuple[TerritoryInfo, ...]:
+        return self.candidates[1:]
+
+    @cached_property
+    def trace(self) -> tuple[dict, ...]:
+        winner = self.winner
+        if winner is None:
+            detail = "no active plan" if self.plan_id is None else "no territory matched"
+            return ({"step": "territory", "outcome": "no_match", "detail": detail},)
+        if self.step == "lock":
+            detail = f"account is locked to {winner.name}"
+            if self.lock_reason:
+                detail = f"{detail}: {self.lock_reason}"
+        elif self.step == "named_account":
+            detail = f"named account of {winner.name}"
+        else:
+            detail = self.explain(winner)
+        steps = [
+            {"step": self.step, "outcome": "matched", "territory": winner.id, "detail": detail}
+        ]
+        steps.extend(
+            {
+                "step": "conflict",
+                "outcome": "lost",
+                "territory": other.id,
+                "detail": f"also matched: {other.name} ({self.explain(other)})",
+            }
+            for other in self.conflicts
+        )
+        return tuple(steps)
 
 
 def normalize_account(value) -> str:
     """Domains and CRM account ids compare trimmed, lower-case, without scheme or www."""
     text = str(value).strip().lower()
+    if "/" not in text and not text.startswith("www."):
+        return text
     text = re.sub(r"^[a-z]+://", "", text)
     text = text.removeprefix("www.")
     return text.split("/", 1)[0] if "." in text else text
@@ -86,6 +125,7 @@ class _Base:
         self.active = {t.id for t in plan.territories if self._live(t)}
         self.effective = {t.id: self._effective_rule(t) for t in plan.territories}
         self.specificity = {tid: _geo_specificity(rule) for tid, rule in self.effective.items()}
+        self.order = {t.id: self._order(t.id) for t in plan.territories}
         self.named: dict[str, list[int]] = {}
         for territory in plan.territories:
             if territory.id in self.active:
@@ -122,91 +162,51 @@ class _Base:
             return None
         return chain[0] if len(chain) == 1 else {"all": list(reversed(chain))}
 
-    def order_key(self, territory_id: int):
+    def _order(self, territory_id: int):
         territory = self.by_id[territory_id]
         specificity = self.specificity[territory_id]
         return (-territory.priority, -territory.depth, -specificity, territory_id)
+
+    def order_key(self, territory_id: int):
+        return self.order[territory_id]
 
     def rule_candidates(self, fields: dict) -> list[int]:
         raise NotImplementedError
 
     def resolve(self, fields: dict) -> Resolution:
-        trace: list[dict] = []
-        for account in record_accounts(fields):
+        has_accounts = self.named or self.plan.locks
+        accounts = record_accounts(fields) if has_accounts else ()
+        for account in accounts:
             lock = self.plan.locks.get(account)
             if lock and lock[0] in self.active:
-                winner = self.by_id[lock[0]]
-                detail = f"account {account} is locked to {winner.name}"
-                trace.append(
-                    {
-                        "step": "lock",
-                        "outcome": "matched",
-                        "territory": winner.id,
-                        "detail": f"{detail}: {lock[1]}" if lock[1] else detail,
-                    }
-                )
-                return self._result(winner, "lock", [winner.id], trace)
-        named_ids = sorted(
-            {tid for account in record_accounts(fields) for tid in self.named.get(account, ())},
-            key=self.order_key,
-        )
-        if named_ids:
-            winner = self.by_id[named_ids[0]]
-            trace.append(
-                {
-                    "step": "named_account",
-                    "outcome": "matched",
-                    "territory": winner.id,
-                    "detail": f"named account of {winner.name}",
-                }
-            )
-            return self._result(winner, "named_account", named_ids, trace)
-        candidate_ids = sorted(self.rule_candidates(fields), key=self.order_key)
-        if not candidate_ids:
-            trace.append(
-                {"step": "territory", "outcome": "no_match", "detail": "no territory matched"}
-            )
-            return Resolution(
-                None, "none", (), (), tuple(trace), self.plan.plan_id, self.plan.version
-            )
-        winner = self.by_id[candidate_ids[0]]
-        trace.append(
-            {
-                "step": "territory",
-                "outcome": "matched",
-                "territory": winner.id,
-                "detail": self._why(winner),
-            }
-        )
-        return self._result(winner, "territory", candidate_ids, trace)
+                return self._result("lock", [lock[0]], lock_reason=lock[1])
+        if accounts and self.named:
+            named_ids = {tid for account in accounts for tid in self.named.get(account, ())}
+            if named_ids:
+                return self._result("named_account", sorted(named_ids, key=self.order_key))
+        candidate_ids = self.rule_candidates(fields)
+        if len(candidate_ids) > 1:
+            candidate_ids.sort(key=self.order.__getitem__)
+        return self._result("territory" if candidate_ids else "none", candidate_ids)
 
-    def _why(self, territory: TerritoryInfo) -> str:
+    def explain(self, territory: TerritoryInfo) -> str:
         parts = [f"priority {territory.priority}", f"depth {territory.depth}"]
         geo = self.specificity[territory.id]
         if geo:
             parts.append(f"most specific geography: {GEO_NAMES[geo]}")
         return ", ".join(parts)
 
-    def _result(self, winner, step, candidate_ids, trace) -> Resolution:
-        candidates = tuple(self.by_id[tid] for tid in candidate_ids)
-        conflicts = candidates[1:]
-        for other in conflicts:
-            trace.append(
-                {
-                    "step": "conflict",
-                    "outcome": "lost",
-                    "territory": other.id,
-                    "detail": f"also matched: {other.name} ({self._why(other)})",
-                }
-            )
+    def _result(self, step, candidate_ids, lock_reason="") -> Resolution:
+        by_id = self.by_id
+        candidates = tuple(by_id[tid] for tid in candidate_ids)
         return Resolution(
-            winner,
-            step,
-            candidates,
-            conflicts,
-            tuple(trace),
-            self.plan.plan_id,
-            self.plan.version,
+            winner=candidates[0] if candidates else None,
+            step=step,
+            candidates=candidates,
+            plan_id=self.plan.plan_id,
+            plan_version=self.plan.version,
+            lock_reason=lock_reason,
+            explain=self.explain,
         )
 
 
@@ -229,30 +229,73 @@ class ReferenceMatcher(_Base):
 
 
 # --- compiled -------------------------------------------------------------------------------
+class NormalizedFields(dict):
+    """A field's comparable key (a tuple of keys for a list; None when absent), computed on
+    first use and then shared by every condition and index level that reads it."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict):
+        super().__init__()
+        self.fields = fields
+
+    def __missing__(self, name):
+        value = self.fields.get(name)
+        if value is None:
+            key = None
+        elif type(value) is list:
+            key = tuple(rules.value_key(item) for item in value if item is not None)
+        else:
+            key = rules.value_key(value)
+        self[name] = key
+        return key
+
+
+def normalize_fields(fields: dict) -> NormalizedFields:
+    return NormalizedFields(fields)
+
+
 def compile_rule(rule):
-    """A closure `fields -> bool` equivalent to `rules.evaluate(rule, fields)`."""
+    """A closure `(fields, normalized fields) -> bool` equivalent to `rules.evaluate`."""
     if rule is None:
-        return lambda fields: True
+        return lambda fields, norm: True
     if "all" in rule:
-        children = tuple(compile_rule(child) for child in rule["all"])
-        if len(children) == 1:
-            return children[0]
-        return lambda fields: all(child(fields) for child in children)
+        return _compile_all([compile_rule(child) for child in rule["all"]])
     if "any" in rule:
         children = tuple(compile_rule(child) for child in rule["any"])
-        return lambda fields: any(child(fields) for child in children)
+        if len(children) == 2:
+            first, second = children
+            return lambda fields, norm: first(fields, norm) or second(fields, norm)
+        return lambda fields, norm: any(child(fields, norm) for child in children)
     if "not" in rule:
         child = compile_rule(rule["not"])
-        return lambda fields: not child(fields)
+        return lambda fields, norm: not child(fields, norm)
     return _compile_condition(rule)
+
+
+def _compile_all(children: list):
+    if not children:
+        return lambda fields, norm: True
+    if len(children) == 1:
+        return children[0]
+    if len(children) == 2:
+        first, second = children
+        return lambda fields, norm: first(fields, norm) and second(fields, norm)
+    if len(children) == 3:
+        first, second, third = children
+        return lambda fields, norm: (
+            first(fields, norm) and second(fields, norm) and third(fields, norm)
+        )
+    children = tuple(children)
+    return lambda fields, norm: all(child(fields, norm) for child in children)
 
 
 def _compile_condition(node):
     name, op = node["field"], node["op"]
     if op == "exists":
-        return lambda fields: fields.get(name) is not None
+        return lambda fields, norm: fields.get(name) is not None
     if op == "not_exists":
-        return lambda fields: fields.get(name) is None
+        return lambda fields, norm: fields.get(name) is None
     expected = node["value"]
     if op in ("eq", "in", "ne", "not_in"):
         keys = frozenset(
@@ -261,15 +304,13 @@ def _compile_condition(node):
         )
         negate = op in ("ne", "not_in")
 
-        def check(fields):
-            actual = fields.get(name)
+        def check(fields, norm):
+            actual = norm[name]
             if actual is None:
                 return False
-            if isinstance(actual, list):
-                hit = any(rules.value_key(item) in keys for item in actual if item is not None)
-            else:
-                hit = rules.value_key(actual) in keys
-            return hit != negate
+            if type(actual) is tuple:
+                return any(item in keys for item in actual) != negate
+            return (actual in keys) != negate
 
         return check
     if op in ("gt", "gte", "lt", "lte", "between"):
@@ -281,29 +322,35 @@ def _compile_condition(node):
             high = bound if op in ("lt", "lte") else float("inf")
         open_low, open_high = op == "gt", op == "lt"
 
-        def in_range(value):
-            number = rules.number_of(value)
-            if number is None:
-                return False
-            if number < low or number > high:
+        def in_range(number):
+            if type(number) is not float or number < low or number > high:
                 return False
             return not ((open_low and number == low) or (open_high and number == high))
 
-        def check_range(fields):
-            actual = fields.get(name)
+        def check_range(fields, norm):
+            actual = norm[name]
             if actual is None:
                 return False
-            if isinstance(actual, list):
-                return any(in_range(item) for item in actual if item is not None)
+            if type(actual) is tuple:
+                return any(in_range(item) for item in actual)
             return in_range(actual)
 
         return check_range
 
-    def check_other(fields):
+    def check_other(fields, norm):
         actual = fields.get(name)
         return actual is not None and rules.apply_operator(op, actual, expected)
 
     return check_other
+
+
+def _top_level(rule) -> list[dict]:
+    """The rule as a flat list of nodes that must all hold."""
+    if not rule:
+        return []
+    if "all" in rule:
+        return [node for child in rule["all"] for node in _top_level(child)]
+    return [rule]
 
 
 def _conjuncts(rule) -> list[dict]:
@@ -340,68 +387,128 @@ class _RangeTable:
         return self.buckets[2 * index]
 
 
+RANGE_OPS = ("between", "gte", "lte", "gt", "lt")
+
+
+def _index_terms(rule) -> tuple[list, list]:
+    """The equality sets and numeric ranges that every match of the rule must satisfy."""
+    equalities, ranges = [], []
+    for cond in _conjuncts(rule):
+        op = cond.get("op")
+        if "value" not in cond:
+            continue
+        value = cond["value"]
+        if op in ("eq", "in"):
+            values = value if isinstance(value, list) else [value]
+            keys = frozenset(rules.value_key(v) for v in values)
+            equalities.append((cond["field"], keys, id(cond)))
+        elif op in RANGE_OPS:
+            if op == "between":
+                low, high = rules.number_of(value[0]), rules.number_of(value[1])
+            else:
+                bound = rules.number_of(value)
+                low = bound if op in ("gt", "gte") else float("-inf")
+                high = bound if op in ("lt", "lte") else float("inf")
+            # Open bounds (gt/lt) are not exact in the closed-interval table: re-checked.
+            exact = op not in ("gt", "lt")
+            ranges.append((cond["field"], low, high, id(cond) if exact else None))
+    return equalities, ranges
+
+
+class _IndexNode:
+    """A hash level on one equality term per territory; below it the same again on another
+    field (up to MAX_DEPTH), so a record reaches only territories whose required values all
+    match. Territories with no equality term left sit in a range table or in `rest`."""
+
+    MAX_DEPTH = 3
+
+    def __init__(
+        self, entries, selectivity: dict[str, int], consumed: dict, depth=0, used=frozenset()
+    ):
+        self.rest: list[int] = []
+        self.eq: dict[str, dict] = {}
+        grouped: dict[str, dict] = {}
+        intervals: dict[str, list] = {}
+        for tid, equalities, ranges in entries:
+            options = [term for term in equalities if term[0] not in used]
+            if options and depth < self.MAX_DEPTH:
+                name, keys, cond_id = max(
+                    options, key=lambda term: (selectivity.get(term[0], 0) / len(term[1]))
+                )
+                consumed.setdefault(tid, set()).add(cond_id)
+                for key in keys:
+                    grouped.setdefault(name, {}).setdefault(key, []).append(
+                        (tid, equalities, ranges)
+                    )
+            elif ranges:
+                name, low, high, cond_id = ranges[0]
+                if cond_id is not None:
+                    consumed.setdefault(tid, set()).add(cond_id)
+                intervals.setdefault(name, []).append((low, high, tid))
+            else:
+                self.rest.append(tid)
+        for name, by_key in grouped.items():
+            self.eq[name] = {
+                key: _IndexNode(items, selectivity, consumed, depth + 1, used | {name})
+                for key, items in by_key.items()
+            }
+        self.ranges = {name: _RangeTable(items) for name, items in intervals.items()}
+
+    def collect(self, norm: dict, out: list) -> None:
+        if self.rest:
+            out.extend(self.rest)
+        for name, table in self.eq.items():
+            actual = norm[name]
+            if actual is None:
+                continue
+            if type(actual) is tuple:
+                for item in actual:
+                    child = table.get(item)
+                    if child is not None:
+                        child.collect(norm, out)
+            else:
+                child = table.get(actual)
+                if child is not None:
+                    child.collect(norm, out)
+        for name, table in self.ranges.items():
+            actual = norm[name]
+            if actual is None:
+                continue
+            for item in actual if type(actual) is tuple else (actual,):
+                if type(item) is float:
+                    out.extend(table.lookup(item))
+
+
 class CompiledMatcher(_Base):
     """Built once per plan version (see `territories.selectors`), then read-only."""
 
     def __init__(self, plan: PlanData):
         super().__init__(plan)
-        self.checks = {tid: compile_rule(self.effective[tid]) for tid in self.rule_ids}
-        self.equality: dict[str, dict] = {}
-        intervals: dict[str, list[tuple[float, float, int]]] = {}
-        self.unindexed: list[int] = []
-        for tid in self.rule_ids:
-            key = self._index_key(self.effective[tid])
-            if key is None:
-                self.unindexed.append(tid)
-            elif key[0] == "eq":
-                _, name, values = key
-                table = self.equality.setdefault(name, {})
-                for value in values:
-                    table.setdefault(value, []).append(tid)
-            else:
-                _, name, low, high = key
-                intervals.setdefault(name, []).append((low, high, tid))
-        self.ranges = {name: _RangeTable(items) for name, items in intervals.items()}
-
-    @staticmethod
-    def _index_key(rule):
-        """The most selective conjunct to index on: an equality set, else a numeric range."""
-        best = None
-        for cond in _conjuncts(rule):
-            op = cond.get("op")
-            if op in ("eq", "in") and "value" in cond:
-                values = cond["value"] if isinstance(cond["value"], list) else [cond["value"]]
-                keys = frozenset(rules.value_key(v) for v in values)
-                if best is None or best[0] != "eq" or len(keys) < len(best[2]):
-                    best = ("eq", cond["field"], keys)
-            elif op in ("between", "gte", "lte", "gt", "lt") and best is None:
-                value = cond["value"]
-                if op == "between":
-                    low, high = rules.number_of(value[0]), rules.number_of(value[1])
-                else:
-                    bound = rules.number_of(value)
-                    low = bound if op in ("gt", "gte") else float("-inf")
-                    high = bound if op in ("lt", "lte") else float("inf")
-                best = ("range", cond["field"], low, high)
-        return best
+        entries = [(tid, *_index_terms(self.effective[tid])) for tid in self.rule_ids]
+        distinct: dict[str, set] = {}
+        for _, equalities, _ in entries:
+            for name, keys, _ in equalities:
+                distinct.setdefault(name, set()).update(keys)
+        selectivity = {name: len(keys) for name, keys in distinct.items()}
+        consumed: dict[int, set[int]] = {}
+        self.index = _IndexNode(entries, selectivity, consumed)
+        # What the index already guaranteed on the way to a territory is not checked again.
+        self.checks = {
+            tid: _compile_all(
+                [
+                    compile_rule(node)
+                    for node in _top_level(self.effective[tid])
+                    if id(node) not in consumed.get(tid, ())
+                ]
+            )
+            for tid in self.rule_ids
+        }
 
     def rule_candidates(self, fields: dict) -> list[int]:
-        seen: set[int] = set()
-        for name, table in self.equality.items():
-            actual = fields.get(name)
-            if actual is None:
-                continue
-            for item in actual if isinstance(actual, list) else (actual,):
-                if item is not None:
-                    seen.update(table.get(rules.value_key(item), ()))
-        for name, table in self.ranges.items():
-            actual = fields.get(name)
-            if actual is None:
-                continue
-            for item in actual if isinstance(actual, list) else (actual,):
-                number = rules.number_of(item) if item is not None else None
-                if number is not None:
-                    seen.update(table.lookup(number))
-        seen.update(self.unindexed)
+        norm = normalize_fields(fields)
+        found: list[int] = []
+        self.index.collect(norm, found)
         checks = self.checks
-        return [tid for tid in seen if checks[tid](fields)]
+        if len(found) > 1:
+            found = list(dict.fromkeys(found))
+        return [tid for tid in found if checks[tid](fields, norm)]

@@ -48,15 +48,22 @@ NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 # --- values ---------------------------------------------------------------------------------
 def value_key(value):
     """Comparable form: numbers (and numeric strings) as floats, strings trimmed + casefolded."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
+        return _string_key(value)
+    if kind is bool:
         return value
-    if isinstance(value, int | float):
+    if kind is int or kind is float:
         return float(value)
-    if isinstance(value, str):
-        text = value.strip().casefold()
-        number = _as_number(text)
-        return text if number is None else number
     return value
+
+
+@lru_cache(maxsize=65536)
+def _string_key(value: str):
+    # Records repeat the same few values (countries, industries): the cache pays for itself.
+    text = value.strip().casefold()
+    number = _as_number(text)
+    return text if number is None else number
 
 
 def _as_number(text: str):
