@@ -74,6 +74,10 @@ def load_demo() -> tuple[Workspace, str]:
         manager__isnull=True
     ).update(manager=manager)
 
+    from territories.demo import seed_demo_territories
+
+    seed_demo_territories(workspace=workspace)
+
     for key in workspace.api_keys.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
         services.api_key_revoke(api_key=key)
     issued = services.api_key_create(

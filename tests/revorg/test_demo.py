@@ -16,3 +16,11 @@ def test_load_demo_prints_a_working_key_and_is_repeatable(db):
     assert page["count"] == 12
     assert all(m["metadata"]["languages"] for m in page["results"])
     assert "admin" in out.getvalue() and "password" in out.getvalue()
+
+    match = client.post(
+        "/api/v1/territories/match/",
+        {"record": {"fields": {"country": "US", "state": "CA", "industry": "healthcare"}}},
+        format="json",
+    ).json()
+    assert match["winner"]["name"] == "West — Healthcare"
+    assert client.get("/api/v1/territories/").json()["count"] == 5
