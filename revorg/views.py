@@ -1,16 +1,72 @@
-"""Browser pages of the tenancy app: the landing dashboard and the workspace switcher."""
+"""Browser pages of the tenancy app: dashboard, workspace switcher, API keys, role guard."""
 
+from datetime import timedelta
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import selectors
+from . import selectors, services
+from .errors import ApplicationError
 from .middleware import SESSION_WORKSPACE_KEY
+from .models import ROLE_RANK, ApiKey, Scope
 
 
-@login_required
+def role_required(role: str):
+    """Server-side guard: hiding a link is not enough, a viewer typing the URL gets a 403."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.workspace is None or ROLE_RANK.get(request.role, -1) < ROLE_RANK[role]:
+                raise PermissionDenied(f"this page needs the {role} role")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _allocations_per_member(workspace, days=30):
+    """Bars for the dashboard chart; SVG geometry is computed here, not in the template."""
+    from allocation.models import Allocation
+
+    since = timezone.now() - timedelta(days=days)
+    rows = list(
+        Allocation.objects.filter(workspace=workspace, created_at__gte=since, owner__isnull=False)
+        .values("owner__name")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:15]
+    )
+    top = max((r["n"] for r in rows), default=0) or 1
+    for index, row in enumerate(rows):
+        row["y"] = index * 22
+        row["width"] = round(row["n"] / top * 380)
+    return rows
+
+
+@role_required("viewer")
 def dashboard(request):
-    return render(request, "ui/dashboard.html")
+    from allocation.models import Allocation
+    from crm_sync.models import WritebackOutbox
+
+    workspace = request.workspace
+    bars = _allocations_per_member(workspace)
+    context = {
+        "bars": bars,
+        "chart_height": max(len(bars) * 22, 22),
+        "unassigned": Allocation.objects.filter(workspace=workspace, status="unassigned").count(),
+        "failed_writebacks": WritebackOutbox.objects.filter(
+            workspace=workspace, status="failed"
+        ).count(),
+    }
+    return render(request, "ui/dashboard.html", context)
 
 
 @login_required
@@ -24,6 +80,35 @@ def workspace_switch(request):
     if membership is not None and membership.workspace_id == workspace_id:
         request.session[SESSION_WORKSPACE_KEY] = workspace_id
     return redirect("ui:dashboard")
+
+
+@role_required("admin")
+def api_key_list(request):
+    keys = ApiKey.objects.filter(workspace=request.workspace)
+    context = {"keys": keys, "scopes": Scope.values, "errors": {}, "issued": None}
+    if request.method == "POST":
+        try:
+            issued = services.api_key_create(
+                workspace=request.workspace,
+                name=request.POST.get("name", "").strip(),
+                scopes=request.POST.getlist("scopes"),
+                created_by=request.user,
+            )
+        except ApplicationError as exc:
+            context["errors"] = {exc.field or "form": exc.message}
+            context["form"] = request.POST
+            return render(request, "ui/api_keys.html", context, status=400)
+        context["issued"] = issued
+    return render(request, "ui/api_keys.html", context)
+
+
+@role_required("admin")
+@require_POST
+def api_key_revoke(request, pk):
+    api_key = get_object_or_404(ApiKey, workspace=request.workspace, pk=pk)
+    services.api_key_revoke(api_key=api_key)
+    messages.success(request, f"Key {api_key.prefix}… revoked.")
+    return redirect("ui:api-keys")
 
 
 def healthz(request):

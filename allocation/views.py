@@ -1,0 +1,80 @@
+"""Browser pages for allocations: the history (filters, keyset pages) and one decision trace.
+
+No allocation selector exists yet, so the history query lives here; keyset paging on id keeps
+page N as cheap as page 1 at 100,000 rows.
+"""
+
+from django.http import Http404
+from django.shortcuts import render
+
+from allocation.models import Allocation, AllocationStatus, RecordType
+from members.models import Member
+from revorg.views import role_required
+
+PAGE_SIZE = 50
+
+
+def _int_or_none(value):
+    return int(value) if value and value.isdigit() else None
+
+
+@role_required("viewer")
+def allocation_index(request):
+    rows = Allocation.objects.filter(workspace=request.workspace).select_related(
+        "owner", "territory"
+    )
+    status = request.GET.get("status", "")
+    if status in AllocationStatus.values:
+        rows = rows.filter(status=status)
+    record_type = request.GET.get("record_type", "")
+    if record_type in RecordType.values:
+        rows = rows.filter(record_type=record_type)
+    owner = _int_or_none(request.GET.get("owner", ""))
+    if owner is not None:
+        rows = rows.filter(owner_id=owner)
+    record_id = request.GET.get("record_id", "").strip()[:255]
+    if record_id:
+        rows = rows.filter(record_id=record_id)
+    before = _int_or_none(request.GET.get("before", ""))
+    if before is not None:
+        rows = rows.filter(id__lt=before)
+    page = list(rows.order_by("-id")[: PAGE_SIZE + 1])
+    has_next = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {
+        "rows": page,
+        "next_before": page[-1].id if has_next else None,
+        "is_first": before is None,
+        "query": query.urlencode(),
+        "statuses": AllocationStatus.values,
+        "record_types": RecordType.values,
+        "filters": {
+            "status": status,
+            "record_type": record_type,
+            "owner": owner,
+            "record_id": record_id,
+        },
+        "owners": Member.objects.filter(workspace=request.workspace)
+        .order_by("name")
+        .values("id", "name")[:500],
+    }
+    return render(request, "allocation/index.html", context)
+
+
+@role_required("viewer")
+def allocation_detail(request, pk):
+    allocation = (
+        Allocation.objects.filter(workspace=request.workspace, pk=pk)
+        .select_related("owner", "territory", "reassigned_from")
+        .first()
+    )
+    if allocation is None:
+        raise Http404("no such allocation")
+    steps = []
+    for step in allocation.decision or []:
+        step = dict(step) if isinstance(step, dict) else {"step": str(step)}
+        label = step.pop("step", None) or step.pop("kind", None) or "step"
+        steps.append({"label": label, "details": sorted(step.items())})
+    return render(request, "allocation/detail.html", {"a": allocation, "steps": steps})

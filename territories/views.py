@@ -1,0 +1,119 @@
+"""Browser pages for territories: plan picker, hierarchy tree, and the visual rule builder.
+
+The builder posts to the territories REST API with the session (one validation path for
+plays and people); plan activation and cloning call the services directly.
+"""
+
+import json
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from members.models import Member
+from revorg.errors import ApplicationError
+from revorg.views import role_required
+from territories import selectors, services
+from territories.api.serializers import TerritorySerializer
+from territories.models import PlanStatus, SlotRole, Territory, TerritoryPlan
+from territories.rules import OPERATORS
+
+
+def _plan_or_404(request, pk):
+    plan = TerritoryPlan.objects.filter(workspace=request.workspace, pk=pk).first()
+    if plan is None:
+        raise Http404("no such plan")
+    return plan
+
+
+def _tree(territories):
+    """Nests territories under their parents for the collapsible tree."""
+    children = {}
+    for territory in territories:
+        children.setdefault(territory.parent_id, []).append(territory)
+
+    def build(parent_id):
+        return [{"t": t, "children": build(t.pk)} for t in children.get(parent_id, [])]
+
+    return build(None)
+
+
+@role_required("viewer")
+def territory_index(request):
+    plans = list(selectors.plan_list(workspace=request.workspace))
+    plan = None
+    if request.GET.get("plan", "").isdigit():
+        plan = next((p for p in plans if p.pk == int(request.GET["plan"])), None)
+    plan = plan or selectors.plan_get_active(workspace=request.workspace) or next(iter(plans), None)
+    territories = (
+        list(selectors.territory_list(workspace=request.workspace, plan=plan).order_by("name"))
+        if plan
+        else []
+    )
+    context = {"plans": plans, "plan": plan, "tree": _tree(territories), "count": len(territories)}
+    return render(request, "territories/index.html", context)
+
+
+@role_required("admin")
+@require_POST
+def plan_activate(request, pk):
+    plan = _plan_or_404(request, pk)
+    if request.POST.get("confirm") != plan.name:
+        messages.error(request, "Type the plan's name to confirm activation.")
+        return redirect(f"/territories/?plan={plan.pk}")
+    try:
+        with transaction.atomic():
+            services.plan_activate(plan=plan)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{plan.name} is now the active plan.")
+    return redirect(f"/territories/?plan={plan.pk}")
+
+
+@role_required("admin")
+@require_POST
+def plan_clone(request, pk):
+    plan = _plan_or_404(request, pk)
+    name = request.POST.get("name", "").strip()[:200] or None
+    with transaction.atomic():
+        clone = services.plan_clone(plan=plan, name=name)
+    messages.success(request, f"Draft {clone.name} created.")
+    return redirect(f"/territories/?plan={clone.pk}")
+
+
+@role_required("admin")
+def territory_builder(request, pk=None):
+    territory = None
+    if pk is not None:
+        territory = Territory.objects.filter(workspace=request.workspace, pk=pk).first()
+        if territory is None:
+            raise Http404("no such territory")
+        plan = territory.plan
+    else:
+        plan_id = request.GET.get("plan", "")
+        plan = _plan_or_404(request, int(plan_id)) if plan_id.isdigit() else None
+        plan = plan or selectors.plan_get_active(workspace=request.workspace)
+    if plan is None:
+        raise Http404("no plan to add a territory to")
+    initial = TerritorySerializer(territory).data if territory else {"plan": plan.pk}
+    context = {
+        "territory": territory,
+        "plan": plan,
+        "initial": json.dumps(initial, default=str),
+        "operators": sorted(OPERATORS),
+        "members": list(
+            Member.objects.filter(workspace=request.workspace, is_active=True)
+            .order_by("name")
+            .values("id", "name")[:500]
+        ),
+        "slot_roles": SlotRole.values,
+        "parents": Territory.objects.filter(workspace=request.workspace, plan=plan)
+        .exclude(pk=getattr(territory, "pk", None))
+        .order_by("name"),
+        "is_draft": plan.status == PlanStatus.DRAFT,
+    }
+    context["members_json"] = json.dumps(context["members"])
+    return render(request, "territories/builder.html", context)
