@@ -4,10 +4,14 @@ No allocation selector exists yet, so the history query lives here; keyset pagin
 page N as cheap as page 1 at 100,000 rows.
 """
 
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from allocation.models import Allocation, AllocationStatus, RecordType
+from crm_sync.models import WritebackOutbox, WritebackStatus
 from members.models import Member
 from revorg.views import role_required
 
@@ -77,4 +81,23 @@ def allocation_detail(request, pk):
         step = dict(step) if isinstance(step, dict) else {"step": str(step)}
         label = step.pop("step", None) or step.pop("kind", None) or "step"
         steps.append({"label": label, "details": sorted(step.items())})
-    return render(request, "allocation/detail.html", {"a": allocation, "steps": steps})
+    writeback = WritebackOutbox.objects.filter(
+        workspace=request.workspace, allocation=allocation
+    ).first()
+    context = {"a": allocation, "steps": steps, "writeback": writeback}
+    return render(request, "allocation/detail.html", context)
+
+
+@role_required("manager")
+@require_POST
+def writeback_retry(request, pk):
+    """Puts a failed write-back back in the queue the workers drain. No crm_sync service for
+    this exists yet, so the single guarded UPDATE lives here: only a failed row moves."""
+    moved = WritebackOutbox.objects.filter(
+        workspace=request.workspace, allocation_id=pk, status=WritebackStatus.FAILED
+    ).update(status=WritebackStatus.PENDING, next_attempt_at=timezone.now())
+    if moved:
+        messages.success(request, "Write-back queued again.")
+    else:
+        messages.error(request, "Only a failed write-back can be retried.")
+    return redirect("ui:allocation-detail", pk=pk)

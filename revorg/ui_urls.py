@@ -30,4 +30,9 @@ urlpatterns = [
     path("territories/plans/<int:pk>/clone/", territory_views.plan_clone, name="plan-clone"),
     path("allocations/", allocation_views.allocation_index, name="allocations"),
     path("allocations/<int:pk>/", allocation_views.allocation_detail, name="allocation-detail"),
+    path(
+        "allocations/<int:pk>/writeback/retry/",
+        allocation_views.writeback_retry,
+        name="writeback-retry",
+    ),
 ]

@@ -225,3 +225,49 @@ def test_dashboard_counts_unassigned_and_charts_members(browser_client, workspac
     body = browser_client(workspace, role="viewer").get("/").content.decode()
     assert "Chart Person" in body and "<svg" in body
     assert 'data-testid="unassigned">1<' in body
+
+
+def test_failed_writeback_is_shown_and_can_be_retried(browser_client, workspace):
+    from crm_sync.models import WritebackOutbox
+
+    allocation = AllocationFactory(workspace=workspace)
+    outbox = WritebackOutbox.objects.create(
+        workspace=workspace,
+        allocation=allocation,
+        provider="hubspot",
+        record_type="lead",
+        record_id=allocation.record_id,
+        owner_crm_user_id="42",
+        status="failed",
+        attempts=5,
+        last_error="HubSpot answered 503",
+    )
+    body = browser_client(workspace, role="viewer").get(f"/allocations/{allocation.pk}/")
+    assert b"HubSpot answered 503" in body.content and b"Retry write-back" not in body.content
+    assert (
+        browser_client(workspace, role="viewer")
+        .post(f"/allocations/{allocation.pk}/writeback/retry/")
+        .status_code
+        == 403
+    )
+    browser_client(workspace, role="manager").post(f"/allocations/{allocation.pk}/writeback/retry/")
+    outbox.refresh_from_db()
+    assert outbox.status == "pending" and outbox.next_attempt_at is not None
+
+
+def test_writeback_retry_leaves_other_states_alone(browser_client, workspace):
+    from crm_sync.models import WritebackOutbox
+
+    allocation = AllocationFactory(workspace=workspace)
+    outbox = WritebackOutbox.objects.create(
+        workspace=workspace,
+        allocation=allocation,
+        provider="hubspot",
+        record_type="lead",
+        record_id="x",
+        owner_crm_user_id="42",
+        status="succeeded",
+    )
+    browser_client(workspace).post(f"/allocations/{allocation.pk}/writeback/retry/")
+    outbox.refresh_from_db()
+    assert outbox.status == "succeeded"
