@@ -271,3 +271,42 @@ def test_writeback_retry_leaves_other_states_alone(browser_client, workspace):
     browser_client(workspace).post(f"/allocations/{allocation.pk}/writeback/retry/")
     outbox.refresh_from_db()
     assert outbox.status == "succeeded"
+
+
+def test_workspace_switcher_only_switches_to_own_workspaces(workspace, other_workspace):
+    from tests.factories import WorkspaceFactory
+
+    membership = MembershipFactory(workspace=workspace, role="viewer")
+    MembershipFactory(workspace=other_workspace, user=membership.user, role="admin")
+    stranger = WorkspaceFactory()
+    client = Client()
+    client.force_login(membership.user)
+    client.post("/workspace/switch/", {"workspace": other_workspace.pk})
+    assert other_workspace.name in client.get("/").content.decode().split("<h1>")[1]
+    assert client.get("/api-keys/").status_code == 200  # admin there
+    client.post("/workspace/switch/", {"workspace": stranger.pk})
+    client.post("/workspace/switch/", {"workspace": "not-a-number"})
+    assert other_workspace.name in client.get("/").content.decode().split("<h1>")[1]
+
+
+def test_forms_refuse_posts_without_csrf_token(workspace):
+    membership = MembershipFactory(workspace=workspace, role="admin")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(membership.user)
+    assert client.post("/api-keys/", {"name": "x", "scopes": ["read"]}).status_code == 403
+    assert not ApiKey.objects.filter(workspace=workspace).exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/members/?page=abc", 200),
+        ("/members/?page=99999&active=maybe", 200),
+        ("/allocations/?before=x&owner=-1&status=bogus", 200),
+        ("/territories/?plan=abc", 200),
+        ("/territories/new/?plan=999999", 404),
+        ("/members/999999/", 404),
+    ],
+)
+def test_bad_query_input_never_500s(browser_client, workspace, url, status):
+    assert browser_client(workspace).get(url).status_code == status
