@@ -84,7 +84,13 @@ def allocation_detail(request, pk):
     writeback = WritebackOutbox.objects.filter(
         workspace=request.workspace, allocation=allocation
     ).first()
-    context = {"a": allocation, "steps": steps, "writeback": writeback}
+    members = (
+        Member.objects.filter(workspace=request.workspace, is_active=True)
+        .exclude(pk=allocation.owner_id)
+        .order_by("name")
+        .values("id", "name")[:500]
+    )
+    context = {"a": allocation, "steps": steps, "writeback": writeback, "members": members}
     return render(request, "allocation/detail.html", context)
 
 
