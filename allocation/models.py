@@ -51,6 +51,8 @@ class Allocation(models.Model):
     )
     actor_label = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The latest entry of its record (capacity counts only what a member currently owns).
+    is_current = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -59,7 +61,46 @@ class Allocation(models.Model):
             models.Index(fields=["workspace", "record_type", "record_id"]),
             models.Index(fields=["workspace", "owner", "created_at"]),
             models.Index(fields=["workspace", "status"]),
+            models.Index(
+                fields=["workspace", "owner", "created_at"],
+                condition=models.Q(is_current=True),
+                name="alloc_current_owner_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.record_type} {self.record_id or '#' + str(self.pk)} → {self.status}"
+
+
+class RotationState(models.Model):
+    """Per-territory distribution state; its row is locked FOR UPDATE by every allocation in
+    that territory, which serialises them (strict rotation) without blocking other territories."""
+
+    workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
+    territory = models.OneToOneField(
+        "territories.Territory", on_delete=models.CASCADE, related_name="rotation_state"
+    )
+    pointer_member_id = models.BigIntegerField(null=True, blank=True)
+    current_weights = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"rotation of {self.territory_id} at {self.pointer_member_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an idempotency key, replayed for 24 h."""
+
+    workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "key"], name="uniq_idempotency_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -34,6 +34,16 @@ def _lock(workspace):
     return {"pk": AccountLockFactory(territory=territory, workspace=workspace).pk}
 
 
+def _allocation(workspace):
+    from allocation.models import Allocation
+
+    return {
+        "pk": Allocation.objects.create(
+            workspace=workspace, status="unassigned", record_type="lead"
+        ).pk
+    }
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "member-detail": _member,
@@ -41,4 +51,5 @@ DETAIL_ROUTES = {
     "territory-plan-detail": _plan,
     "territory-detail": _territory,
     "account-lock-detail": _lock,
+    "allocation-detail": _allocation,
 }

@@ -1,0 +1,127 @@
+"""Input validation for allocation requests: garbage in → 400 naming the field."""
+
+import math
+
+from rest_framework import serializers
+
+from ..models import Allocation, RecordType
+
+MAX_INT = 2**63 - 1
+
+
+def _check_scalar(value, path: str):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise serializers.ValidationError({path: ["Number out of range."]})
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) > 1e300:
+            raise serializers.ValidationError({path: ["Number out of range."]})
+        return
+    raise serializers.ValidationError({path: ["Must be a JSON scalar or a list of scalars."]})
+
+
+class FieldsField(serializers.Field):
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Must be an object.")
+        for key, value in data.items():
+            path = f"record.fields.{key}"
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, list | dict):
+                        raise serializers.ValidationError({path: ["Lists may hold only scalars."]})
+                    _check_scalar(item, path)
+            else:
+                _check_scalar(value, path)
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class RecordSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=RecordType.choices)
+    id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    crm = serializers.ChoiceField(
+        choices=["salesforce", "hubspot"], required=False, allow_blank=True, default=""
+    )
+    fields = FieldsField(required=False, default=dict)
+
+
+class PlayRunSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AllocateSerializer(serializers.Serializer):
+    record = RecordSerializer()
+    play_run = PlayRunSerializer(required=False, default=dict)
+    idempotency_key = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({k: ["Unknown field."] for k in sorted(unknown)})
+        return attrs
+
+
+class ReassignSerializer(serializers.Serializer):
+    member = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    reason = serializers.CharField(max_length=2000)
+
+
+def _member(member):
+    if member is None:
+        return None
+    return {
+        "id": member.pk,
+        "name": member.name,
+        "email": member.email,
+        "crm_user_id": member.crm_user_id,
+    }
+
+
+def _writeback(allocation):
+    outbox = getattr(allocation, "writeback", None) if allocation.pk else None
+    if outbox is None:
+        return {"status": "none", "attempts": 0, "last_error": None}
+    return {
+        "status": outbox.status,
+        "attempts": getattr(outbox, "attempts", 0),
+        "last_error": getattr(outbox, "last_error", None) or None,
+    }
+
+
+def allocation_render(allocation: Allocation, *, members_by_id=None, dry_run=False) -> dict:
+    """The API representation (also what an idempotency key replays)."""
+    territory = allocation.territory
+    overlay_names = members_by_id or {}
+    return {
+        "id": allocation.pk,
+        "status": allocation.status,
+        "owner": _member(allocation.owner),
+        "territory": {"id": territory.pk, "name": territory.name} if territory else None,
+        "overlays": [
+            {"id": m, "name": overlay_names.get(m, "")} for m in (allocation.overlays or [])
+        ],
+        "decision": allocation.decision,
+        "record": {
+            "type": allocation.record_type,
+            "id": allocation.record_id,
+            "crm": allocation.record_crm,
+            "fields": allocation.record_fields,
+        },
+        "play_run": {"id": allocation.play_run_id, "url": allocation.play_run_url},
+        "writeback": _writeback(allocation),
+        "reassigned_from": allocation.reassigned_from_id,
+        "reason": allocation.reason,
+        "actor": allocation.actor_label,
+        "dry_run": dry_run,
+        "created_at": allocation.created_at.isoformat().replace("+00:00", "Z")
+        if allocation.created_at
+        else None,
+    }

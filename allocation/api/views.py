@@ -1,0 +1,129 @@
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from members.models import Member
+from revorg.api import workspace_of
+from revorg.errors import ApplicationError
+from revorg.services import actor_from_request
+
+from ..filtersets import AllocationFilterSet
+from ..models import Allocation
+from ..services import allocation_create, allocation_reassign, request_hash
+from .serializers import AllocateSerializer, ReassignSerializer, allocation_render
+
+
+class HistoryPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Allocate (POST), history (GET, cursor-paginated), detail with trace, reassign."""
+
+    queryset = Allocation.objects.select_related("owner", "territory", "writeback")
+    filterset_class = AllocationFilterSet
+    pagination_class = HistoryPagination
+    access_rules = {"create": ("allocate", "manager"), "reassign": ("allocate", "manager")}
+
+    def get_queryset(self):
+        return super().get_queryset().filter(workspace=workspace_of(self.request))
+
+    def get_serializer_class(self):
+        return AllocateSerializer
+
+    def _overlay_names(self, allocations) -> dict:
+        ids = {m for a in allocations for m in (a.overlays or [])}
+        if not ids:
+            return {}
+        members = Member.objects.filter(workspace=workspace_of(self.request), pk__in=ids)
+        return dict(members.values_list("pk", "name"))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        names = self._overlay_names(page)
+        data = [allocation_render(a, members_by_id=names) for a in page]
+        return self.get_paginated_response(data)
+
+    def retrieve(self, request, pk=None):
+        allocation = get_object_or_404(self.get_queryset(), pk=pk)
+        names = self._overlay_names([allocation])
+        return Response(allocation_render(allocation, members_by_id=names))
+
+    def create(self, request):
+        if not isinstance(request.data, dict):
+            raise ApplicationError("The body must be a JSON object.")
+        serializer = AllocateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        header_key = request.headers.get("Idempotency-Key", "")
+        key = data.get("idempotency_key") or header_key
+        if len(key) > 255:
+            raise ApplicationError("At most 255 characters.", field="idempotency_key")
+        workspace = workspace_of(request)
+
+        def render(allocation, decision, dry_run):
+            if allocation is None:
+                allocation = Allocation(
+                    workspace=workspace,
+                    status=decision.status,
+                    owner_id=decision.owner_id,
+                    territory_id=decision.territory_id,
+                    record_type=data["record"]["type"],
+                    record_id=data["record"].get("id", ""),
+                    record_crm=data["record"].get("crm", ""),
+                    record_fields=data["record"].get("fields", {}),
+                    decision=decision.trace,
+                    overlays=decision.overlays,
+                    play_run_id=data["play_run"].get("id", ""),
+                    play_run_url=data["play_run"].get("url", ""),
+                )
+            return allocation_render(
+                allocation, members_by_id=self._overlay_names([allocation]), dry_run=dry_run
+            )
+
+        allocation, body, replayed = allocation_create(
+            workspace=workspace,
+            actor=actor_from_request(request),
+            record=data["record"],
+            play_run=data["play_run"],
+            idempotency_key=key,
+            dry_run=data["dry_run"],
+            payload_hash=request_hash(request.data),
+            render=render,
+        )
+        created = allocation is not None and not replayed
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def _immutable(self, request, pk=None, **kwargs):
+        """History rows never change; another workspace's row is still a 404 first."""
+        get_object_or_404(self.get_queryset(), pk=pk)
+        raise MethodNotAllowed(request.method, detail="Allocations are immutable history.")
+
+    update = partial_update = destroy = _immutable
+
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        allocation = get_object_or_404(self.get_queryset(), pk=pk)
+        serializer = ReassignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        workspace = workspace_of(request)
+        owner = Member.objects.filter(
+            workspace=workspace, pk=serializer.validated_data["member"]
+        ).first()
+        if owner is None:
+            raise ApplicationError("No such member in this workspace.", field="member")
+        new = allocation_reassign(
+            workspace=workspace,
+            actor=actor_from_request(request),
+            allocation=allocation,
+            owner=owner,
+            reason=serializer.validated_data["reason"],
+        )
+        new = self.get_queryset().get(pk=new.pk)
+        return Response(allocation_render(new), status=status.HTTP_201_CREATED)

@@ -1,0 +1,320 @@
+"""Persisting allocation decisions: one transaction per decision, serialised per territory."""
+
+import hashlib
+import json
+import time
+from datetime import timedelta
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from capacities.services import capacity_usage_for_members
+from crm_sync.services import writeback_enqueue
+from members.models import Member
+from members.selectors import absent_member_ids
+from revorg.errors import ConflictError
+from territories import rules
+from territories.selectors import plan_get_active, territory_info_get, territory_resolve
+
+from .engine import MemberState, RotationSnapshot, allocation_decide
+from .models import Allocation, AllocationStatus, IdempotencyRecord, RotationState
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_RETRIES = 5
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+def request_hash(payload: dict) -> str:
+    body = {k: v for k, v in payload.items() if k not in ("idempotency_key",)}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def idempotency_lookup(*, workspace, key: str, body_hash: str) -> dict | None:
+    """The stored response for a key used in the last 24 h; 409 when the body differs."""
+    record = IdempotencyRecord.objects.filter(
+        workspace=workspace, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_TTL
+    ).first()
+    if record is None:
+        return None
+    if record.request_hash != body_hash:
+        raise ConflictError("This idempotency key was used with a different request body.")
+    return record.response
+
+
+def _territory_chain(*, workspace, winner, plan):
+    chain, seen = [], set()
+    current = winner
+    while current is not None and current.id not in seen:
+        chain.append(current)
+        seen.add(current.id)
+        nxt = current.fallback_territory_id
+        current = (
+            territory_info_get(workspace=workspace, territory_id=nxt, plan=plan) if nxt else None
+        )
+    return chain
+
+
+def _lock_rotations(*, workspace, territory_ids: list[int]) -> dict[int, RotationState]:
+    """Create missing rows, then lock them in id order (no deadlock between territories)."""
+    if not territory_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO allocation_rotationstate "
+            "(workspace_id, territory_id, pointer_member_id, current_weights, updated_at) "
+            "SELECT %s, t, NULL, '{}'::jsonb, now() FROM unnest(%s::bigint[]) AS t "
+            "ON CONFLICT (territory_id) DO NOTHING",
+            [workspace.pk, sorted(territory_ids)],
+        )
+    rows = RotationState.objects.select_for_update().filter(territory_id__in=territory_ids)
+    return {row.territory_id: row for row in rows.order_by("territory_id")}
+
+
+def _lock_members(member_ids) -> None:
+    """Members shared by several territories: serialise capacity checks per member."""
+    ids = sorted(set(member_ids))
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(7001, m::int) FROM unnest(%s::bigint[]) AS m", [ids]
+            )
+
+
+def _member_states(*, workspace, member_ids, record_type, now) -> dict[int, MemberState]:
+    members = list(Member.objects.filter(workspace=workspace, pk__in=member_ids))
+    absent = absent_member_ids(workspace=workspace, member_ids=member_ids, at=now)
+    usage = capacity_usage_for_members(
+        workspace=workspace, members=members, record_type=record_type, now=now
+    )
+    last = dict(
+        Allocation.objects.filter(workspace=workspace, owner_id__in=member_ids, is_current=True)
+        .values("owner_id")
+        .annotate(last=Max("created_at"))
+        .values_list("owner_id", "last")
+    )
+    states = {}
+    for m in members:
+        full, load = None, 0.0
+        for u in usage.get(m.pk, []):
+            load = max(load, u.used / u.limit if u.limit else 1.0)
+            if u.used >= u.limit and full is None:
+                full = f"{u.period} capacity {u.used}/{u.limit}"
+        states[m.pk] = MemberState(
+            id=m.pk,
+            name=m.name,
+            is_active=m.is_active,
+            absent=m.pk in absent,
+            attributes={**(m.metadata or {}), "role": m.role, "timezone": m.timezone},
+            capacity_full=full,
+            load=load,
+            last_allocated_at=last.get(m.pk),
+        )
+    return states
+
+
+def _decide(*, workspace, record_type, fields, lock: bool):
+    plan = plan_get_active(workspace=workspace)
+    resolution = territory_resolve(workspace=workspace, fields=fields, plan=plan)
+    chain = (
+        _territory_chain(workspace=workspace, winner=resolution.winner, plan=plan)
+        if resolution.winner
+        else []
+    )
+    member_ids = set()
+    for t in chain:
+        member_ids.update(s.member_id for s in t.slots)
+        if t.fallback_member_id:
+            member_ids.add(t.fallback_member_id)
+    if workspace.default_member_id:
+        member_ids.add(workspace.default_member_id)
+    if lock:
+        rotation_rows = _lock_rotations(workspace=workspace, territory_ids=[t.id for t in chain])
+        _lock_members(member_ids)
+    else:
+        rotation_rows = {
+            r.territory_id: r
+            for r in RotationState.objects.filter(territory_id__in=[t.id for t in chain])
+        }
+    now = timezone.now()
+    states = _member_states(
+        workspace=workspace, member_ids=list(member_ids), record_type=record_type, now=now
+    )
+    rotations = {
+        tid: RotationSnapshot(r.pointer_member_id, r.current_weights or {})
+        for tid, r in rotation_rows.items()
+    }
+    by_id = {t.id: t for t in chain}
+    decision = allocation_decide(
+        territory=resolution.winner,
+        territory_get=lambda tid: by_id.get(tid)
+        or territory_info_get(workspace=workspace, territory_id=tid, plan=plan),
+        members=states,
+        rotations=rotations,
+        fields=fields,
+        default_member_id=workspace.default_member_id,
+        evaluate=rules.evaluate,
+        trace=list(resolution.trace),
+    )
+    return decision, rotation_rows
+
+
+def allocation_create(
+    *,
+    workspace,
+    actor,
+    record: dict,
+    play_run: dict | None = None,
+    idempotency_key: str = "",
+    dry_run: bool = False,
+    payload_hash: str = "",
+    render=None,
+):
+    """Decide and persist. Returns (allocation or None, response dict, replayed: bool).
+    `render(allocation, decision, dry_run)` builds the response (kept by idempotency)."""
+    play_run = play_run or {}
+    fields = record.get("fields") or {}
+    if dry_run:
+        decision, _ = _decide(
+            workspace=workspace, record_type=record["type"], fields=fields, lock=False
+        )
+        return None, render(None, decision, True), False
+    if idempotency_key:
+        stored = idempotency_lookup(
+            workspace=workspace, key=idempotency_key, body_hash=payload_hash
+        )
+        if stored is not None:
+            return None, stored, True
+    for attempt in range(MAX_RETRIES):
+        try:
+            with transaction.atomic():
+                allocation, response = _create_once(
+                    workspace=workspace,
+                    actor=actor,
+                    record=record,
+                    fields=fields,
+                    play_run=play_run,
+                    idempotency_key=idempotency_key,
+                    payload_hash=payload_hash,
+                    render=render,
+                )
+            return allocation, response, False
+        except IntegrityError:
+            # A concurrent request with the same key won: replay its result.
+            if idempotency_key:
+                stored = idempotency_lookup(
+                    workspace=workspace, key=idempotency_key, body_hash=payload_hash
+                )
+                if stored is not None:
+                    return None, stored, True
+            raise
+        except DatabaseError as exc:
+            sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
+            if sqlstate not in RETRYABLE_SQLSTATES or attempt == MAX_RETRIES - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    raise RuntimeError("unreachable")
+
+
+def _create_once(
+    *, workspace, actor, record, fields, play_run, idempotency_key, payload_hash, render
+):
+    decision, rotation_rows = _decide(
+        workspace=workspace, record_type=record["type"], fields=fields, lock=True
+    )
+    record_id = record.get("id") or ""
+    if record_id:
+        Allocation.objects.filter(
+            workspace=workspace,
+            record_type=record["type"],
+            record_id=record_id,
+            is_current=True,
+        ).update(is_current=False)
+    allocation = Allocation.objects.create(
+        workspace=workspace,
+        status=decision.status,
+        owner_id=decision.owner_id,
+        territory_id=decision.territory_id,
+        record_type=record["type"],
+        record_id=record_id,
+        record_crm=record.get("crm") or "",
+        record_fields=fields,
+        decision=decision.trace,
+        overlays=decision.overlays,
+        play_run_id=play_run.get("id") or "",
+        play_run_url=play_run.get("url") or "",
+        actor_user=actor.user,
+        actor_api_key=actor.api_key,
+        actor_label=actor.label,
+    )
+    for territory_id, snapshot in decision.rotation_updates.items():
+        row = rotation_rows[territory_id]
+        row.pointer_member_id = snapshot.pointer_member_id
+        row.current_weights = snapshot.current_weights
+        row.save(update_fields=["pointer_member_id", "current_weights", "updated_at"])
+    _maybe_writeback(allocation=allocation, record=record)
+    response = render(allocation, decision, False)
+    if idempotency_key:
+        IdempotencyRecord.objects.create(
+            workspace=workspace, key=idempotency_key, request_hash=payload_hash, response=response
+        )
+    return allocation, response
+
+
+def _maybe_writeback(*, allocation, record) -> None:
+    owner = allocation.owner
+    crm, record_id = record.get("crm"), record.get("id")
+    if owner is None or not crm or not record_id:
+        return
+    if owner.crm_user_id and owner.crm_provider == crm:
+        writeback_enqueue(
+            allocation=allocation,
+            provider=crm,
+            record_type=allocation.record_type,
+            record_id=record_id,
+            owner_crm_user_id=owner.crm_user_id,
+        )
+
+
+def allocation_reassign(*, workspace, actor, allocation: Allocation, owner: Member, reason: str):
+    """A new history row owned by `owner`; the old entry stops counting against capacity."""
+    with transaction.atomic():
+        _lock_members([owner.pk])
+        previous = Allocation.objects.filter(pk=allocation.pk)
+        if allocation.record_id:
+            previous = Allocation.objects.filter(
+                workspace=workspace,
+                record_type=allocation.record_type,
+                record_id=allocation.record_id,
+            )
+        previous.filter(is_current=True).update(is_current=False)
+        new = Allocation.objects.create(
+            workspace=workspace,
+            status=AllocationStatus.ASSIGNED,
+            owner=owner,
+            territory_id=allocation.territory_id,
+            record_type=allocation.record_type,
+            record_id=allocation.record_id,
+            record_crm=allocation.record_crm,
+            record_fields=allocation.record_fields,
+            decision=[
+                {
+                    "step": "reassign",
+                    "member": owner.pk,
+                    "outcome": "chosen",
+                    "detail": f"reassigned from {allocation.owner_id}: {reason}",
+                }
+            ],
+            overlays=allocation.overlays,
+            play_run_id=allocation.play_run_id,
+            play_run_url=allocation.play_run_url,
+            reassigned_from=allocation,
+            reason=reason,
+            actor_user=actor.user,
+            actor_api_key=actor.api_key,
+            actor_label=actor.label,
+        )
+        _maybe_writeback(
+            allocation=new, record={"crm": allocation.record_crm, "id": allocation.record_id}
+        )
+    return new
