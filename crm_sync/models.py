@@ -41,3 +41,57 @@ class WritebackOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.record_type} {self.record_id} → {self.owner_crm_user_id}"
+
+
+class CrmProvider(models.TextChoices):
+    SALESFORCE = "salesforce", "Salesforce"
+    HUBSPOT = "hubspot", "HubSpot"
+
+
+class CrmConnection(models.Model):
+    """One CRM a workspace syncs members from and writes owners back to. Credentials are
+    stored Fernet-encrypted (see crm_sync.crypto) and never leave the server."""
+
+    workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=16, choices=CrmProvider.choices)
+    name = models.CharField(max_length=200, blank=True, default="")
+    # instance_url, login_url, api_version, base_url, sync_interval_minutes …
+    settings = models.JSONField(default=dict)
+    credentials_encrypted = models.TextField(blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} connection {self.pk}"
+
+
+class SyncKind(models.TextChoices):
+    MEMBERS = "members", "Members"
+    PIPELINE = "pipeline", "Pipeline"
+    WRITEBACK = "writeback", "Write-back"
+
+
+class SyncRun(models.Model):
+    """One sync or drain run with its counts and errors, so admins can see what happened."""
+
+    workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        CrmConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    kind = models.CharField(max_length=16, choices=SyncKind.choices)
+    status = models.CharField(max_length=16, default="running")  # running/succeeded/failed
+    counts = models.JSONField(default=dict)
+    errors = models.JSONField(default=list)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} run {self.pk} ({self.status})"

@@ -1,6 +1,10 @@
 """Writes for CRM sync and write-back."""
 
+import logging
+
 from .models import WritebackOutbox, WritebackStatus
+
+logger = logging.getLogger(__name__)
 
 
 def writeback_enqueue(
@@ -22,4 +26,83 @@ def writeback_enqueue(
         record_type=record_type,
         record_id=record_id,
         owner_crm_user_id=owner_crm_user_id,
+    )
+
+
+def writeback_schedule(*, workspace_id: int) -> None:
+    """Call after writeback_enqueue: queues a drain once the allocation's transaction commits.
+    If the broker is down the rows stay pending and the periodic sweeper delivers them."""
+    from django.db import transaction
+
+    from .tasks import writeback_drain
+
+    def _queue():
+        try:
+            writeback_drain.delay(workspace_id=workspace_id)
+        except Exception:  # broker unreachable: the sweeper picks the rows up later
+            logger.warning("write-back drain not queued for workspace %s", workspace_id)
+
+    transaction.on_commit(_queue)
+
+
+def writeback_drain_workspace(*, workspace_id: int, batch_size: int = 1000) -> dict:
+    """Writes pending owners of one workspace, batch by batch, marking each row succeeded or
+    failed with the CRM's error text. Transient errors propagate (TransientCrmError) so the
+    task retries with backoff; rows already written stay written."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .models import CrmConnection
+    from .providers import OwnerUpdate, provider_for
+
+    totals = {"succeeded": 0, "failed": 0, "calls": 0}
+    connections = {
+        c.provider: c
+        for c in CrmConnection.objects.filter(workspace_id=workspace_id, is_active=True)
+    }
+    while True:
+        with transaction.atomic():
+            rows = list(
+                WritebackOutbox.objects.select_for_update(skip_locked=True).filter(
+                    workspace_id=workspace_id,
+                    status=WritebackStatus.PENDING,
+                    provider__in=list(connections),
+                )[:batch_size]
+            )
+            if not rows:
+                return totals
+            by_provider: dict[str, list] = {}
+            for row in rows:
+                by_provider.setdefault(row.provider, []).append(row)
+            now = timezone.now()
+            for provider_name, provider_rows in by_provider.items():
+                provider = provider_for(connection=connections[provider_name])
+                updates = [
+                    OwnerUpdate(r.id, r.record_type, r.record_id, r.owner_crm_user_id)
+                    for r in provider_rows
+                ]
+                try:
+                    results = provider.owners_update(updates=updates)
+                finally:
+                    totals["calls"] += provider.calls
+                for row in provider_rows:
+                    error = results.get(row.id, "no result from CRM")
+                    row.attempts += 1
+                    row.status = WritebackStatus.FAILED if error else WritebackStatus.SUCCEEDED
+                    row.last_error = error
+                    row.updated_at = now
+                    totals["failed" if error else "succeeded"] += 1
+                WritebackOutbox.objects.bulk_update(
+                    provider_rows, ["attempts", "status", "last_error", "updated_at"]
+                )
+
+
+def writeback_sweep() -> list[int]:
+    """Workspaces with pending rows (e.g. the broker was down at commit time); the sweeper
+    task queues one drain for each."""
+    return list(
+        WritebackOutbox.objects.filter(status=WritebackStatus.PENDING)
+        .order_by("workspace_id")
+        .values_list("workspace_id", flat=True)
+        .distinct()
     )
