@@ -81,18 +81,23 @@ def _lock_members(member_ids) -> None:
             )
 
 
-def _member_states(*, workspace, member_ids, record_type, now) -> dict[int, MemberState]:
+def _member_states(
+    *, workspace, member_ids, record_type, now, need_last: bool
+) -> dict[int, MemberState]:
     members = list(Member.objects.filter(workspace=workspace, pk__in=member_ids))
     absent = absent_member_ids(workspace=workspace, member_ids=member_ids, at=now)
     usage = capacity_usage_for_members(
         workspace=workspace, members=members, record_type=record_type, now=now
     )
-    last = dict(
-        Allocation.objects.filter(workspace=workspace, owner_id__in=member_ids, is_current=True)
-        .values("owner_id")
-        .annotate(last=Max("created_at"))
-        .values_list("owner_id", "last")
-    )
+    # Only least_loaded reads it: skip the history scan on the round-robin hot path.
+    last = {}
+    if need_last:
+        last = dict(
+            Allocation.objects.filter(workspace=workspace, owner_id__in=member_ids, is_current=True)
+            .values("owner_id")
+            .annotate(last=Max("created_at"))
+            .values_list("owner_id", "last")
+        )
     states = {}
     for m in members:
         full, load = None, 0.0
@@ -138,7 +143,11 @@ def _decide(*, workspace, record_type, fields, lock: bool):
         }
     now = timezone.now()
     states = _member_states(
-        workspace=workspace, member_ids=list(member_ids), record_type=record_type, now=now
+        workspace=workspace,
+        member_ids=list(member_ids),
+        record_type=record_type,
+        now=now,
+        need_last=any(t.distribution == "least_loaded" for t in chain),
     )
     rotations = {
         tid: RotationSnapshot(r.pointer_member_id, r.current_weights or {})
