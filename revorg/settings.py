@@ -213,6 +213,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# crm_sync: CRM calls on their own queue; the sweeper re-queues write-backs left pending.
+CELERY_TASK_ROUTES = {"crm_sync.tasks.*": {"queue": "crm"}}
+CELERY_BEAT_SCHEDULE = {
+    "crm-writeback-sweep": {"task": "crm_sync.tasks.writeback_sweep", "schedule": 60.0},
+}
 
 # --- secrets at rest ------------------------------------------------------------------------
 FIELD_ENCRYPTION_KEY = (
