@@ -78,6 +78,10 @@ def load_demo() -> tuple[Workspace, str]:
 
     seed_demo_territories(workspace=workspace)
 
+    from capacities.demo import seed_demo_capacities
+
+    seed_demo_capacities(workspace=workspace)
+
     for key in workspace.api_keys.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
         services.api_key_revoke(api_key=key)
     issued = services.api_key_create(
