@@ -4,13 +4,15 @@ with a trustme CA so simple-salesforce (which always builds https:// URLs) can r
 import json
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import trustme
 
 
 class FakeSalesforce:
-    def __init__(self):
+    def __init__(self, *, latency: float = 0.0):
+        self.latency = latency
         self.calls: list[list[dict]] = []
         self.owners: dict[str, str] = {}
         self.invalid_owner_ids: set[str] = set()
@@ -24,6 +26,7 @@ class FakeSalesforce:
             def do_PATCH(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.calls.append(body["records"])
+                time.sleep(fake.latency)
                 results = []
                 for record in body["records"]:
                     if record["OwnerId"] in fake.invalid_owner_ids:
