@@ -8,10 +8,12 @@ territories that can match it. `ReferenceMatcher` evaluates every rule in turn w
 """
 
 import bisect
+import builtins
 import re
-from collections.abc import Callable
+import types
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 
 from . import rules
 
@@ -53,25 +55,52 @@ class PlanData:
     locks: dict[str, tuple[int, str]] = field(default_factory=dict)  # account -> (id, reason)
 
 
-@dataclass(eq=False)
 class Resolution:
-    """The outcome for one record. The human-readable trace is built on first access: bulk
-    re-evaluation needs only winners, the allocation API needs every step."""
+    """The outcome for one record: cheap to make, because bulk re-evaluation reads only the
+    winner; territories, conflicts and the human-readable trace are built when read."""
 
-    winner: TerritoryInfo | None
-    step: str  # lock | named_account | territory | none
-    candidates: tuple[TerritoryInfo, ...]
-    plan_id: int | None
-    plan_version: int | None
-    lock_reason: str = ""
-    explain: Callable[[TerritoryInfo], str] | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("_matcher", "_trace", "candidate_ids", "lock_reason", "step")
+
+    def __init__(self, step: str, candidate_ids=(), matcher=None, lock_reason: str = ""):
+        self.step = step  # lock | named_account | territory | none
+        self.candidate_ids = candidate_ids  # in resolution order: the winner first
+        self._matcher = matcher
+        self.lock_reason = lock_reason
+        self._trace = None
+
+    def __repr__(self) -> str:
+        return f"Resolution(step={self.step!r}, candidates={list(self.candidate_ids)})"
+
+    @property
+    def winner(self) -> TerritoryInfo | None:
+        return self._matcher.by_id[self.candidate_ids[0]] if self.candidate_ids else None
+
+    @property
+    def candidates(self) -> tuple[TerritoryInfo, ...]:
+        return tuple(self._matcher.by_id[tid] for tid in self.candidate_ids)
 
     @property
     def conflicts(self) -> tuple[TerritoryInfo, ...]:
         return self.candidates[1:]
 
-    @cached_property
+    @property
+    def plan_id(self) -> int | None:
+        return self._matcher.plan_id if self._matcher else None
+
+    @property
+    def plan_version(self) -> int | None:
+        return self._matcher.version if self._matcher else None
+
+    def explain(self, territory: TerritoryInfo) -> str:
+        return self._matcher.explain(territory)
+
+    @property
     def trace(self) -> tuple[dict, ...]:
+        if self._trace is None:
+            self._trace = self._build_trace()
+        return self._trace
+
+    def _build_trace(self) -> tuple[dict, ...]:
         winner = self.winner
         if winner is None:
             detail = "no active plan" if self.plan_id is None else "no territory matched"
@@ -110,11 +139,17 @@ def normalize_account(value) -> str:
 
 
 def record_accounts(fields: dict) -> list[str]:
-    return [
-        normalize_account(fields[key])
-        for key in ("domain", "account_id")
-        if isinstance(fields.get(key), str | int) and str(fields[key]).strip()
-    ]
+    accounts = []
+    for key in ACCOUNT_FIELDS:
+        value = fields.get(key)
+        if isinstance(value, str | int):
+            account = normalize_account(value)
+            if account:
+                accounts.append(account)
+    return accounts
+
+
+ACCOUNT_FIELDS = ("domain", "account_id")
 
 
 # --- shared resolution ----------------------------------------------------------------------
@@ -125,7 +160,11 @@ class _Base:
         self.active = {t.id for t in plan.territories if self._live(t)}
         self.effective = {t.id: self._effective_rule(t) for t in plan.territories}
         self.specificity = {tid: _geo_specificity(rule) for tid, rule in self.effective.items()}
-        self.order = {t.id: self._order(t.id) for t in plan.territories}
+        order = {t.id: self._order(t.id) for t in plan.territories}
+        # One integer per territory in resolution order: sorting candidates compares ints.
+        self.rank = {tid: rank for rank, tid in enumerate(sorted(order, key=order.get))}
+        self.locks = plan.locks
+        self.plan_id, self.version = plan.plan_id, plan.version
         self.named: dict[str, list[int]] = {}
         for territory in plan.territories:
             if territory.id in self.active:
@@ -167,27 +206,24 @@ class _Base:
         specificity = self.specificity[territory_id]
         return (-territory.priority, -territory.depth, -specificity, territory_id)
 
-    def order_key(self, territory_id: int):
-        return self.order[territory_id]
-
     def rule_candidates(self, fields: dict) -> list[int]:
         raise NotImplementedError
 
     def resolve(self, fields: dict) -> Resolution:
-        has_accounts = self.named or self.plan.locks
-        accounts = record_accounts(fields) if has_accounts else ()
-        for account in accounts:
-            lock = self.plan.locks.get(account)
-            if lock and lock[0] in self.active:
-                return self._result("lock", [lock[0]], lock_reason=lock[1])
-        if accounts and self.named:
-            named_ids = {tid for account in accounts for tid in self.named.get(account, ())}
+        if self.named or self.locks:
+            accounts = record_accounts(fields)
+            for account in accounts:
+                lock = self.locks.get(account)
+                if lock and lock[0] in self.active:
+                    return Resolution("lock", (lock[0],), self, lock[1])
+            named_ids = set()
+            for account in accounts:
+                named_ids.update(self.named.get(account, ()))
             if named_ids:
-                return self._result("named_account", sorted(named_ids, key=self.order_key))
+                ordered = sorted(named_ids, key=self.rank.__getitem__)
+                return Resolution("named_account", ordered, self)
         candidate_ids = self.rule_candidates(fields)
-        if len(candidate_ids) > 1:
-            candidate_ids.sort(key=self.order.__getitem__)
-        return self._result("territory" if candidate_ids else "none", candidate_ids)
+        return Resolution("territory" if candidate_ids else "none", candidate_ids, self)
 
     def explain(self, territory: TerritoryInfo) -> str:
         parts = [f"priority {territory.priority}", f"depth {territory.depth}"]
@@ -195,19 +231,6 @@ class _Base:
         if geo:
             parts.append(f"most specific geography: {GEO_NAMES[geo]}")
         return ", ".join(parts)
-
-    def _result(self, step, candidate_ids, lock_reason="") -> Resolution:
-        by_id = self.by_id
-        candidates = tuple(by_id[tid] for tid in candidate_ids)
-        return Resolution(
-            winner=candidates[0] if candidates else None,
-            step=step,
-            candidates=candidates,
-            plan_id=self.plan.plan_id,
-            plan_version=self.plan.version,
-            lock_reason=lock_reason,
-            explain=self.explain,
-        )
 
 
 def _geo_specificity(rule) -> int:
@@ -225,7 +248,9 @@ class ReferenceMatcher(_Base):
     """Checks every territory's effective rule: the spec read literally, O(territories)."""
 
     def rule_candidates(self, fields: dict) -> list[int]:
-        return [tid for tid in self.rule_ids if rules.evaluate(self.effective[tid], fields)]
+        """Candidate ids in resolution order."""
+        matched = [tid for tid in self.rule_ids if rules.evaluate(self.effective[tid], fields)]
+        return sorted(matched, key=self.rank.__getitem__)
 
 
 # --- compiled -------------------------------------------------------------------------------
@@ -236,33 +261,43 @@ class NormalizedFields(dict):
     __slots__ = ("fields",)
 
     def __init__(self, fields: dict):
-        super().__init__()
         self.fields = fields
 
     def __missing__(self, name):
         value = self.fields.get(name)
-        if value is None:
+        kind = type(value)
+        if kind is str:
+            key = _string_key(value)
+        elif value is None:
             key = None
-        elif type(value) is list:
-            key = tuple(rules.value_key(item) for item in value if item is not None)
+        elif kind is list:
+            key = tuple(value_key(item) for item in value if item is not None)
         else:
-            key = rules.value_key(value)
+            key = value_key(value)
         self[name] = key
         return key
 
 
-def normalize_fields(fields: dict) -> NormalizedFields:
-    return NormalizedFields(fields)
+normalize_fields = NormalizedFields
+value_key = rules.value_key
+_string_key = rules._string_key
+
+
+@lru_cache(maxsize=65536)
+def _text_key(value: str) -> str:
+    return value.strip().casefold()
 
 
 def compile_rule(rule):
     """A closure `(fields, normalized fields) -> bool` equivalent to `rules.evaluate`."""
     if rule is None:
-        return lambda fields, norm: True
+        return _always
     if "all" in rule:
         return _compile_all([compile_rule(child) for child in rule["all"]])
     if "any" in rule:
         children = tuple(compile_rule(child) for child in rule["any"])
+        if len(children) == 1:
+            return children[0]
         if len(children) == 2:
             first, second = children
             return lambda fields, norm: first(fields, norm) or second(fields, norm)
@@ -273,9 +308,13 @@ def compile_rule(rule):
     return _compile_condition(rule)
 
 
+def _always(fields, norm) -> bool:
+    return True
+
+
 def _compile_all(children: list):
     if not children:
-        return lambda fields, norm: True
+        return _always
     if len(children) == 1:
         return children[0]
     if len(children) == 2:
@@ -298,50 +337,93 @@ def _compile_condition(node):
         return lambda fields, norm: fields.get(name) is None
     expected = node["value"]
     if op in ("eq", "in", "ne", "not_in"):
-        keys = frozenset(
-            rules.value_key(item)
-            for item in (expected if isinstance(expected, list) else [expected])
-        )
-        negate = op in ("ne", "not_in")
-
-        def check(fields, norm):
-            actual = norm[name]
-            if actual is None:
-                return False
-            if type(actual) is tuple:
-                return any(item in keys for item in actual) != negate
-            return (actual in keys) != negate
-
-        return check
-    if op in ("gt", "gte", "lt", "lte", "between"):
-        if op == "between":
-            low, high = rules.number_of(expected[0]), rules.number_of(expected[1])
-        else:
-            bound = rules.number_of(expected)
-            low = bound if op in ("gt", "gte") else float("-inf")
-            high = bound if op in ("lt", "lte") else float("inf")
-        open_low, open_high = op == "gt", op == "lt"
-
-        def in_range(number):
-            if type(number) is not float or number < low or number > high:
-                return False
-            return not ((open_low and number == low) or (open_high and number == high))
-
-        def check_range(fields, norm):
-            actual = norm[name]
-            if actual is None:
-                return False
-            if type(actual) is tuple:
-                return any(in_range(item) for item in actual)
-            return in_range(actual)
-
-        return check_range
+        return _compile_membership(name, expected, negate=op in ("ne", "not_in"))
+    if op in RANGE_OPS:
+        return _compile_range(name, op, expected)
+    if op in ("starts_with", "ends_with", "contains", "not_contains") and not isinstance(
+        expected, list
+    ):
+        return _compile_text(name, op, expected)
 
     def check_other(fields, norm):
         actual = fields.get(name)
         return actual is not None and rules.apply_operator(op, actual, expected)
 
     return check_other
+
+
+def _compile_membership(name, expected, negate):
+    keys = frozenset(
+        value_key(item) for item in (expected if isinstance(expected, list) else [expected])
+    )
+    if len(keys) == 1 and not negate:
+        (only,) = keys
+
+        def check_one(fields, norm):
+            actual = norm[name]
+            if type(actual) is tuple:
+                return only in actual
+            return actual == only and actual is not None
+
+        return check_one
+
+    def check(fields, norm):
+        actual = norm[name]
+        if actual is None:
+            return False
+        if type(actual) is tuple:
+            return any(item in keys for item in actual) != negate
+        return (actual in keys) != negate
+
+    return check
+
+
+def _compile_range(name, op, expected):
+    low, high = _bounds(op, expected)
+    open_low, open_high = op == "gt", op == "lt"
+
+    def in_range(number):
+        if type(number) is not float or number < low or number > high:
+            return False
+        return not ((open_low and number == low) or (open_high and number == high))
+
+    def check_range(fields, norm):
+        actual = norm[name]
+        if type(actual) is float:
+            return in_range(actual)
+        return type(actual) is tuple and any(in_range(item) for item in actual)
+
+    return check_range
+
+
+def _compile_text(name, op, expected):
+    """Text operators on a string field compare trimmed, casefolded text (cached per value);
+    anything else (lists, numbers, booleans) goes through the reference operator."""
+    needle = rules.text_of(expected)
+    negate = op == "not_contains"
+    if op == "starts_with":
+        test = lambda text: text.startswith(needle)  # noqa: E731
+    elif op == "ends_with":
+        test = lambda text: text.endswith(needle)  # noqa: E731
+    else:
+        test = lambda text: needle in text  # noqa: E731
+
+    def check_text(fields, norm):
+        actual = fields.get(name)
+        if type(actual) is str:
+            return test(_text_key(actual)) != negate
+        return actual is not None and rules.apply_operator(op, actual, expected)
+
+    return check_text
+
+
+def _bounds(op, expected) -> tuple[float, float]:
+    if op == "between":
+        return rules.number_of(expected[0]), rules.number_of(expected[1])
+    bound = rules.number_of(expected)
+    low = bound if op in ("gt", "gte") else float("-inf")
+    high = bound if op in ("lt", "lte") else float("inf")
+    return low, high
 
 
 def _top_level(rule) -> list[dict]:
@@ -353,162 +435,302 @@ def _top_level(rule) -> list[dict]:
     return [rule]
 
 
-def _conjuncts(rule) -> list[dict]:
-    """The conditions that every match must satisfy (top-level ANDs, flattened)."""
-    if not rule:
-        return []
-    if "all" in rule:
-        return [cond for child in rule["all"] for cond in _conjuncts(child)]
-    if "any" in rule or "not" in rule:
-        return []
-    return [rule]
-
-
-class _RangeTable:
-    """Stabbing queries on closed numeric intervals: bisect to the elementary segment, whose
-    covering territories were precomputed."""
-
-    def __init__(self, intervals: list[tuple[float, float, int]]):
-        points = sorted({p for low, high, _ in intervals for p in (low, high)})
-        self.points = points
-        # segment 2i+1 is the point points[i]; segment 2i is the open gap before it.
-        buckets: list[list[int]] = [[] for _ in range(2 * len(points) + 1)]
-        for low, high, tid in intervals:
-            start = 2 * bisect.bisect_left(points, low) + 1
-            end = 2 * bisect.bisect_left(points, high) + 1
-            for segment in range(start, end + 1):
-                buckets[segment].append(tid)
-        self.buckets = [tuple(bucket) for bucket in buckets]
-
-    def lookup(self, number: float) -> tuple[int, ...]:
-        index = bisect.bisect_left(self.points, number)
-        if index < len(self.points) and self.points[index] == number:
-            return self.buckets[2 * index + 1]
-        return self.buckets[2 * index]
-
-
 RANGE_OPS = ("between", "gte", "lte", "gt", "lt")
+EQ, RANGE, PREFIX = "eq", "range", "prefix"
 
 
-def _index_terms(rule) -> tuple[list, list]:
-    """The equality sets and numeric ranges that every match of the rule must satisfy."""
-    equalities, ranges = [], []
-    for cond in _conjuncts(rule):
-        op = cond.get("op")
-        if "value" not in cond:
-            continue
-        value = cond["value"]
-        if op in ("eq", "in"):
-            values = value if isinstance(value, list) else [value]
-            keys = frozenset(rules.value_key(v) for v in values)
-            equalities.append((cond["field"], keys, id(cond)))
-        elif op in RANGE_OPS:
-            if op == "between":
-                low, high = rules.number_of(value[0]), rules.number_of(value[1])
-            else:
-                bound = rules.number_of(value)
-                low = bound if op in ("gt", "gte") else float("-inf")
-                high = bound if op in ("lt", "lte") else float("inf")
-            # Open bounds (gt/lt) are not exact in the closed-interval table: re-checked.
-            exact = op not in ("gt", "lt")
-            ranges.append((cond["field"], low, high, id(cond) if exact else None))
-    return equalities, ranges
+def _dimension_of(node) -> str | None:
+    """Which index dimension can decide this condition exactly, if any."""
+    op = node.get("op")
+    if op in ("eq", "in"):
+        return EQ
+    if op in RANGE_OPS:
+        return RANGE
+    if op == "starts_with" and not isinstance(node.get("value"), list):
+        return PREFIX
+    return None
 
 
-class _IndexNode:
-    """A hash level on one equality term per territory; below it the same again on another
-    field (up to MAX_DEPTH), so a record reaches only territories whose required values all
-    match. Territories with no equality term left sit in a range table or in `rest`."""
+class _Dimension:
+    """One (field, kind) of the index: for a record's value, the bitmask of territories whose
+    condition of this kind on this field holds, OR-ed with those that have no such condition
+    (`default`). Bits are territories in resolution order."""
 
-    MAX_DEPTH = 3
+    __slots__ = ("default", "field", "kind", "lengths", "points", "segments", "table")
 
-    def __init__(
-        self, entries, selectivity: dict[str, int], consumed: dict, depth=0, used=frozenset()
-    ):
-        self.rest: list[int] = []
-        self.eq: dict[str, dict] = {}
-        grouped: dict[str, dict] = {}
-        intervals: dict[str, list] = {}
-        for tid, equalities, ranges in entries:
-            options = [term for term in equalities if term[0] not in used]
-            if options and depth < self.MAX_DEPTH:
-                name, keys, cond_id = max(
-                    options, key=lambda term: (selectivity.get(term[0], 0) / len(term[1]))
-                )
-                consumed.setdefault(tid, set()).add(cond_id)
-                for key in keys:
-                    grouped.setdefault(name, {}).setdefault(key, []).append(
-                        (tid, equalities, ranges)
-                    )
-            elif ranges:
-                name, low, high, cond_id = ranges[0]
-                if cond_id is not None:
-                    consumed.setdefault(tid, set()).add(cond_id)
-                intervals.setdefault(name, []).append((low, high, tid))
-            else:
-                self.rest.append(tid)
-        for name, by_key in grouped.items():
-            self.eq[name] = {
-                key: _IndexNode(items, selectivity, consumed, depth + 1, used | {name})
-                for key, items in by_key.items()
-            }
-        self.ranges = {name: _RangeTable(items) for name, items in intervals.items()}
+    def __init__(self, field: str, kind: str):
+        self.field, self.kind = field, kind
+        self.default = 0
+        self.table: dict = {}
+        self.lengths: tuple[int, ...] = ()
+        self.points: list[float] = []
+        self.segments: list[int] = []
 
-    def collect(self, norm: dict, out: list) -> None:
-        if self.rest:
-            out.extend(self.rest)
-        for name, table in self.eq.items():
-            actual = norm[name]
-            if actual is None:
-                continue
-            if type(actual) is tuple:
-                for item in actual:
-                    child = table.get(item)
-                    if child is not None:
-                        child.collect(norm, out)
-            else:
-                child = table.get(actual)
-                if child is not None:
-                    child.collect(norm, out)
-        for name, table in self.ranges.items():
-            actual = norm[name]
-            if actual is None:
-                continue
-            for item in actual if type(actual) is tuple else (actual,):
-                if type(item) is float:
-                    out.extend(table.lookup(item))
+    def build(self, conditions: list[tuple[int, dict]], unconstrained: int) -> None:
+        self.default = unconstrained
+        if self.kind == EQ:
+            for bit, node in conditions:
+                value = node["value"]
+                for item in value if isinstance(value, list) else [value]:
+                    key = value_key(item)
+                    self.table[key] = self.table.get(key, 0) | bit
+            self.table = {key: mask | unconstrained for key, mask in self.table.items()}
+        elif self.kind == PREFIX:
+            for bit, node in conditions:
+                prefix = rules.text_of(node["value"])
+                self.table[prefix] = self.table.get(prefix, 0) | bit
+            self.lengths = tuple(sorted({len(prefix) for prefix in self.table}))
+        else:
+            self._build_ranges(conditions, unconstrained)
+
+    def _build_ranges(self, conditions, unconstrained) -> None:
+        # Elementary segments: 2i+1 is the point points[i], 2i the open gap before it. Each
+        # interval toggles its bit on at its first segment and off after its last one.
+        intervals = [
+            (bit, node["op"], *_bounds(node["op"], node["value"])) for bit, node in conditions
+        ]
+        points = sorted({p for _, _, low, high in intervals for p in (low, high)})
+        toggles = [0] * (2 * len(points) + 2)
+        for bit, op, low, high in intervals:
+            first = 2 * bisect.bisect_left(points, low) + (2 if op == "gt" else 1)
+            last = 2 * bisect.bisect_left(points, high) + (0 if op == "lt" else 1)
+            if first <= last:
+                toggles[first] ^= bit
+                toggles[last + 1] ^= bit
+        running, segments = 0, []
+        for toggle in toggles[:-1]:
+            running ^= toggle
+            segments.append(running | unconstrained)
+        self.points, self.segments = points, segments
+
+    def mask(self, value) -> int:
+        """`value` is the record's raw value, not None."""
+        if type(value) is list:
+            mask = self.default
+            for item in value:
+                if item is not None:
+                    mask |= self.mask(item)
+            return mask
+        if self.kind == EQ:
+            key = _string_key(value) if type(value) is str else value_key(value)
+            return self.table.get(key, self.default)
+        if self.kind == RANGE:
+            number = _string_key(value) if type(value) is str else value_key(value)
+            if type(number) is not float:
+                return self.default
+            points = self.points
+            index = bisect.bisect_left(points, number)
+            if index < len(points) and points[index] == number:
+                return self.segments[2 * index + 1]
+            return self.segments[2 * index]
+        text = _text_key(value) if type(value) is str else rules.text_of(value)
+        mask, table = self.default, self.table
+        for length in self.lengths:
+            mask |= table.get(text[:length], 0)
+        return mask
+
+
+def _bits_parameters(kinds: tuple[str, ...]) -> list[str]:
+    names = ["ALL"]
+    for i, kind in enumerate(kinds):
+        names += [f"F{i}", f"D{i}", f"M{i}"]
+        names += {EQ: [f"T{i}"], RANGE: [f"P{i}", f"S{i}"], PREFIX: [f"T{i}", f"L{i}"]}[kind]
+    return names
+
+
+def _bits_source(kinds: tuple[str, ...]) -> str:
+    """Straight-line code that ANDs one mask per dimension. One code object per shape of
+    dimensions; each index binds its own tables as the parameters' defaults (fast locals).
+    The source holds only names made here (F0, T0, …), never a field name or a value."""
+    lines = [f"def bits(fields, {', '.join(_bits_parameters(kinds))}):", "    b = ALL"]
+    for i, kind in enumerate(kinds):
+        lines += [f"    v = fields.get(F{i})", f"    if v is None: b &= D{i}"]
+        if kind is EQ:
+            lines.append(f"    elif type(v) is str: b &= T{i}.get(sk(v), D{i})")
+        elif kind is RANGE:
+            lines += [
+                "    elif type(v) is not list:",
+                "        n = sk(v) if type(v) is str else vk(v)",
+                f"        b &= S{i}[bl(P{i}, n) + br(P{i}, n)] if type(n) is float else D{i}",
+            ]
+        else:
+            lines += [
+                "    elif type(v) is str:",
+                "        t = tk(v)",
+                f"        m = D{i}",
+                f"        for n in L{i}: m |= T{i}.get(t[:n], 0)",
+                "        b &= m",
+            ]
+        lines += [f"    else: b &= M{i}(v)", "    if not b: return 0"]
+    lines.append("    return b")
+    return "\n".join(lines)
+
+
+_BITS_GLOBALS = {
+    "__builtins__": builtins,
+    "sk": _string_key,
+    "vk": value_key,
+    "tk": _text_key,
+    "bl": bisect_left,
+    "br": bisect_right,
+}
+
+
+@lru_cache(maxsize=256)
+def _bits_code(kinds: tuple[str, ...]) -> types.CodeType:
+    module = compile(_bits_source(kinds), "<territory index>", "exec")
+    return next(const for const in module.co_consts if isinstance(const, types.CodeType))
+
+
+def _bits_function(dimensions, all_bits: int):
+    """`bits(fields) -> int`: the candidates of one record as a bitmask."""
+    values = {"ALL": all_bits}
+    for i, d in enumerate(dimensions):
+        values.update({f"F{i}": d.field, f"D{i}": d.default, f"M{i}": d.mask, f"T{i}": d.table})
+        values.update({f"P{i}": d.points, f"S{i}": d.segments, f"L{i}": d.lengths})
+    kinds = tuple(d.kind for d in dimensions)
+    defaults = tuple(values[name] for name in _bits_parameters(kinds))
+    return types.FunctionType(_bits_code(kinds), _BITS_GLOBALS, "bits", defaults)
+
+
+class _BitIndex:
+    """Territories as bits, in resolution order, with one `_Dimension` per indexed
+    (field, kind): a record's candidates are the AND of one mask per dimension, so the cost
+    depends on the number of fields, not of territories. Set bits come out lowest first,
+    which is already the resolution order."""
+
+    def __init__(self, territory_ids: list[int], indexed: dict[int, dict], checks: dict):
+        self.by_bit = territory_ids
+        self.all_bits = (1 << len(territory_ids)) - 1
+        # What the index cannot decide, by bit; `checked` has the bits that need a check.
+        self.checks = [checks.get(tid) for tid in territory_ids]
+        self.checked = sum(1 << bit for bit, check in enumerate(self.checks) if check)
+        grouped: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+        for position, tid in enumerate(territory_ids):
+            for dimension, node in indexed[tid].items():
+                grouped.setdefault(dimension, []).append((1 << position, node))
+        dimensions = []
+        for (name, kind), conditions in grouped.items():
+            constrained = 0
+            for bit, _ in conditions:
+                constrained |= bit
+            dimension = _Dimension(name, kind)
+            dimension.build(conditions, self.all_bits & ~constrained)
+            dimensions.append((len(conditions), dimension))
+        # The dimensions that constrain most territories first: the AND reaches zero sooner.
+        dimensions.sort(key=lambda pair: -pair[0])
+        self.dimensions = tuple(dimension for _, dimension in dimensions)
+        self.bits = _bits_function(self.dimensions, self.all_bits)
 
 
 class CompiledMatcher(_Base):
-    """Built once per plan version (see `territories.selectors`), then read-only."""
+    """Built once per plan version (see `territories.selectors`), then read-only.
+
+    Each top-level condition that an index dimension decides exactly (equality/`in`, numeric
+    ranges, `starts_with`; one per territory and dimension) goes into the index; what is left
+    of a rule (OR/NOT groups, other operators) is a compiled closure, checked only on the
+    territories the index lets through. When one equality field splits the plan well (a
+    country, a region), territories are first partitioned by its value, so each partition's
+    bitsets stay a few machine words long."""
 
     def __init__(self, plan: PlanData):
         super().__init__(plan)
-        entries = [(tid, *_index_terms(self.effective[tid])) for tid in self.rule_ids]
+        ordered = sorted(self.rule_ids, key=self.rank.__getitem__)
+        indexed: dict[int, dict] = {}
+        residual: dict[int, list] = {}
+        for tid in ordered:
+            indexed[tid] = {}
+            for node in _top_level(self.effective[tid]):
+                kind = _dimension_of(node) if "field" in node else None
+                dimension = (node["field"], kind) if kind else None
+                if dimension is None or dimension in indexed[tid]:
+                    residual.setdefault(tid, []).append(compile_rule(node))
+                else:
+                    indexed[tid][dimension] = node
+        self.checks = {tid: _compile_all(checks) for tid, checks in residual.items()}
+        self.partition_field = self._partition_field(ordered, indexed)
+        self.partitions: dict = {}
+        if self.partition_field is None:
+            self.unpartitioned = _BitIndex(ordered, indexed, self.checks)
+            return
+        dimension = (self.partition_field, EQ)
+        members: dict = {}
+        unconstrained = []
+        for tid in ordered:
+            node = indexed[tid].pop(dimension, None)
+            if node is None:
+                unconstrained.append(tid)
+                continue
+            value = node["value"]
+            for key in {
+                value_key(item) for item in (value if isinstance(value, list) else [value])
+            }:
+                members.setdefault(key, []).append(tid)
+        self.unpartitioned = _BitIndex(unconstrained, indexed, self.checks)
+        for key, tids in members.items():
+            merged = sorted([*tids, *unconstrained], key=self.rank.__getitem__)
+            self.partitions[key] = _BitIndex(merged, indexed, self.checks)
+
+    @staticmethod
+    def _partition_field(ordered, indexed) -> str | None:
+        """The equality field whose value leaves the fewest territories to look at, if that
+        is at most half of them."""
+        keys_per_field: dict[str, list[int]] = {}
         distinct: dict[str, set] = {}
-        for _, equalities, _ in entries:
-            for name, keys, _ in equalities:
-                distinct.setdefault(name, set()).update(keys)
-        selectivity = {name: len(keys) for name, keys in distinct.items()}
-        consumed: dict[int, set[int]] = {}
-        self.index = _IndexNode(entries, selectivity, consumed)
-        # What the index already guaranteed on the way to a territory is not checked again.
-        self.checks = {
-            tid: _compile_all(
-                [
-                    compile_rule(node)
-                    for node in _top_level(self.effective[tid])
-                    if id(node) not in consumed.get(tid, ())
-                ]
-            )
-            for tid in self.rule_ids
-        }
+        for tid in ordered:
+            for (name, kind), node in indexed[tid].items():
+                if kind is EQ:
+                    value = node["value"]
+                    values = value if isinstance(value, list) else [value]
+                    keys_per_field.setdefault(name, []).append(len(values))
+                    distinct.setdefault(name, set()).update(value_key(item) for item in values)
+        best, best_size = None, len(ordered) / 2
+        for name, sizes in keys_per_field.items():
+            expected = len(ordered) - len(sizes) + sum(sizes) / len(distinct[name])
+            if expected < best_size:
+                best, best_size = name, expected
+        return best
 
     def rule_candidates(self, fields: dict) -> list[int]:
-        norm = normalize_fields(fields)
-        found: list[int] = []
-        self.index.collect(norm, found)
-        checks = self.checks
-        if len(found) > 1:
-            found = list(dict.fromkeys(found))
-        return [tid for tid in found if checks[tid](fields, norm)]
+        if self.partition_field is None:
+            return self._survivors(self.unpartitioned, fields)
+        value = fields.get(self.partition_field)
+        if type(value) is str:
+            index = self.partitions.get(_string_key(value), self.unpartitioned)
+        elif type(value) is list:
+            return self._list_candidates(value, fields)
+        else:
+            key = None if value is None else value_key(value)
+            index = self.partitions.get(key, self.unpartitioned)
+        return self._survivors(index, fields)
+
+    def _list_candidates(self, values: list, fields: dict) -> list[int]:
+        """A list in the partition field matches when any element does: the union of the
+        partitions of its elements (and of the unconstrained territories), re-ordered."""
+        indexes = {id(index): index for index in [self.unpartitioned]}
+        for item in values:
+            if item is not None:
+                index = self.partitions.get(value_key(item))
+                if index is not None:
+                    indexes[id(index)] = index
+        found = {tid for index in indexes.values() for tid in self._survivors(index, fields)}
+        return sorted(found, key=self.rank.__getitem__)
+
+    def _survivors(self, index: _BitIndex, fields: dict) -> list[int]:
+        bits = index.bits(fields)
+        by_bit, found = index.by_bit, []
+        if not bits & index.checked:
+            while bits:
+                lowest = bits & -bits
+                found.append(by_bit[lowest.bit_length() - 1])
+                bits ^= lowest
+            return found
+        checks, norm = index.checks, NormalizedFields(fields)
+        while bits:
+            lowest = bits & -bits
+            position = lowest.bit_length() - 1
+            bits ^= lowest
+            check = checks[position]
+            if check is None or check(fields, norm):
+                found.append(by_bit[position])
+        return found

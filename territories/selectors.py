@@ -114,7 +114,7 @@ def territory_resolve(*, workspace, fields: dict, plan: TerritoryPlan | None = N
     """Which territory owns this record under the active (or given) plan, and why."""
     plan = plan or plan_get_active(workspace=workspace)
     if plan is None:
-        return Resolution(winner=None, step="none", candidates=(), plan_id=None, plan_version=None)
+        return Resolution("none")
     return matcher_for_plan(plan=plan).resolve(fields)
 
 

@@ -53,6 +53,16 @@ def conditions():
             st.sampled_from(["contains", "not_contains", "starts_with", "ends_with"]),
             STRINGS,
         ),
+        st.builds(
+            lambda f, v: {"field": f, "op": "starts_with", "value": v},
+            field,
+            st.one_of(STRINGS, st.integers(0, 20)),
+        ),
+        st.builds(
+            lambda f, v: {"field": f, "op": "matches", "value": v},
+            field,
+            st.sampled_from(["^u", "a$", "[0-9]+", "re.*l"]),
+        ),
         st.builds(lambda f: {"field": f, "op": "exists"}, field),
         st.builds(lambda f: {"field": f, "op": "not_exists"}, field),
     )
@@ -109,6 +119,79 @@ def test_compiled_plan_resolves_like_reference(specs, records):
         fast, slow = compiled.resolve(record), reference.resolve(record)
         assert [t.id for t in fast.candidates] == [t.id for t in slow.candidates]
         assert fast.trace == slow.trace
+
+
+COUNTRY_VALUES = st.sampled_from(["us", "ca", "fr", "de", "jp", "br", "10"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), COUNTRY_VALUES, st.lists(COUNTRY_VALUES, min_size=1, max_size=3)),
+            st.one_of(st.none(), RULES),
+            st.integers(0, 3),
+        ),
+        min_size=8,
+        max_size=40,
+    ),
+    st.lists(
+        st.fixed_dictionaries(
+            {"country": st.one_of(COUNTRY_VALUES, st.none(), st.lists(COUNTRY_VALUES, max_size=3))},
+            optional={
+                field: st.one_of(SCALARS, st.lists(SCALARS, max_size=3))
+                for field in FIELDS
+                if field != "country"
+            },
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+)
+def test_partitioned_plan_resolves_like_reference(specs, records):
+    """Plans where one equality field splits the territories (the matcher partitions them by
+    its value), with list values and missing values in records."""
+    territories = []
+    for index, (country, rule, priority) in enumerate(specs, start=1):
+        parts = [rule] if rule else []
+        if country is not None:
+            op = "in" if isinstance(country, list) else "eq"
+            parts.append({"field": "country", "op": op, "value": country})
+        territories.append(
+            TerritoryInfo(
+                id=index,
+                name=f"t{index}",
+                priority=priority,
+                rule={"all": parts} if parts else None,
+            )
+        )
+    plan = PlanData(plan_id=1, version=1, territories=tuple(territories))
+    compiled, reference = CompiledMatcher(plan), ReferenceMatcher(plan)
+    for record in records:
+        assert compiled.resolve(record).trace == reference.resolve(record).trace
+
+
+def test_a_plan_split_by_country_is_partitioned():
+    territories = [
+        territory(i, rule={"field": "country", "op": "eq", "value": f"c{i}"}) for i in range(1, 9)
+    ]
+    matcher = CompiledMatcher(PlanData(plan_id=1, version=1, territories=tuple(territories)))
+    assert matcher.partition_field == "country"
+    assert matcher.resolve({"country": "C3"}).winner.id == 3
+    assert matcher.resolve({"country": ["c9", "c4", "c2"]}).candidate_ids == [2, 4]
+    assert matcher.resolve({"country": None}).winner is None
+
+
+def test_ranges_with_open_and_closed_bounds_are_exact():
+    territories = [
+        territory(1, rule={"field": "employees", "op": "gt", "value": 10}),
+        territory(2, rule={"field": "employees", "op": "between", "value": [5, 10]}),
+        territory(3, rule={"field": "employees", "op": "lt", "value": 5}),
+    ]
+    matcher = CompiledMatcher(PlanData(plan_id=1, version=1, territories=tuple(territories)))
+    owners = {n: matcher.resolve({"employees": n}).candidate_ids for n in (4, 5, 10, "10.5", 11)}
+    assert owners == {4: [3], 5: [2], 10: [2], "10.5": [1], 11: [1]}
+    assert matcher.resolve({"employees": "many"}).winner is None
 
 
 def territory(tid, **kwargs):
