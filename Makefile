@@ -28,6 +28,10 @@ test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=test-only-secret \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
+## Benchmarks: one command each; they print their figures (see bench/README.md).
+bench-match: install
+	$(BIN)/python bench/match.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -142,10 +142,16 @@ def record_accounts(fields: dict) -> list[str]:
     accounts = []
     for key in ACCOUNT_FIELDS:
         value = fields.get(key)
-        if isinstance(value, str | int):
+        if type(value) is str:
+            account = value.strip().lower()
+            if "/" in account or account.startswith("www."):
+                account = normalize_account(account)
+        elif isinstance(value, int):
             account = normalize_account(value)
-            if account:
-                accounts.append(account)
+        else:
+            continue
+        if account:
+            accounts.append(account)
     return accounts
 
 
@@ -212,18 +218,29 @@ class _Base:
     def resolve(self, fields: dict) -> Resolution:
         if self.named or self.locks:
             accounts = record_accounts(fields)
-            for account in accounts:
-                lock = self.locks.get(account)
-                if lock and lock[0] in self.active:
-                    return Resolution("lock", (lock[0],), self, lock[1])
-            named_ids = set()
-            for account in accounts:
-                named_ids.update(self.named.get(account, ()))
-            if named_ids:
-                ordered = sorted(named_ids, key=self.rank.__getitem__)
-                return Resolution("named_account", ordered, self)
+            if accounts:
+                resolution = self._account_resolution(accounts)
+                if resolution is not None:
+                    return resolution
         candidate_ids = self.rule_candidates(fields)
         return Resolution("territory" if candidate_ids else "none", candidate_ids, self)
+
+    def _account_resolution(self, accounts: list[str]) -> Resolution | None:
+        """An account lock, else named-account territories, else None."""
+        for account in accounts:
+            lock = self.locks.get(account)
+            if lock and lock[0] in self.active:
+                return Resolution("lock", (lock[0],), self, lock[1])
+        named_ids = {tid for account in accounts for tid in self.named.get(account, ())}
+        if named_ids:
+            return Resolution("named_account", sorted(named_ids, key=self.rank.__getitem__), self)
+        return None
+
+    def winners(self, records) -> list[int | None]:
+        """The winning territory id of each record (None: unmatched)."""
+        return [
+            ids[0] if (ids := self.resolve(fields).candidate_ids) else None for fields in records
+        ]
 
     def explain(self, territory: TerritoryInfo) -> str:
         parts = [f"priority {territory.priority}", f"depth {territory.depth}"]
@@ -254,31 +271,6 @@ class ReferenceMatcher(_Base):
 
 
 # --- compiled -------------------------------------------------------------------------------
-class NormalizedFields(dict):
-    """A field's comparable key (a tuple of keys for a list; None when absent), computed on
-    first use and then shared by every condition and index level that reads it."""
-
-    __slots__ = ("fields",)
-
-    def __init__(self, fields: dict):
-        self.fields = fields
-
-    def __missing__(self, name):
-        value = self.fields.get(name)
-        kind = type(value)
-        if kind is str:
-            key = _string_key(value)
-        elif value is None:
-            key = None
-        elif kind is list:
-            key = tuple(value_key(item) for item in value if item is not None)
-        else:
-            key = value_key(value)
-        self[name] = key
-        return key
-
-
-normalize_fields = NormalizedFields
 value_key = rules.value_key
 _string_key = rules._string_key
 
@@ -289,7 +281,7 @@ def _text_key(value: str) -> str:
 
 
 def compile_rule(rule):
-    """A closure `(fields, normalized fields) -> bool` equivalent to `rules.evaluate`."""
+    """A closure `fields -> bool` equivalent to `rules.evaluate`."""
     if rule is None:
         return _always
     if "all" in rule:
@@ -300,15 +292,15 @@ def compile_rule(rule):
             return children[0]
         if len(children) == 2:
             first, second = children
-            return lambda fields, norm: first(fields, norm) or second(fields, norm)
-        return lambda fields, norm: any(child(fields, norm) for child in children)
+            return lambda fields: first(fields) or second(fields)
+        return lambda fields: any(child(fields) for child in children)
     if "not" in rule:
         child = compile_rule(rule["not"])
-        return lambda fields, norm: not child(fields, norm)
+        return lambda fields: not child(fields)
     return _compile_condition(rule)
 
 
-def _always(fields, norm) -> bool:
+def _always(fields) -> bool:
     return True
 
 
@@ -319,22 +311,20 @@ def _compile_all(children: list):
         return children[0]
     if len(children) == 2:
         first, second = children
-        return lambda fields, norm: first(fields, norm) and second(fields, norm)
+        return lambda fields: first(fields) and second(fields)
     if len(children) == 3:
         first, second, third = children
-        return lambda fields, norm: (
-            first(fields, norm) and second(fields, norm) and third(fields, norm)
-        )
+        return lambda fields: (first(fields) and second(fields) and third(fields))
     children = tuple(children)
-    return lambda fields, norm: all(child(fields, norm) for child in children)
+    return lambda fields: all(child(fields) for child in children)
 
 
 def _compile_condition(node):
     name, op = node["field"], node["op"]
     if op == "exists":
-        return lambda fields, norm: fields.get(name) is not None
+        return lambda fields: fields.get(name) is not None
     if op == "not_exists":
-        return lambda fields, norm: fields.get(name) is None
+        return lambda fields: fields.get(name) is None
     expected = node["value"]
     if op in ("eq", "in", "ne", "not_in"):
         return _compile_membership(name, expected, negate=op in ("ne", "not_in"))
@@ -345,30 +335,29 @@ def _compile_condition(node):
     ):
         return _compile_text(name, op, expected)
 
-    def check_other(fields, norm):
+    def check_other(fields):
         actual = fields.get(name)
         return actual is not None and rules.apply_operator(op, actual, expected)
 
     return check_other
 
 
+def _key(value):
+    """The comparable key of a record value: a tuple of keys for a list, None when absent."""
+    if type(value) is str:
+        return _string_key(value)
+    if type(value) is list:
+        return tuple(value_key(item) for item in value if item is not None)
+    return None if value is None else value_key(value)
+
+
 def _compile_membership(name, expected, negate):
     keys = frozenset(
         value_key(item) for item in (expected if isinstance(expected, list) else [expected])
     )
-    if len(keys) == 1 and not negate:
-        (only,) = keys
 
-        def check_one(fields, norm):
-            actual = norm[name]
-            if type(actual) is tuple:
-                return only in actual
-            return actual == only and actual is not None
-
-        return check_one
-
-    def check(fields, norm):
-        actual = norm[name]
+    def check(fields):
+        actual = _key(fields.get(name))
         if actual is None:
             return False
         if type(actual) is tuple:
@@ -387,11 +376,11 @@ def _compile_range(name, op, expected):
             return False
         return not ((open_low and number == low) or (open_high and number == high))
 
-    def check_range(fields, norm):
-        actual = norm[name]
-        if type(actual) is float:
-            return in_range(actual)
-        return type(actual) is tuple and any(in_range(item) for item in actual)
+    def check_range(fields):
+        actual = _key(fields.get(name))
+        if type(actual) is tuple:
+            return any(in_range(item) for item in actual)
+        return in_range(actual)
 
     return check_range
 
@@ -408,7 +397,7 @@ def _compile_text(name, op, expected):
     else:
         test = lambda text: needle in text  # noqa: E731
 
-    def check_text(fields, norm):
+    def check_text(fields):
         actual = fields.get(name)
         if type(actual) is str:
             return test(_text_key(actual)) != negate
@@ -530,36 +519,47 @@ class _Dimension:
         return mask
 
 
-def _bits_parameters(kinds: tuple[str, ...]) -> list[str]:
+def _shape(dimension) -> str:
+    # Prefix dimensions are unrolled over their prefix lengths.
+    return f"{PREFIX}{len(dimension.lengths)}" if dimension.kind is PREFIX else dimension.kind
+
+
+def _bits_parameters(shapes: tuple[str, ...]) -> list[str]:
     names = ["ALL"]
-    for i, kind in enumerate(kinds):
+    for i, shape in enumerate(shapes):
         names += [f"F{i}", f"D{i}", f"M{i}"]
-        names += {EQ: [f"T{i}"], RANGE: [f"P{i}", f"S{i}"], PREFIX: [f"T{i}", f"L{i}"]}[kind]
+        if shape == EQ:
+            names.append(f"T{i}")
+        elif shape == RANGE:
+            names += [f"P{i}", f"S{i}"]
+        else:
+            names += [f"T{i}", *(f"L{i}_{j}" for j in range(int(shape.removeprefix(PREFIX))))]
     return names
 
 
-def _bits_source(kinds: tuple[str, ...]) -> str:
+def _bits_source(shapes: tuple[str, ...]) -> str:
     """Straight-line code that ANDs one mask per dimension. One code object per shape of
     dimensions; each index binds its own tables as the parameters' defaults (fast locals).
     The source holds only names made here (F0, T0, …), never a field name or a value."""
-    lines = [f"def bits(fields, {', '.join(_bits_parameters(kinds))}):", "    b = ALL"]
-    for i, kind in enumerate(kinds):
+    lines = [f"def bits(fields, {', '.join(_bits_parameters(shapes))}):", "    b = ALL"]
+    for i, shape in enumerate(shapes):
         lines += [f"    v = fields.get(F{i})", f"    if v is None: b &= D{i}"]
-        if kind is EQ:
+        if shape == EQ:
             lines.append(f"    elif type(v) is str: b &= T{i}.get(sk(v), D{i})")
-        elif kind is RANGE:
+        elif shape == RANGE:
             lines += [
                 "    elif type(v) is not list:",
-                "        n = sk(v) if type(v) is str else vk(v)",
+                "        n = float(v) if type(v) is int else sk(v) if type(v) is str else vk(v)",
                 f"        b &= S{i}[bl(P{i}, n) + br(P{i}, n)] if type(n) is float else D{i}",
             ]
         else:
+            lookups = "".join(
+                f" | T{i}.get(t[:L{i}_{j}], 0)" for j in range(int(shape.removeprefix(PREFIX)))
+            )
             lines += [
                 "    elif type(v) is str:",
                 "        t = tk(v)",
-                f"        m = D{i}",
-                f"        for n in L{i}: m |= T{i}.get(t[:n], 0)",
-                "        b &= m",
+                f"        b &= D{i}{lookups}",
             ]
         lines += [f"    else: b &= M{i}(v)", "    if not b: return 0"]
     lines.append("    return b")
@@ -577,8 +577,8 @@ _BITS_GLOBALS = {
 
 
 @lru_cache(maxsize=256)
-def _bits_code(kinds: tuple[str, ...]) -> types.CodeType:
-    module = compile(_bits_source(kinds), "<territory index>", "exec")
+def _bits_code(shapes: tuple[str, ...]) -> types.CodeType:
+    module = compile(_bits_source(shapes), "<territory index>", "exec")
     return next(const for const in module.co_consts if isinstance(const, types.CodeType))
 
 
@@ -587,10 +587,11 @@ def _bits_function(dimensions, all_bits: int):
     values = {"ALL": all_bits}
     for i, d in enumerate(dimensions):
         values.update({f"F{i}": d.field, f"D{i}": d.default, f"M{i}": d.mask, f"T{i}": d.table})
-        values.update({f"P{i}": d.points, f"S{i}": d.segments, f"L{i}": d.lengths})
-    kinds = tuple(d.kind for d in dimensions)
-    defaults = tuple(values[name] for name in _bits_parameters(kinds))
-    return types.FunctionType(_bits_code(kinds), _BITS_GLOBALS, "bits", defaults)
+        values.update({f"P{i}": d.points, f"S{i}": d.segments})
+        values.update({f"L{i}_{j}": length for j, length in enumerate(d.lengths)})
+    shapes = tuple(_shape(d) for d in dimensions)
+    defaults = tuple(values[name] for name in _bits_parameters(shapes))
+    return types.FunctionType(_bits_code(shapes), _BITS_GLOBALS, "bits", defaults)
 
 
 class _BitIndex:
@@ -692,17 +693,58 @@ class CompiledMatcher(_Base):
         return best
 
     def rule_candidates(self, fields: dict) -> list[int]:
-        if self.partition_field is None:
-            return self._survivors(self.unpartitioned, fields)
-        value = fields.get(self.partition_field)
-        if type(value) is str:
-            index = self.partitions.get(_string_key(value), self.unpartitioned)
-        elif type(value) is list:
+        value = fields.get(self.partition_field) if self.partition_field else None
+        if type(value) is list:
             return self._list_candidates(value, fields)
-        else:
-            key = None if value is None else value_key(value)
-            index = self.partitions.get(key, self.unpartitioned)
-        return self._survivors(index, fields)
+        return self._survivors(self._partition(value), fields)
+
+    def winners(self, records) -> list[int | None]:
+        """The winning territory id of each record (None: unmatched), for bulk re-evaluation:
+        the same decision as `resolve`, without building a Resolution, stopping at the
+        first candidate that passes its checks."""
+        found: list[int | None] = []
+        append = found.append
+        known_accounts = self.named.keys() | self.locks.keys()
+        by_accounts = bool(known_accounts)
+        field, partitions, unpartitioned = self.partition_field, self.partitions, None
+        if field is None:
+            unpartitioned = self.unpartitioned
+        for fields in records:
+            if by_accounts:
+                accounts = record_accounts(fields)
+                if accounts and not known_accounts.isdisjoint(accounts):
+                    resolution = self._account_resolution(accounts)
+                    if resolution is not None:
+                        append(resolution.candidate_ids[0])
+                        continue
+            if unpartitioned is not None:
+                index = unpartitioned
+            else:
+                value = fields.get(field)
+                if type(value) is str:
+                    index = partitions.get(_string_key(value)) or self.unpartitioned
+                elif type(value) is list:
+                    ids = self._list_candidates(value, fields)
+                    append(ids[0] if ids else None)
+                    continue
+                else:
+                    index = self._partition(value)
+            bits, checks, winner = index.bits(fields), index.checks, None
+            while bits:
+                lowest = bits & -bits
+                position = lowest.bit_length() - 1
+                check = checks[position]
+                if check is None or check(fields):
+                    winner = index.by_bit[position]
+                    break
+                bits ^= lowest
+            append(winner)
+        return found
+
+    def _partition(self, value) -> _BitIndex:
+        if value is None or self.partition_field is None:
+            return self.unpartitioned
+        return self.partitions.get(value_key(value), self.unpartitioned)
 
     def _list_candidates(self, values: list, fields: dict) -> list[int]:
         """A list in the partition field matches when any element does: the union of the
@@ -725,12 +767,12 @@ class CompiledMatcher(_Base):
                 found.append(by_bit[lowest.bit_length() - 1])
                 bits ^= lowest
             return found
-        checks, norm = index.checks, NormalizedFields(fields)
+        checks = index.checks
         while bits:
             lowest = bits & -bits
             position = lowest.bit_length() - 1
             bits ^= lowest
             check = checks[position]
-            if check is None or check(fields, norm):
+            if check is None or check(fields):
                 found.append(by_bit[position])
         return found

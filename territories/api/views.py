@@ -77,12 +77,11 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
         matcher = selectors.matcher_for_plan(plan=plan)
         counts: Counter = Counter()
         unmatched = 0
-        for fields in serializer.validated_data["records"]:
-            winner = matcher.resolve(fields).winner
+        for winner in matcher.winners(serializer.validated_data["records"]):
             if winner is None:
                 unmatched += 1
             else:
-                counts[winner.id] += 1
+                counts[winner] += 1
         return Response(
             {
                 "plan": plan.pk,
