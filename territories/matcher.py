@@ -176,6 +176,8 @@ class _Base:
             if territory.id in self.active:
                 for account in territory.named_accounts:
                     self.named.setdefault(normalize_account(account), []).append(territory.id)
+        # Most records name no known account: one set test rules them out.
+        self.known_accounts = frozenset(self.named) | frozenset(self.locks)
         # Rule matching: every live territory that has a rule of its own or of an ancestor;
         # a root without a rule is a catch-all unless it is a named-account territory.
         self.rule_ids = [
@@ -216,17 +218,18 @@ class _Base:
         raise NotImplementedError
 
     def resolve(self, fields: dict) -> Resolution:
-        if self.named or self.locks:
-            accounts = record_accounts(fields)
-            if accounts:
-                resolution = self._account_resolution(accounts)
-                if resolution is not None:
-                    return resolution
+        if self.known_accounts:
+            resolution = self._account_resolution(fields)
+            if resolution is not None:
+                return resolution
         candidate_ids = self.rule_candidates(fields)
         return Resolution("territory" if candidate_ids else "none", candidate_ids, self)
 
-    def _account_resolution(self, accounts: list[str]) -> Resolution | None:
-        """An account lock, else named-account territories, else None."""
+    def _account_resolution(self, fields: dict) -> Resolution | None:
+        """An account lock, else named-account territories, else None (rules decide)."""
+        accounts = record_accounts(fields)
+        if not accounts or self.known_accounts.isdisjoint(accounts):
+            return None
         for account in accounts:
             lock = self.locks.get(account)
             if lock and lock[0] in self.active:
@@ -693,42 +696,28 @@ class CompiledMatcher(_Base):
         return best
 
     def rule_candidates(self, fields: dict) -> list[int]:
-        value = fields.get(self.partition_field) if self.partition_field else None
-        if type(value) is list:
-            return self._list_candidates(value, fields)
-        return self._survivors(self._partition(value), fields)
+        index = self._index_for(fields)
+        if index is None:
+            return self._list_candidates(fields[self.partition_field], fields)
+        return self._survivors(index, fields)
 
     def winners(self, records) -> list[int | None]:
         """The winning territory id of each record (None: unmatched), for bulk re-evaluation:
         the same decision as `resolve`, without building a Resolution, stopping at the
         first candidate that passes its checks."""
         found: list[int | None] = []
-        append = found.append
-        known_accounts = self.named.keys() | self.locks.keys()
-        by_accounts = bool(known_accounts)
-        field, partitions, unpartitioned = self.partition_field, self.partitions, None
-        if field is None:
-            unpartitioned = self.unpartitioned
+        append, known_accounts = found.append, self.known_accounts
         for fields in records:
-            if by_accounts:
-                accounts = record_accounts(fields)
-                if accounts and not known_accounts.isdisjoint(accounts):
-                    resolution = self._account_resolution(accounts)
-                    if resolution is not None:
-                        append(resolution.candidate_ids[0])
-                        continue
-            if unpartitioned is not None:
-                index = unpartitioned
-            else:
-                value = fields.get(field)
-                if type(value) is str:
-                    index = partitions.get(_string_key(value)) or self.unpartitioned
-                elif type(value) is list:
-                    ids = self._list_candidates(value, fields)
-                    append(ids[0] if ids else None)
+            if known_accounts:
+                resolution = self._account_resolution(fields)
+                if resolution is not None:
+                    append(resolution.candidate_ids[0])
                     continue
-                else:
-                    index = self._partition(value)
+            index = self._index_for(fields)
+            if index is None:
+                ids = self._list_candidates(fields[self.partition_field], fields)
+                append(ids[0] if ids else None)
+                continue
             bits, checks, winner = index.bits(fields), index.checks, None
             while bits:
                 lowest = bits & -bits
@@ -741,10 +730,19 @@ class CompiledMatcher(_Base):
             append(winner)
         return found
 
-    def _partition(self, value) -> _BitIndex:
-        if value is None or self.partition_field is None:
+    def _index_for(self, fields: dict) -> _BitIndex | None:
+        """The partition the record falls in; None when the partition field holds a list."""
+        field = self.partition_field
+        if field is None:
             return self.unpartitioned
-        return self.partitions.get(value_key(value), self.unpartitioned)
+        value = fields.get(field)
+        if type(value) is str:
+            return self.partitions.get(_string_key(value)) or self.unpartitioned
+        if type(value) is list:
+            return None
+        if value is None:
+            return self.unpartitioned
+        return self.partitions.get(value_key(value)) or self.unpartitioned
 
     def _list_candidates(self, values: list, fields: dict) -> list[int]:
         """A list in the partition field matches when any element does: the union of the

@@ -95,6 +95,34 @@ def compile_regex(pattern: str) -> re.Pattern:
 
 
 # --- validation -----------------------------------------------------------------------------
+MAX_FIELD_NUMBER = 1e300
+
+
+def record_fields_errors(fields, path: str = "record.fields") -> list[dict]:
+    """What is wrong with a record's fields: an object of scalars or lists of scalars, with
+    finite numbers (a 400-digit integer would not even convert to a float)."""
+    if not isinstance(fields, dict):
+        return [{"path": path, "message": "must be an object"}]
+    errors = []
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            problem = _field_value_problem(item)
+            if problem:
+                errors.append({"path": f"{path}.{name}", "message": problem})
+                break
+    return errors
+
+
+def _field_value_problem(value) -> str | None:
+    if value is None or isinstance(value, bool | str):
+        return None
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "numbers must be finite"
+        return None if abs(value) <= MAX_FIELD_NUMBER else "number out of range"
+    return "must be a string, number, boolean, null, or a list of those"
+
+
 def validate_rule(rule, *, allow_member_refs: bool = False) -> list[dict]:
     """Every problem in the rule, each with the JSON pointer of its node. Empty: valid."""
     if rule is None:

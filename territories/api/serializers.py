@@ -115,6 +115,7 @@ class MatchRequestSerializer(serializers.Serializer):
     def validate_record(self, value):
         if not isinstance(value, dict) or not isinstance(value.get("fields"), dict):
             raise serializers.ValidationError('must be an object with "fields": {...}')
+        _raise_field_errors(rules.record_fields_errors(value["fields"]))
         return value
 
     def validate_plan(self, value):
@@ -126,6 +127,16 @@ class MatchRequestSerializer(serializers.Serializer):
 
 class SimulateRequestSerializer(serializers.Serializer):
     records = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=10_000)
+
+    def validate_records(self, records):
+        for position, fields in enumerate(records):
+            _raise_field_errors(rules.record_fields_errors(fields, f"records.{position}"))
+        return records
+
+
+def _raise_field_errors(errors: list[dict]) -> None:
+    if errors:
+        raise serializers.ValidationError([f"{e['path']}: {e['message']}" for e in errors])
 
 
 def resolution_payload(resolution) -> dict:

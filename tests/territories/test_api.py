@@ -188,6 +188,29 @@ def test_match_needs_fields_object(api):
     assert "record" in response.json()
 
 
+@pytest.mark.parametrize(
+    "fields, where",
+    [
+        ({"employees": 10**400}, "record.fields.employees"),
+        ({"tags": [{"nested": 1}]}, "record.fields.tags"),
+        ({"address": {"city": "Paris"}}, "record.fields.address"),
+    ],
+)
+def test_match_refuses_values_a_rule_cannot_compare(api, workspace, fields, where):
+    TerritoryFactory(workspace=workspace, rule={"field": "employees", "op": "gt", "value": 5})
+    response = api.post(MATCH, {"record": {"fields": fields}}, format="json")
+    assert response.status_code == 400
+    assert where in str(response.json()["record"])
+
+
+def test_simulate_names_the_bad_record(api, workspace):
+    plan = active_plan(workspace)
+    records = [{"country": "US"}, {"employees": 10**400}]
+    response = api.post(f"{PLANS}{plan.pk}/simulate/", {"records": records}, format="json")
+    assert response.status_code == 400
+    assert "records.1.employees" in str(response.json()["records"])
+
+
 def test_match_is_allowed_for_a_read_only_key(make_client, workspace):
     client = make_client(workspace, scopes="read")
     assert client.post(MATCH, {"record": {"fields": {}}}, format="json").status_code == 200
