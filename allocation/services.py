@@ -59,13 +59,19 @@ def _lock_rotations(*, workspace, territory_ids: list[int]) -> dict[int, Rotatio
     """Create missing rows, then lock them in id order (no deadlock between territories)."""
     if not territory_ids:
         return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO allocation_rotationstate "
-            "(workspace_id, territory_id, pointer_member_id, current_weights, updated_at) "
-            "SELECT %s, t, NULL, '{}'::jsonb, now() FROM unnest(%s::bigint[]) AS t "
-            "ON CONFLICT (territory_id) DO NOTHING",
-            [workspace.pk, sorted(territory_ids)],
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO allocation_rotationstate "
+                "(workspace_id, territory_id, pointer_member_id, current_weights, updated_at) "
+                "SELECT %s, t, NULL, '{}'::jsonb, now() FROM unnest(%s::bigint[]) AS t "
+                "ON CONFLICT (territory_id) DO NOTHING",
+                [workspace.pk, sorted(territory_ids)],
+            )
+    else:  # SQLite (make run): one writer at a time, so plain ORM upserts are enough.
+        RotationState.objects.bulk_create(
+            [RotationState(workspace=workspace, territory_id=t) for t in sorted(territory_ids)],
+            ignore_conflicts=True,
         )
     rows = RotationState.objects.select_for_update().filter(territory_id__in=territory_ids)
     return {row.territory_id: row for row in rows.order_by("territory_id")}
@@ -74,7 +80,7 @@ def _lock_rotations(*, workspace, territory_ids: list[int]) -> dict[int, Rotatio
 def _lock_members(member_ids) -> None:
     """Members shared by several territories: serialise capacity checks per member."""
     ids = sorted(set(member_ids))
-    if ids:
+    if ids and connection.vendor == "postgresql":  # SQLite has one writer at a time anyway
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(7001, m::int) FROM unnest(%s::bigint[]) AS m", [ids]
