@@ -1,0 +1,53 @@
+"""`make run` uses SQLite and eager tasks: the demo must allocate there too, not only on the
+Postgres the rest of the suite uses."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = """
+import json, django
+django.setup()
+from django.core.management import call_command
+from io import StringIO
+from rest_framework.test import APIClient
+call_command("migrate", verbosity=0)
+out = StringIO()
+call_command("load_demo", stdout=out)
+client = APIClient(SERVER_NAME="127.0.0.1")
+client.credentials(HTTP_AUTHORIZATION="Bearer " + out.getvalue().strip().splitlines()[-1])
+record = {"type": "lead", "id": "00Q1", "crm": "salesforce",
+          "fields": {"country": "US", "state": "CA", "industry": "healthcare"}}
+results = []
+for number in range(4):
+    response = client.post(
+        "/api/v1/allocations/", {"record": {**record, "id": f"00Q{number}"}}, format="json"
+    )
+    results.append([response.status_code, response.json()["owner"]["name"]])
+print(json.dumps(results))
+"""
+
+
+def test_demo_allocates_on_sqlite_with_eager_tasks(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="revorg.settings",
+        DEBUG="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [status for status, _ in results] == [201] * 4
+    # "West — Healthcare" rotates Ada and Ben 3:1 (smooth weighted round robin).
+    assert [owner.split()[0] for _, owner in results] == ["Ada", "Ada", "Ben", "Ada"]
