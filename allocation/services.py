@@ -4,20 +4,22 @@ import hashlib
 import json
 import time
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from capacities.services import capacity_usage_for_members
 from crm_sync.services import writeback_enqueue
-from members.models import Member
-from members.selectors import absent_member_ids
+from members.models import Absence, Member
 from revorg.errors import ConflictError
 from territories import rules
+from territories.matcher import TerritoryInfo
+from territories.models import Territory
 from territories.selectors import plan_get_active, territory_info_get, territory_resolve
 
-from .engine import MemberState, RotationSnapshot, allocation_decide
+from .engine import Decision, MemberState, RotationSnapshot, allocation_decide
 from .models import Allocation, AllocationStatus, IdempotencyRecord, RotationState
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -56,9 +58,23 @@ def _territory_chain(*, workspace, winner, plan):
 
 
 def _lock_rotations(*, workspace, territory_ids: list[int]) -> dict[int, RotationState]:
-    """Create missing rows, then lock them in id order (no deadlock between territories)."""
+    """Lock the rows in id order (no deadlock between territories); the first allocation of
+    a territory creates its row, then locks it like everyone else."""
     if not territory_ids:
         return {}
+    rows = _select_rotations_for_update(territory_ids)
+    if len(rows) < len(set(territory_ids)):
+        _create_rotations(workspace=workspace, territory_ids=territory_ids)
+        rows = _select_rotations_for_update(territory_ids)
+    return rows
+
+
+def _select_rotations_for_update(territory_ids) -> dict[int, RotationState]:
+    rows = RotationState.objects.select_for_update().filter(territory_id__in=territory_ids)
+    return {row.territory_id: row for row in rows.order_by("territory_id")}
+
+
+def _create_rotations(*, workspace, territory_ids) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -73,8 +89,6 @@ def _lock_rotations(*, workspace, territory_ids: list[int]) -> dict[int, Rotatio
             [RotationState(workspace=workspace, territory_id=t) for t in sorted(territory_ids)],
             ignore_conflicts=True,
         )
-    rows = RotationState.objects.select_for_update().filter(territory_id__in=territory_ids)
-    return {row.territory_id: row for row in rows.order_by("territory_id")}
 
 
 def _lock_members(member_ids) -> None:
@@ -89,9 +103,13 @@ def _lock_members(member_ids) -> None:
 
 def _member_states(
     *, workspace, member_ids, record_type, now, need_last: bool
-) -> dict[int, MemberState]:
-    members = list(Member.objects.filter(workspace=workspace, pk__in=member_ids))
-    absent = absent_member_ids(workspace=workspace, member_ids=member_ids, at=now)
+) -> tuple[dict[int, MemberState], dict[int, Member]]:
+    on_leave = Absence.objects.filter(member=OuterRef("pk"), starts_at__lte=now, ends_at__gt=now)
+    members = list(
+        Member.objects.filter(workspace=workspace, pk__in=member_ids).annotate(
+            absent=Exists(on_leave)
+        )
+    )
     usage = capacity_usage_for_members(
         workspace=workspace, members=members, record_type=record_type, now=now
     )
@@ -115,16 +133,23 @@ def _member_states(
             id=m.pk,
             name=m.name,
             is_active=m.is_active,
-            absent=m.pk in absent,
+            absent=m.absent,
             attributes={**(m.metadata or {}), "role": m.role, "timezone": m.timezone},
             capacity_full=full,
             load=load,
             last_allocated_at=last.get(m.pk),
         )
-    return states
+    return states, {m.pk: m for m in members}
 
 
-def _decide(*, workspace, record_type, fields, lock: bool):
+class Decided(NamedTuple):
+    decision: Decision
+    rotation_rows: dict[int, RotationState]
+    members: dict[int, Member]  # the pool, as model instances
+    territories: dict[int, TerritoryInfo]  # the winner and its fallback chain
+
+
+def _decide(*, workspace, record_type, fields, lock: bool) -> Decided:
     plan = plan_get_active(workspace=workspace)
     resolution = territory_resolve(workspace=workspace, fields=fields, plan=plan)
     chain = (
@@ -148,7 +173,7 @@ def _decide(*, workspace, record_type, fields, lock: bool):
             for r in RotationState.objects.filter(territory_id__in=[t.id for t in chain])
         }
     now = timezone.now()
-    states = _member_states(
+    states, members = _member_states(
         workspace=workspace,
         member_ids=list(member_ids),
         record_type=record_type,
@@ -171,7 +196,7 @@ def _decide(*, workspace, record_type, fields, lock: bool):
         evaluate=rules.evaluate,
         trace=list(resolution.trace),
     )
-    return decision, rotation_rows
+    return Decided(decision, rotation_rows, members, by_id)
 
 
 def allocation_create(
@@ -190,9 +215,9 @@ def allocation_create(
     play_run = play_run or {}
     fields = record.get("fields") or {}
     if dry_run:
-        decision, _ = _decide(
+        decision = _decide(
             workspace=workspace, record_type=record["type"], fields=fields, lock=False
-        )
+        ).decision
         return None, render(None, decision, True), False
     if idempotency_key:
         stored = idempotency_lookup(
@@ -234,7 +259,7 @@ def allocation_create(
 def _create_once(
     *, workspace, actor, record, fields, play_run, idempotency_key, payload_hash, render
 ):
-    decision, rotation_rows = _decide(
+    decision, rotation_rows, members, territories = _decide(
         workspace=workspace, record_type=record["type"], fields=fields, lock=True
     )
     record_id = record.get("id") or ""
@@ -248,7 +273,7 @@ def _create_once(
     allocation = Allocation.objects.create(
         workspace=workspace,
         status=decision.status,
-        owner_id=decision.owner_id,
+        owner=members.get(decision.owner_id),  # the instance: rendering needs no query
         territory_id=decision.territory_id,
         record_type=record["type"],
         record_id=record_id,
@@ -267,7 +292,12 @@ def _create_once(
         row.pointer_member_id = snapshot.pointer_member_id
         row.current_weights = snapshot.current_weights
         row.save(update_fields=["pointer_member_id", "current_weights", "updated_at"])
-    _maybe_writeback(allocation=allocation, record=record)
+    territory = territories.get(decision.territory_id)
+    if territory is not None:  # what rendering reads of it, without a query
+        allocation.territory = Territory(pk=territory.id, name=territory.name)
+    if _maybe_writeback(allocation=allocation, record=record) is None:
+        # Known to have no outbox row: rendering must not query for one.
+        Allocation.writeback.related.set_cached_value(allocation, None)
     response = render(allocation, decision, False)
     if idempotency_key:
         IdempotencyRecord.objects.create(
@@ -276,19 +306,20 @@ def _create_once(
     return allocation, response
 
 
-def _maybe_writeback(*, allocation, record) -> None:
+def _maybe_writeback(*, allocation, record):
     owner = allocation.owner
     crm, record_id = record.get("crm"), record.get("id")
     if owner is None or not crm or not record_id:
-        return
-    if owner.crm_user_id and owner.crm_provider == crm:
-        writeback_enqueue(
-            allocation=allocation,
-            provider=crm,
-            record_type=allocation.record_type,
-            record_id=record_id,
-            owner_crm_user_id=owner.crm_user_id,
-        )
+        return None
+    if not (owner.crm_user_id and owner.crm_provider == crm):
+        return None
+    return writeback_enqueue(
+        allocation=allocation,
+        provider=crm,
+        record_type=allocation.record_type,
+        record_id=record_id,
+        owner_crm_user_id=owner.crm_user_id,
+    )
 
 
 def allocation_reassign(*, workspace, actor, allocation: Allocation, owner: Member, reason: str):
