@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Max
 from django.utils import timezone
 
 from capacities.services import capacity_usage_for_members
 from crm_sync.services import writeback_enqueue
-from members.models import Absence, Member
+from members.models import Member
 from revorg.errors import ConflictError
 from territories import rules
 from territories.matcher import TerritoryInfo
@@ -70,8 +70,16 @@ def _lock_rotations(*, workspace, territory_ids: list[int]) -> dict[int, Rotatio
 
 
 def _select_rotations_for_update(territory_ids) -> dict[int, RotationState]:
-    rows = RotationState.objects.select_for_update().filter(territory_id__in=territory_ids)
-    return {row.territory_id: row for row in rows.order_by("territory_id")}
+    # Raw SQL (portable; SQLite has no FOR UPDATE and needs none): the ORM's query
+    # building costs more than this query on the hot path.
+    ids = sorted(set(territory_ids))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    rows = RotationState.objects.raw(
+        f"SELECT * FROM allocation_rotationstate WHERE territory_id IN ({_placeholders(ids)}) "
+        f"ORDER BY territory_id{lock}",
+        ids,
+    )
+    return {row.territory_id: row for row in rows}
 
 
 def _create_rotations(*, workspace, territory_ids) -> None:
@@ -91,6 +99,10 @@ def _create_rotations(*, workspace, territory_ids) -> None:
         )
 
 
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
 def _lock_members(member_ids) -> None:
     """Members shared by several territories: serialise capacity checks per member."""
     ids = sorted(set(member_ids))
@@ -104,11 +116,18 @@ def _lock_members(member_ids) -> None:
 def _member_states(
     *, workspace, member_ids, record_type, now, need_last: bool
 ) -> tuple[dict[int, MemberState], dict[int, Member]]:
-    on_leave = Absence.objects.filter(member=OuterRef("pk"), starts_at__lte=now, ends_at__gt=now)
-    members = list(
-        Member.objects.filter(workspace=workspace, pk__in=member_ids).annotate(
-            absent=Exists(on_leave)
+    moment = connection.ops.adapt_datetimefield_value(now)
+    members = (
+        list(
+            Member.objects.raw(
+                "SELECT m.*, EXISTS (SELECT 1 FROM members_absence a WHERE a.member_id = m.id "
+                "AND a.starts_at <= %s AND a.ends_at > %s) AS absent FROM members_member m "
+                f"WHERE m.workspace_id = %s AND m.id IN ({_placeholders(member_ids)})",
+                [moment, moment, workspace.pk, *member_ids],
+            )
         )
+        if member_ids
+        else []
     )
     usage = capacity_usage_for_members(
         workspace=workspace, members=members, record_type=record_type, now=now

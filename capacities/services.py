@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db import connection
 from django.utils import timezone
 
 from .models import Capacity, PipelineSnapshot, Source
@@ -39,9 +39,17 @@ def capacity_usage_for_members(
     query for the capacities, one COUNT … FILTER per capacity in a single aggregate."""
     now = now or timezone.now()
     by_id = {m.pk: m for m in members}
+    if not by_id:
+        return {}
+    # Raw SQL (portable): on the allocation hot path the ORM's query building costs more
+    # than the query itself.
     capacities = [
         cap
-        for cap in Capacity.objects.filter(workspace=workspace, member_id__in=list(by_id))
+        for cap in Capacity.objects.raw(
+            f"SELECT * FROM capacities_capacity WHERE workspace_id = %s "
+            f"AND member_id IN ({_placeholders(by_id)}) ORDER BY member_id, id",
+            [workspace.pk, *by_id],
+        )
         if not (record_type and cap.record_types and record_type not in cap.record_types)
     ]
     if not capacities:
@@ -76,23 +84,35 @@ def capacity_usage_for_members(
 
 
 def _count_current(*, workspace, capacities, windows) -> dict[str, int]:
-    from allocation.models import Allocation
-
-    counters = {}
+    """One COUNT … FILTER per capacity over the members' current allocations, in one query."""
+    adapt = connection.ops.adapt_datetimefield_value
+    columns, params = [], []
     for cap in capacities:
-        condition = Q(owner_id=cap.member_id)
+        condition, values = ["owner_id = %s"], [cap.member_id]
         since = windows[cap.pk][1]
         if since is not None:
-            condition &= Q(created_at__gte=since)
+            condition.append("created_at >= %s")
+            values.append(adapt(since))
         if cap.record_types:
-            condition &= Q(record_type__in=cap.record_types)
-        counters[f"c{cap.pk}"] = Count("id", filter=condition)
-    starts = [window[1] for window in windows.values()]
-    rows = Allocation.objects.filter(
-        workspace=workspace,
-        owner_id__in={cap.member_id for cap in capacities},
-        is_current=True,
+            condition.append(f"record_type IN ({_placeholders(cap.record_types)})")
+            values.extend(cap.record_types)
+        columns.append(f"COUNT(*) FILTER (WHERE {' AND '.join(condition)})")
+        params.extend(values)
+    members = sorted({cap.member_id for cap in capacities})
+    sql = (
+        f"SELECT {', '.join(columns)} FROM allocation_allocation "
+        f"WHERE workspace_id = %s AND is_current AND owner_id IN ({_placeholders(members)})"
     )
+    params += [workspace.pk, *members]
+    starts = [window[1] for window in windows.values()]
     if None not in starts:
-        rows = rows.filter(created_at__gte=min(starts))
-    return rows.aggregate(**counters)
+        sql += " AND created_at >= %s"
+        params.append(adapt(min(starts)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return {f"c{cap.pk}": count for cap, count in zip(capacities, row, strict=True)}
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
