@@ -282,13 +282,13 @@ def _create_once(
         workspace=workspace, record_type=record["type"], fields=fields, lock=True
     )
     record_id = record.get("id") or ""
-    if record_id:
-        Allocation.objects.filter(
-            workspace=workspace,
-            record_type=record["type"],
-            record_id=record_id,
-            is_current=True,
-        ).update(is_current=False)
+    if record_id:  # the record's earlier entry no longer counts against capacity
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE allocation_allocation SET is_current = %s WHERE workspace_id = %s "
+                "AND record_type = %s AND record_id = %s AND is_current",
+                [False, workspace.pk, record["type"], record_id],
+            )
     allocation = Allocation.objects.create(
         workspace=workspace,
         status=decision.status,
@@ -307,10 +307,7 @@ def _create_once(
         actor_label=actor.label,
     )
     for territory_id, snapshot in decision.rotation_updates.items():
-        row = rotation_rows[territory_id]
-        row.pointer_member_id = snapshot.pointer_member_id
-        row.current_weights = snapshot.current_weights
-        row.save(update_fields=["pointer_member_id", "current_weights", "updated_at"])
+        _rotation_save(rotation_rows[territory_id], snapshot)
     territory = territories.get(decision.territory_id)
     if territory is not None:  # what rendering reads of it, without a query
         allocation.territory = Territory(pk=territory.id, name=territory.name)
@@ -323,6 +320,21 @@ def _create_once(
             workspace=workspace, key=idempotency_key, request_hash=payload_hash, response=response
         )
     return allocation, response
+
+
+def _rotation_save(row: RotationState, snapshot: RotationSnapshot) -> None:
+    weights = RotationState._meta.get_field("current_weights")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE allocation_rotationstate SET pointer_member_id = %s, current_weights = %s, "
+            "updated_at = %s WHERE id = %s",
+            [
+                snapshot.pointer_member_id,
+                weights.get_db_prep_value(snapshot.current_weights, connection),
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                row.pk,
+            ],
+        )
 
 
 def _maybe_writeback(*, allocation, record):

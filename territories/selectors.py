@@ -20,7 +20,14 @@ MAX_CACHED_PLANS = 256
 
 
 def plan_get_active(*, workspace) -> TerritoryPlan | None:
-    return TerritoryPlan.objects.filter(workspace=workspace, status=PlanStatus.ACTIVE).first()
+    # Raw SQL (portable): every allocation reads this, and the ORM's query building costs
+    # more than the query.
+    plans = TerritoryPlan.objects.raw(
+        "SELECT * FROM territories_territoryplan WHERE workspace_id = %s AND status = %s "
+        "ORDER BY id LIMIT 1",
+        [workspace.pk, PlanStatus.ACTIVE],
+    )
+    return next(iter(plans), None)
 
 
 def plan_list(*, workspace) -> QuerySet[TerritoryPlan]:
