@@ -5,13 +5,24 @@ from .services import API_KEY_PREFIX, hash_api_key
 
 
 def api_key_get_active(*, raw_key: str) -> ApiKey | None:
+    """The key with its workspace. Every API request runs this, so it is two indexed raw
+    (portable) queries: building them with the ORM took longer than running them."""
     if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
         return None
-    return (
-        ApiKey.objects.select_related("workspace")
-        .filter(hashed_key=hash_api_key(raw_key), revoked_at__isnull=True)
-        .first()
+    api_key = _first_raw(
+        ApiKey,
+        "SELECT * FROM revorg_apikey WHERE hashed_key = %s AND revoked_at IS NULL",
+        [hash_api_key(raw_key)],
     )
+    if api_key is not None:
+        api_key.workspace = _first_raw(
+            Workspace, "SELECT * FROM revorg_workspace WHERE id = %s", [api_key.workspace_id]
+        )
+    return api_key
+
+
+def _first_raw(model, sql: str, params: list):
+    return next(iter(model.objects.raw(sql, params)), None)
 
 
 def membership_list_for_user(*, user) -> list[WorkspaceMembership]:
