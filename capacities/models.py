@@ -21,6 +21,7 @@ class Capacity(models.Model):
     member = models.ForeignKey(
         "members.Member", on_delete=models.CASCADE, related_name="capacities"
     )
+    name = models.CharField(max_length=200, blank=True, default="")
     limit = models.PositiveIntegerField()
     period = models.CharField(max_length=16, choices=Period.choices, default=Period.DAY)
     # Only for `rolling`: the last N hours.

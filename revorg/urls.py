@@ -3,9 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from revorg.api_views import CurrentWorkspaceView
 from revorg.views import healthz
 
 api_v1 = [
+    path("workspace/", CurrentWorkspaceView.as_view(), name="workspace-current"),
     path("", include("members.api.urls")),
     path("", include("territories.api.urls")),
     path("", include("capacities.api.urls")),

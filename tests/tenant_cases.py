@@ -44,6 +44,24 @@ def _allocation(workspace):
     }
 
 
+def _capacity(workspace):
+    from tests.capacities.factories import CapacityFactory
+
+    return {"pk": CapacityFactory(member=MemberFactory(workspace=workspace)).pk}
+
+
+def _snapshot(workspace):
+    from django.utils import timezone
+
+    from capacities.models import PipelineSnapshot
+
+    member = MemberFactory(workspace=workspace)
+    snapshot = PipelineSnapshot.objects.create(
+        workspace=workspace, member=member, open_deals=3, taken_at=timezone.now()
+    )
+    return {"pk": snapshot.pk}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "member-detail": _member,
@@ -52,4 +70,6 @@ DETAIL_ROUTES = {
     "territory-detail": _territory,
     "account-lock-detail": _lock,
     "allocation-detail": _allocation,
+    "capacity-detail": _capacity,
+    "pipeline-snapshot-detail": _snapshot,
 }
