@@ -32,6 +32,9 @@ test: install
 bench-match: install
 	$(BIN)/python bench/match.py
 
+bench-allocate: install
+	$(BIN)/python bench/allocate.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
