@@ -71,6 +71,7 @@ class CrmConnection(models.Model):
 
 
 class SyncKind(models.TextChoices):
+    SYNC = "sync", "Members and pipeline"
     MEMBERS = "members", "Members"
     PIPELINE = "pipeline", "Pipeline"
     WRITEBACK = "writeback", "Write-back"
@@ -84,7 +85,7 @@ class SyncRun(models.Model):
         CrmConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
     kind = models.CharField(max_length=16, choices=SyncKind.choices)
-    status = models.CharField(max_length=16, default="running")  # running/succeeded/failed
+    status = models.CharField(max_length=16, default="queued")  # queued/running/succeeded/failed
     counts = models.JSONField(default=dict)
     errors = models.JSONField(default=list)
     started_at = models.DateTimeField(auto_now_add=True)

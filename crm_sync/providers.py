@@ -1,9 +1,19 @@
-"""CRM providers behind one small interface, using the real client libraries."""
+"""CRM providers behind one small interface, using the real client libraries:
 
+- `users_pages(since)`: pages of `CrmUser` (incremental when the CRM can filter by change),
+- `open_deal_counts()`: open deals per CRM owner id,
+- `owners_update(updates)`: owners written in batches.
+"""
+
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
+import jwt
 import requests
 from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
 SALESFORCE_BATCH = 200
 HUBSPOT_BATCH = 100
@@ -14,6 +24,8 @@ SF_OBJECTS = {
     "opportunity": "Opportunity",
 }
 HS_OBJECTS = {"contact": "contacts", "account": "companies", "opportunity": "deals"}
+TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+HTTP_TIMEOUT = 30
 
 
 class TransientCrmError(Exception):
@@ -24,6 +36,10 @@ class TransientCrmError(Exception):
         self.retry_after = retry_after
 
 
+class CrmError(Exception):
+    """A permanent failure (bad credentials, refused request): retrying will not help."""
+
+
 @dataclass
 class OwnerUpdate:
     key: int  # caller's id (outbox row), returned with the result
@@ -32,23 +48,165 @@ class OwnerUpdate:
     owner_crm_user_id: str
 
 
+@dataclass
+class CrmUser:
+    crm_user_id: str
+    name: str
+    email: str
+    title: str
+    is_active: bool
+    timezone: str = ""
+    changed_at: datetime | None = None
+
+
+def _retry_after(headers) -> float | None:
+    value = (headers or {}).get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 class SalesforceProvider:
+    """simple-salesforce on a session we own: the OAuth token comes from `login_url` (client
+    credentials, JWT bearer or refresh token) or is given (`access_token`); an expired
+    session is refreshed once and the call retried."""
+
     def __init__(self, *, settings: dict, credentials: dict):
         self.settings = settings
         self.credentials = credentials
         self.calls = 0
+        self.session = requests.Session()
+        self.session.hooks["response"].append(self._remember)
+        self.last_response_headers: dict = {}
+        self._sf: Salesforce | None = None
 
-    def _client(self) -> Salesforce:
-        return Salesforce(
-            instance_url=self.settings["instance_url"],
-            session_id=self.credentials.get("access_token", ""),
-            session=requests.Session(),
-            version=self.settings.get("api_version", "59.0"),
+    def _remember(self, response, *args, **kwargs):
+        self.last_response_headers = response.headers
+
+    # --- authentication ---------------------------------------------------------------------
+    def _can_refresh(self) -> bool:
+        c = self.credentials
+        return bool(c.get("client_id") and (c.get("client_secret") or c.get("private_key")))
+
+    def _token(self) -> tuple[str, str]:
+        """(access token, instance URL) from the OAuth token endpoint."""
+        c = self.credentials
+        login_url = self.settings.get("login_url") or "https://login.salesforce.com"
+        if c.get("private_key") and c.get("username"):
+            assertion = jwt.encode(
+                {
+                    "iss": c["client_id"],
+                    "sub": c["username"],
+                    "aud": login_url,
+                    "exp": int(time.time()) + 180,
+                },
+                c["private_key"],
+                algorithm="RS256",
+            )
+            data = {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": assertion,
+            }
+        elif c.get("refresh_token"):
+            data = {"grant_type": "refresh_token", "refresh_token": c["refresh_token"]}
+            data.update(client_id=c.get("client_id", ""), client_secret=c.get("client_secret", ""))
+        else:
+            data = {
+                "grant_type": "client_credentials",
+                "client_id": c.get("client_id", ""),
+                "client_secret": c.get("client_secret", ""),
+            }
+        try:
+            response = self.session.post(
+                f"{login_url.rstrip('/')}/services/oauth2/token", data=data, timeout=HTTP_TIMEOUT
+            )
+        except requests.RequestException as exc:
+            raise TransientCrmError(f"Salesforce login unreachable: {type(exc).__name__}") from None
+        if response.status_code in TRANSIENT_STATUSES:
+            raise TransientCrmError(
+                f"Salesforce login {response.status_code}",
+                retry_after=_retry_after(response.headers),
+            )
+        if response.status_code != 200:
+            detail = _oauth_error(response)
+            raise CrmError(f"Salesforce login refused ({response.status_code}): {detail}")
+        body = response.json()
+        return body["access_token"], body.get("instance_url") or self.settings["instance_url"]
+
+    def _client(self, *, fresh: bool = False) -> Salesforce:
+        if self._sf is None or fresh:
+            if self.credentials.get("access_token") and not fresh:
+                token, instance_url = (
+                    self.credentials["access_token"],
+                    self.settings["instance_url"],
+                )
+            else:
+                token, instance_url = self._token()
+            self._sf = Salesforce(
+                instance_url=self.settings.get("instance_url") or instance_url,
+                session_id=token,
+                session=self.session,
+                version=self.settings.get("api_version", "62.0"),
+            )
+        return self._sf
+
+    def _call(self, operation):
+        """One API call: an expired session is refreshed and retried once; 429/5xx and
+        network errors are transient; anything else is permanent."""
+        self.calls += 1
+        try:
+            try:
+                return operation(self._client())
+            except SalesforceExpiredSession:
+                if not self._can_refresh():
+                    raise CrmError("Salesforce session expired; reconnect with OAuth") from None
+                self.calls += 1
+                return operation(self._client(fresh=True))
+        except SalesforceExpiredSession:
+            raise CrmError("Salesforce refused the refreshed session") from None
+        except SalesforceError as exc:
+            if exc.status in TRANSIENT_STATUSES:
+                raise TransientCrmError(
+                    f"Salesforce {exc.status}",
+                    retry_after=_retry_after(self.last_response_headers),
+                ) from None
+            raise CrmError(f"Salesforce {exc.status}: {_sf_message(exc)}") from None
+        except requests.RequestException as exc:
+            raise TransientCrmError(f"Salesforce unreachable: {type(exc).__name__}") from None
+
+    # --- the interface ----------------------------------------------------------------------
+    def test(self) -> str:
+        limits = self._call(lambda sf: sf.restful("limits"))
+        remaining = limits.get("DailyApiRequests", {}).get("Remaining")
+        return f"connected; {remaining} API requests left today" if remaining else "connected"
+
+    def users_pages(self, *, since: datetime | None = None) -> Iterator[tuple[list[CrmUser], int]]:
+        """Standard users, oldest change first: (page, total) per SOQL page of up to 2,000."""
+        soql = (
+            "SELECT Id, Name, Email, Title, IsActive, TimeZoneSidKey, SystemModstamp FROM User "
+            "WHERE UserType = 'Standard'"
         )
+        if since is not None:
+            soql += f" AND SystemModstamp > {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        soql += " ORDER BY SystemModstamp, Id"
+        result = self._call(lambda sf: sf.query(soql))
+        while True:
+            yield [_sf_user(row) for row in result.get("records", [])], result.get("totalSize", 0)
+            if result.get("done", True) or not result.get("nextRecordsUrl"):
+                return
+            next_url = result["nextRecordsUrl"]
+            result = self._call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
+
+    def open_deal_counts(self) -> dict[str, int]:
+        soql = (
+            "SELECT OwnerId, COUNT(Id) n FROM Opportunity WHERE IsClosed = false GROUP BY OwnerId"
+        )
+        rows = self._call(lambda sf: sf.query_all(soql)).get("records", [])
+        return {row["OwnerId"]: int(row["n"]) for row in rows}
 
     def owners_update(self, *, updates: list[OwnerUpdate]) -> dict[int, str]:
         """Composite sObject collections, 200 records a call. Returns {key: error text or ""}."""
-        sf = self._client()
         results: dict[int, str] = {}
         for start in range(0, len(updates), SALESFORCE_BATCH):
             batch = updates[start : start + SALESFORCE_BATCH]
@@ -63,14 +221,15 @@ class SalesforceProvider:
                     for u in batch
                 ],
             }
-            self.calls += 1
             try:
-                response = sf.restful("composite/sobjects", method="PATCH", json=body)
-            except Exception as exc:  # simple-salesforce raises its own per-status classes
-                status = getattr(exc, "status", None)
-                if status in (429, 500, 502, 503, 504) or isinstance(exc, requests.ConnectionError):
-                    raise TransientCrmError(f"Salesforce {status}") from None
-                raise
+                response = self._call(
+                    lambda sf, body=body: sf.restful(
+                        "composite/sobjects", method="PATCH", json=body
+                    )
+                )
+            except CrmError as exc:  # the whole call was refused: every row fails with it
+                results.update({u.key: str(exc) for u in batch})
+                continue
             for u, item in zip(batch, response, strict=False):
                 errors = item.get("errors") or []
                 results[u.key] = (
@@ -79,26 +238,127 @@ class SalesforceProvider:
         return results
 
 
+def _sf_user(row: dict) -> CrmUser:
+    changed = row.get("SystemModstamp")
+    return CrmUser(
+        crm_user_id=row["Id"],
+        name=row.get("Name") or row["Id"],
+        email=row.get("Email") or "",
+        title=row.get("Title") or "",
+        is_active=bool(row.get("IsActive", True)),
+        timezone=row.get("TimeZoneSidKey") or "",
+        changed_at=datetime.fromisoformat(changed.replace("Z", "+00:00").replace("+0000", "+00:00"))
+        if changed
+        else None,
+    )
+
+
+def _sf_message(exc: SalesforceError) -> str:
+    content = exc.content
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return content[0].get("message", "")[:500]
+    return str(content)[:500]
+
+
+def _oauth_error(response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return body.get("error_description") or body.get("error") or ""
+
+
 class HubSpotProvider:
+    """hubspot-api-client with a private app token; `base_url` overrides the API host."""
+
     def __init__(self, *, settings: dict, credentials: dict):
         self.settings = settings
         self.credentials = credentials
         self.calls = 0
 
-    def owners_update(self, *, updates: list[OwnerUpdate]) -> dict[int, str]:
-        """Batch update, 100 records a call, per object type."""
+    def _client(self):
         from hubspot import HubSpot
 
-        client = HubSpot(
+        return HubSpot(
             access_token=self.credentials.get("access_token", ""),
             host=self.settings.get("base_url", "https://api.hubapi.com"),
         )
+
+    def _call(self, operation):
+        self.calls += 1
+        try:
+            return operation(self._client())
+        except Exception as exc:  # each sub-package has its own ApiException: check .status
+            status = getattr(exc, "status", None)
+            if status is None and not isinstance(exc, OSError):
+                raise
+            if status is None or status in TRANSIENT_STATUSES:
+                raise TransientCrmError(
+                    f"HubSpot {status or 'unreachable'}",
+                    retry_after=_retry_after(getattr(exc, "headers", None)),
+                ) from None
+            raise CrmError(f"HubSpot {status}: {_hubspot_message(exc)}") from None
+
+    def test(self) -> str:
+        self._call(lambda client: client.crm.owners.owners_api.get_page(limit=1))
+        return "connected"
+
+    def users_pages(self, *, since: datetime | None = None) -> Iterator[tuple[list[CrmUser], int]]:
+        """Every owner (HubSpot cannot filter owners by change time), 100 a page; archived
+        owners come back inactive."""
+        for archived in (False, True):
+            after = None
+            while True:
+                page = self._call(
+                    lambda client, after=after, archived=archived: (
+                        client.crm.owners.owners_api.get_page(
+                            limit=100, after=after, archived=archived
+                        )
+                    )
+                )
+                users = [_hs_user(owner, active=not archived) for owner in page.results or []]
+                yield users, 0
+                after = page.paging.next.after if page.paging and page.paging.next else None
+                if not after:
+                    break
+
+    def open_deal_counts(self) -> dict[str, int]:
+        """Open deals per owner, from the deals search API (100 a page)."""
+        counts: dict[str, int] = {}
+        after = 0
+        while True:
+            request = {
+                "filterGroups": [
+                    {
+                        "filters": [
+                            {"propertyName": "hs_is_closed", "operator": "EQ", "value": "false"}
+                        ]
+                    }
+                ],
+                "properties": ["hubspot_owner_id"],
+                "limit": 100,
+                "after": after,
+            }
+            page = self._call(
+                lambda client, request=request: client.crm.deals.search_api.do_search(
+                    public_object_search_request=request
+                )
+            )
+            for deal in page.results or []:
+                owner = (deal.properties or {}).get("hubspot_owner_id")
+                if owner:
+                    counts[owner] = counts.get(owner, 0) + 1
+            if not (page.paging and page.paging.next and page.paging.next.after):
+                return counts
+            after = page.paging.next.after
+
+    def owners_update(self, *, updates: list[OwnerUpdate]) -> dict[int, str]:
+        """Batch update, 100 records a call, per object type."""
         results: dict[int, str] = {}
         by_type: dict[str, list[OwnerUpdate]] = {}
         for u in updates:
             by_type.setdefault(HS_OBJECTS.get(u.record_type, "contacts"), []).append(u)
         for object_type, items in by_type.items():
-            api = getattr(client.crm, object_type).batch_api
             for start in range(0, len(items), HUBSPOT_BATCH):
                 batch = items[start : start + HUBSPOT_BATCH]
                 body = {
@@ -107,25 +367,39 @@ class HubSpotProvider:
                         for u in batch
                     ]
                 }
-                self.calls += 1
                 try:
-                    api.update(body)
-                except Exception as exc:  # each sub-package has its own ApiException
-                    status = getattr(exc, "status", None)
-                    if status == 429 or (status and status >= 500):
-                        headers = getattr(exc, "headers", None) or {}
-                        retry_after = headers.get("Retry-After")
-                        raise TransientCrmError(
-                            f"HubSpot {status}",
-                            retry_after=float(retry_after) if retry_after else None,
-                        ) from None
-                    message = getattr(exc, "body", None) or str(exc)
-                    for u in batch:
-                        results[u.key] = str(message)[:2000]
+                    self._call(
+                        lambda client, body=body, object_type=object_type: getattr(
+                            client.crm, object_type
+                        ).batch_api.update(body)
+                    )
+                except CrmError as exc:
+                    results.update({u.key: str(exc)[:2000] for u in batch})
                     continue
-                for u in batch:
-                    results[u.key] = ""
+                results.update({u.key: "" for u in batch})
         return results
+
+
+def _hs_user(owner, *, active: bool) -> CrmUser:
+    name = " ".join(part for part in (owner.first_name, owner.last_name) if part)
+    return CrmUser(
+        crm_user_id=str(owner.id),
+        name=name or owner.email or str(owner.id),
+        email=owner.email or "",
+        title="",
+        is_active=active and not getattr(owner, "archived", False),
+        changed_at=getattr(owner, "updated_at", None),
+    )
+
+
+def _hubspot_message(exc) -> str:
+    body = getattr(exc, "body", None) or ""
+    try:
+        import json
+
+        return json.loads(body).get("message", "")[:500]
+    except (ValueError, AttributeError):
+        return str(body)[:500]
 
 
 def provider_for(*, connection):

@@ -3,6 +3,7 @@
 import logging
 
 from .models import WritebackOutbox, WritebackStatus
+from .providers import TransientCrmError
 
 logger = logging.getLogger(__name__)
 
@@ -11,7 +12,8 @@ def writeback_enqueue(
     *, allocation, provider: str, record_type: str, record_id: str, owner_crm_user_id: str
 ) -> WritebackOutbox:
     """Call inside the allocation's transaction. Older pending rows of the same record are
-    superseded, so a record reassigned before its write-back ran writes only the latest owner."""
+    superseded, so a record reassigned before its write-back ran writes only the latest owner.
+    The drain is queued when the transaction commits."""
     WritebackOutbox.objects.filter(
         workspace_id=allocation.workspace_id,
         provider=provider,
@@ -19,7 +21,7 @@ def writeback_enqueue(
         record_id=record_id,
         status=WritebackStatus.PENDING,
     ).update(status=WritebackStatus.SUPERSEDED)
-    return WritebackOutbox.objects.create(
+    row = WritebackOutbox.objects.create(
         workspace_id=allocation.workspace_id,
         allocation=allocation,
         provider=provider,
@@ -27,11 +29,13 @@ def writeback_enqueue(
         record_id=record_id,
         owner_crm_user_id=owner_crm_user_id,
     )
+    writeback_schedule(workspace_id=allocation.workspace_id)
+    return row
 
 
 def writeback_schedule(*, workspace_id: int) -> None:
-    """Call after writeback_enqueue: queues a drain once the allocation's transaction commits.
-    If the broker is down the rows stay pending and the periodic sweeper delivers them."""
+    """Queues a drain once the allocation's transaction commits. If the broker is down the
+    rows stay pending and the periodic sweeper delivers them."""
     from django.db import transaction
 
     from .tasks import writeback_drain
@@ -111,3 +115,103 @@ def writeback_sweep() -> list[int]:
         .values_list("workspace_id", flat=True)
         .distinct()
     )
+
+
+# --- connections ----------------------------------------------------------------------------
+DEFAULT_SYNC_MINUTES = 60
+
+
+def connection_create(*, workspace, actor, provider, name, settings, credentials):
+    """Credentials are encrypted before they touch the database; a periodic sync is
+    scheduled for the connection."""
+    from .crypto import credentials_encrypt
+    from .models import CrmConnection
+
+    connection = CrmConnection.objects.create(
+        workspace=workspace,
+        provider=provider,
+        name=name,
+        settings=settings,
+        credentials_encrypted=credentials_encrypt(credentials=credentials),
+    )
+    schedule_sync(connection=connection)
+    return connection
+
+
+def connection_update(*, connection, actor, credentials=None, **fields):
+    """`credentials` replace the stored ones only when given (the API never shows them)."""
+    from .crypto import credentials_encrypt
+
+    for name, value in fields.items():
+        setattr(connection, name, value)
+    if credentials is not None:
+        connection.credentials_encrypted = credentials_encrypt(credentials=credentials)
+    connection.save()
+    schedule_sync(connection=connection)
+    return connection
+
+
+def connection_delete(*, connection) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    PeriodicTask.objects.filter(name=_schedule_name(connection)).delete()
+    connection.delete()
+
+
+def connection_test(*, connection) -> dict:
+    """One cheap authenticated call; never raises for a CRM that is down or refuses."""
+    from .providers import CrmError, provider_for
+
+    try:
+        return {"ok": True, "detail": provider_for(connection=connection).test()}
+    except (CrmError, TransientCrmError) as exc:
+        return {"ok": False, "detail": str(exc)}
+
+
+def _schedule_name(connection) -> str:
+    return f"crm-sync-connection-{connection.pk}"
+
+
+def schedule_sync(*, connection) -> None:
+    """A django-celery-beat entry per connection; its interval is the connection's
+    `sync_interval_minutes` setting (default 60) and it is disabled with the connection."""
+    import json
+
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    minutes = int(connection.settings.get("sync_interval_minutes") or DEFAULT_SYNC_MINUTES)
+    interval, _ = IntervalSchedule.objects.get_or_create(
+        every=minutes, period=IntervalSchedule.MINUTES
+    )
+    PeriodicTask.objects.update_or_create(
+        name=_schedule_name(connection),
+        defaults={
+            "task": "crm_sync.tasks.sync_scheduled",
+            "interval": interval,
+            "kwargs": json.dumps({"connection_id": connection.pk}),
+            "queue": "crm",
+            "enabled": connection.is_active,
+        },
+    )
+
+
+def sync_start(*, connection, actor=None, full: bool = False):
+    """A queued run, executed by a worker once this transaction commits (inline when tasks
+    run eagerly). A broker outage leaves the run queued, visible in the log."""
+    from django.db import transaction
+
+    from .models import SyncKind, SyncRun
+    from .tasks import sync_run
+
+    run = SyncRun.objects.create(
+        workspace_id=connection.workspace_id, connection=connection, kind=SyncKind.SYNC
+    )
+
+    def _queue():
+        try:
+            sync_run.delay(run_id=run.pk, full=full)
+        except Exception:  # broker unreachable: the run stays queued
+            logger.warning("sync run %s not queued: broker unreachable", run.pk)
+
+    transaction.on_commit(_queue)
+    return run

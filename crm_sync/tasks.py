@@ -33,3 +33,25 @@ def writeback_sweep() -> int:
     for workspace_id in workspace_ids:
         writeback_drain.delay(workspace_id=workspace_id)
     return len(workspace_ids)
+
+
+@shared_task(queue="crm", acks_late=True, time_limit=3600, soft_time_limit=3500)
+def sync_run(*, run_id: int, full: bool = False) -> dict:
+    from .models import SyncRun
+    from .sync import sync_execute
+
+    run = SyncRun.objects.select_related("connection").filter(pk=run_id).first()
+    if run is None or run.connection is None or run.status != "queued":
+        return {}
+    return sync_execute(run=run, full=full).counts
+
+
+@shared_task(queue="crm", acks_late=True, time_limit=60)
+def sync_scheduled(*, connection_id: int) -> int | None:
+    """Periodic (django-celery-beat, one entry per connection): queue a sync run."""
+    from .models import CrmConnection
+
+    connection = CrmConnection.objects.filter(pk=connection_id, is_active=True).first()
+    if connection is None:
+        return None
+    return services.sync_start(connection=connection).pk
