@@ -1,20 +1,12 @@
 """Salesforce write-back through simple-salesforce against a local TLS server."""
 
 import pytest
+from celery.exceptions import Retry
 
 from crm_sync.models import WritebackOutbox, WritebackStatus
 from crm_sync.services import writeback_drain_workspace, writeback_enqueue
+from crm_sync.tasks import writeback_drain
 from tests.crm_sync.factories import AllocationFactory, CrmConnectionFactory
-from tests.crm_sync.fake_salesforce import FakeSalesforce
-
-
-@pytest.fixture
-def fake_sf(monkeypatch, tmp_path):
-    with FakeSalesforce() as fake:
-        bundle = tmp_path / "ca.pem"
-        fake.ca.cert_pem.write_to_path(str(bundle))
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        yield fake
 
 
 def enqueue(workspace, n, owner="005A"):
@@ -56,3 +48,35 @@ def test_per_record_error_marks_only_that_row_failed(workspace, fake_sf):
     assert failed.status == WritebackStatus.FAILED
     assert failed.last_error == "Owner ID: owner cannot be inactive"
     assert WritebackOutbox.objects.filter(status=WritebackStatus.SUCCEEDED).count() == 2
+
+
+def test_429_and_503_are_retried_honouring_retry_after(workspace, fake_sf):
+    CrmConnectionFactory(
+        workspace=workspace, provider="salesforce", settings={"instance_url": fake_sf.instance_url}
+    )
+    enqueue(workspace, 3)
+    fake_sf.failures = [(429, {"Retry-After": "7"})]
+    with pytest.raises(Retry) as retry:
+        writeback_drain.delay(workspace_id=workspace.id)
+    assert retry.value.when >= 7  # the CRM's Retry-After beats the 1 s first backoff
+
+    fake_sf.failures = [(503, {})]
+    with pytest.raises(Retry) as retry:
+        writeback_drain.delay(workspace_id=workspace.id)
+    assert 1 <= retry.value.when < 3  # exponential backoff with jitter
+    assert WritebackOutbox.objects.filter(status=WritebackStatus.PENDING).count() == 3
+
+    writeback_drain.delay(workspace_id=workspace.id)  # the retry, once the CRM answers
+    assert WritebackOutbox.objects.filter(status=WritebackStatus.SUCCEEDED).count() == 3
+
+
+def test_a_refused_call_marks_its_rows_failed_with_the_message(workspace, fake_sf):
+    CrmConnectionFactory(
+        workspace=workspace, provider="salesforce", settings={"instance_url": fake_sf.instance_url}
+    )
+    enqueue(workspace, 2)
+    fake_sf.failures = [(400, {})]
+    writeback_drain_workspace(workspace_id=workspace.id)
+    errors = set(WritebackOutbox.objects.values_list("last_error", flat=True))
+    assert errors == {"Salesforce 400: busy"}
+    assert not WritebackOutbox.objects.exclude(status=WritebackStatus.FAILED).exists()
