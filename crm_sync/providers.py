@@ -72,6 +72,8 @@ class SalesforceProvider:
     credentials, JWT bearer or refresh token) or is given (`access_token`); an expired
     session is refreshed once and the call retried."""
 
+    incremental = True  # users can be listed by change time (SystemModstamp)
+
     def __init__(self, *, settings: dict, credentials: dict):
         self.settings = settings
         self.credentials = credentials
@@ -270,6 +272,8 @@ def _oauth_error(response) -> str:
 
 class HubSpotProvider:
     """hubspot-api-client with a private app token; `base_url` overrides the API host."""
+
+    incremental = False  # owners cannot be filtered by change time: always the full list
 
     def __init__(self, *, settings: dict, credentials: dict):
         self.settings = settings

@@ -45,7 +45,7 @@ def sync_execute(
     counts.update(deactivated=0, snapshots=0)
     try:
         provider = provider_for(connection=connection)
-        since = None if full else sync_cursor(connection)
+        since = None if full or not provider.incremental else sync_cursor(connection)
         cursor = _sync_members(connection, provider, since, counts, run, progress)
         counts["snapshots"] = _sync_pipeline(connection, provider)
         counts["cursor"] = cursor.isoformat() if cursor else None
