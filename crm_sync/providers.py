@@ -12,6 +12,7 @@ from datetime import datetime
 
 import jwt
 import requests
+import urllib3
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
@@ -294,7 +295,7 @@ class HubSpotProvider:
             return operation(self._client())
         except Exception as exc:  # each sub-package has its own ApiException: check .status
             status = getattr(exc, "status", None)
-            if status is None and not isinstance(exc, OSError):
+            if status is None and not isinstance(exc, OSError | urllib3.exceptions.HTTPError):
                 raise
             if status is None or status in TRANSIENT_STATUSES:
                 raise TransientCrmError(

@@ -62,6 +62,20 @@ def _snapshot(workspace):
     return {"pk": snapshot.pk}
 
 
+def _crm_connection(workspace):
+    from tests.crm_sync.factories import CrmConnectionFactory
+
+    return {"pk": CrmConnectionFactory(workspace=workspace).pk}
+
+
+def _sync_run(workspace):
+    from crm_sync.models import SyncRun
+    from tests.crm_sync.factories import CrmConnectionFactory
+
+    connection = CrmConnectionFactory(workspace=workspace)
+    return {"pk": SyncRun.objects.create(workspace=workspace, connection=connection).pk}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "member-detail": _member,
@@ -72,4 +86,6 @@ DETAIL_ROUTES = {
     "allocation-detail": _allocation,
     "capacity-detail": _capacity,
     "pipeline-snapshot-detail": _snapshot,
+    "crm-connection-detail": _crm_connection,
+    "sync-run-detail": _sync_run,
 }

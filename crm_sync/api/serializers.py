@@ -1,0 +1,138 @@
+"""CRM connections: settings validated per provider, credentials write-only."""
+
+from urllib.parse import urlparse
+
+from rest_framework import serializers
+
+from revorg.api import WorkspaceScopedSerializer
+
+from ..models import CrmConnection, CrmProvider, SyncRun
+
+SETTINGS = {
+    CrmProvider.SALESFORCE: {"instance_url", "login_url", "api_version", "sync_interval_minutes"},
+    CrmProvider.HUBSPOT: {"base_url", "sync_interval_minutes"},
+}
+URL_SETTINGS = ("instance_url", "login_url", "base_url")
+SALESFORCE_CREDENTIALS = (
+    ("client_id", "client_secret"),  # OAuth client credentials
+    ("client_id", "username", "private_key"),  # JWT bearer
+    ("client_id", "refresh_token"),  # refresh token
+    ("access_token",),  # a session already issued
+)
+
+
+def settings_errors(provider: str, settings) -> dict[str, list[str]]:
+    if not isinstance(settings, dict):
+        return {"settings": ["must be an object"]}
+    errors = {}
+    for key in sorted(set(settings) - SETTINGS[provider]):
+        errors[f"settings.{key}"] = [f"unknown setting for {provider}"]
+    for key in URL_SETTINGS:
+        value = settings.get(key)
+        if value is None:
+            continue
+        parsed = urlparse(value) if isinstance(value, str) else None
+        if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
+            errors[f"settings.{key}"] = ["must be an http(s) URL"]
+    if provider == CrmProvider.SALESFORCE and not settings.get("instance_url"):
+        errors["settings.instance_url"] = ["required for Salesforce"]
+    version = settings.get("api_version")
+    if version is not None and not (isinstance(version, str) and _is_version(version)):
+        errors["settings.api_version"] = ['like "62.0"']
+    minutes = settings.get("sync_interval_minutes")
+    if minutes is not None and not (
+        isinstance(minutes, int) and not isinstance(minutes, bool) and 5 <= minutes <= 10080
+    ):
+        errors["settings.sync_interval_minutes"] = ["a whole number of minutes, 5 to 10080"]
+    return errors
+
+
+def _is_version(text: str) -> bool:
+    major, _, minor = text.partition(".")
+    return major.isdigit() and minor.isdigit()
+
+
+def credentials_errors(provider: str, credentials) -> list[str]:
+    if not isinstance(credentials, dict) or not all(
+        isinstance(value, str) and value for value in credentials.values()
+    ):
+        return ["must be an object of non-empty strings"]
+    given = {key for key, value in credentials.items() if value}
+    if provider == CrmProvider.HUBSPOT:
+        return [] if "access_token" in given else ["HubSpot needs access_token (private app)"]
+    if any(set(option) <= given for option in SALESFORCE_CREDENTIALS):
+        return []
+    return [
+        "Salesforce needs client_id + client_secret, client_id + username + private_key, "
+        "client_id + refresh_token, or access_token"
+    ]
+
+
+class CrmConnectionSerializer(WorkspaceScopedSerializer):
+    credentials = serializers.JSONField(write_only=True, required=False)
+    credentials_set = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    settings = serializers.JSONField(required=False)
+
+    class Meta:
+        model = CrmConnection
+        fields = [
+            "id",
+            "provider",
+            "name",
+            "status",
+            "is_active",
+            "last_synced_at",
+            "settings",
+            "credentials",
+            "credentials_set",
+            "created_at",
+        ]
+        read_only_fields = ["last_synced_at", "created_at"]
+
+    def get_credentials_set(self, connection) -> bool:
+        return bool(connection.credentials_encrypted)
+
+    def get_status(self, connection) -> str:
+        """disabled, never_synced, or the outcome of the latest sync run."""
+        if not connection.is_active:
+            return "disabled"
+        last = connection.runs.order_by("-started_at", "-id").first()
+        return last.status if last else "never_synced"
+
+    def validate(self, attrs):
+        provider = attrs.get("provider", getattr(self.instance, "provider", None))
+        if self.instance is not None and "provider" in attrs and provider != self.instance.provider:
+            raise serializers.ValidationError({"provider": ["cannot change; add a connection"]})
+        settings = attrs.get("settings", getattr(self.instance, "settings", {}))
+        errors = settings_errors(provider, settings)
+        if "credentials" in attrs:
+            if problems := credentials_errors(provider, attrs["credentials"]):
+                errors["credentials"] = problems
+        elif self.instance is None:
+            errors["credentials"] = ["required"]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class SyncRunSerializer(WorkspaceScopedSerializer):
+    stats = serializers.JSONField(source="counts", read_only=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "connection",
+            "kind",
+            "status",
+            "started_at",
+            "finished_at",
+            "stats",
+            "error",
+        ]
+        read_only_fields = fields
+
+    def get_error(self, run) -> str | None:
+        return "; ".join(run.errors) if run.errors else None

@@ -1,0 +1,87 @@
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.response import Response
+
+from revorg.api import WorkspaceScopedViewSet, workspace_of
+from revorg.services import actor_from_request
+
+from .. import services
+from ..filtersets import SyncRunFilterSet
+from ..models import CrmConnection, SyncRun
+from .serializers import CrmConnectionSerializer, SyncRunSerializer
+
+
+class CrmConnectionViewSet(WorkspaceScopedViewSet):
+    """Admins (keys: `write`) connect CRMs; credentials go in and never come back out."""
+
+    queryset = CrmConnection.objects.all()
+    serializer_class = CrmConnectionSerializer
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        connection = services.connection_create(
+            workspace=workspace_of(self.request),
+            actor=actor_from_request(self.request),
+            provider=data["provider"],
+            name=data.get("name", ""),
+            settings=data.get("settings", {}),
+            credentials=data["credentials"],
+        )
+        serializer.instance = connection
+        self._audit("create", connection, None, self.get_serializer(connection).data)
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        before = self.get_serializer(serializer.instance).data
+        fields = dict(serializer.validated_data)
+        connection = services.connection_update(
+            connection=serializer.instance,
+            actor=actor_from_request(self.request),
+            credentials=fields.pop("credentials", None),
+            **fields,
+        )
+        self._audit("update", connection, before, self.get_serializer(connection).data)
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        self._audit("delete", instance, self.get_serializer(instance).data, None)
+        services.connection_delete(connection=instance)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "ConnectionTest", {"ok": serializers.BooleanField(), "detail": serializers.CharField()}
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """One authenticated call to the CRM; `ok: false` with the reason when it fails."""
+        return Response(services.connection_test(connection=self.get_object()))
+
+    @extend_schema(request=None, responses={202: SyncRunSerializer})
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        """Queues a sync now (members, then the open-deal snapshot); follow it in sync-runs."""
+        run = services.sync_start(connection=self.get_object(), actor=actor_from_request(request))
+        return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SyncRunViewSet(WorkspaceScopedViewSet):
+    """The read-only log of sync runs."""
+
+    queryset = SyncRun.objects.all()
+    serializer_class = SyncRunSerializer
+    filterset_class = SyncRunFilterSet
+
+    def _read_only(self, request, *args, **kwargs):
+        self.get_object()  # another workspace's run is a 404 first
+        raise MethodNotAllowed(request.method, detail="Sync runs are a read-only log.")
+
+    update = partial_update = destroy = _read_only
+
+    def create(self, request, *args, **kwargs):
+        raise MethodNotAllowed(request.method, detail="Start a run with POST …/sync/.")
