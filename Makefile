@@ -35,6 +35,16 @@ bench-match: install
 bench-allocate: install
 	$(BIN)/python bench/allocate.py
 
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_writeback_bench
+bench-writeback: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qtc "SELECT 1 FROM pg_database WHERE datname = 'revorg_writeback_bench'" | grep -q 1 \
+		|| psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_writeback_bench"
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/writeback.py
+
+bench-ui: install
+	$(BIN)/python bench/ui.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
