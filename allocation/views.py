@@ -39,6 +39,9 @@ def allocation_index(request):
     record_id = request.GET.get("record_id", "").strip()[:255]
     if record_id:
         rows = rows.filter(record_id=record_id)
+    writeback = request.GET.get("writeback", "")
+    if writeback in WritebackStatus.values:
+        rows = rows.filter(writeback__status=writeback)
     before = _int_or_none(request.GET.get("before", ""))
     if before is not None:
         rows = rows.filter(id__lt=before)
@@ -54,11 +57,13 @@ def allocation_index(request):
         "query": query.urlencode(),
         "statuses": AllocationStatus.values,
         "record_types": RecordType.values,
+        "writeback_statuses": WritebackStatus.values,
         "filters": {
             "status": status,
             "record_type": record_type,
             "owner": owner,
             "record_id": record_id,
+            "writeback": writeback,
         },
         "owners": Member.objects.filter(workspace=request.workspace)
         .order_by("name")

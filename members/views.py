@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from capacities.selectors import utilisation_by_member
 from members.api.serializers import AbsenceSerializer, MemberSerializer
 from members.models import Absence
 from members.selectors import member_get, member_list
@@ -50,6 +51,9 @@ def member_index(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
+    usage = utilisation_by_member(workspace=request.workspace, members=list(page.object_list))
+    for member in page.object_list:
+        member.usage = usage.get(member.pk)
     context = {
         "page": page,
         "search": search,

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from allocation import views as allocation_views
+from capacities import views as capacity_views
+from crm_sync import views as crm_views
 from members import views as member_views
 from territories import views as territory_views
 
@@ -28,6 +30,15 @@ urlpatterns = [
         "territories/plans/<int:pk>/activate/", territory_views.plan_activate, name="plan-activate"
     ),
     path("territories/plans/<int:pk>/clone/", territory_views.plan_clone, name="plan-clone"),
+    path("capacities/", capacity_views.capacity_index, name="capacities"),
+    path("capacities/new/", capacity_views.capacity_save, name="capacity-new"),
+    path("capacities/<int:pk>/", capacity_views.capacity_save, name="capacity-edit"),
+    path("capacities/<int:pk>/delete/", capacity_views.capacity_delete, name="capacity-delete"),
+    path("crm/", crm_views.crm_index, name="crm"),
+    path("crm/<int:pk>/test/", crm_views.crm_test, name="crm-test"),
+    path("crm/<int:pk>/sync/", crm_views.crm_sync_now, name="crm-sync"),
+    path("crm/<int:pk>/delete/", crm_views.crm_delete, name="crm-delete"),
+    path("crm/runs/<int:pk>/", crm_views.sync_run_detail, name="sync-run"),
     path("allocations/", allocation_views.allocation_index, name="allocations"),
     path("allocations/<int:pk>/", allocation_views.allocation_detail, name="allocation-detail"),
     path(

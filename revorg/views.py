@@ -54,12 +54,24 @@ def _allocations_per_member(workspace, days=30):
 @role_required("viewer")
 def dashboard(request):
     from allocation.models import Allocation
+    from capacities.selectors import utilisation_by_member
     from crm_sync.models import WritebackOutbox
+    from members.models import Member
 
     workspace = request.workspace
     bars = _allocations_per_member(workspace)
+    members = list(
+        Member.objects.filter(
+            workspace=workspace, is_active=True, capacities__isnull=False
+        ).distinct()[:200]
+    )
+    utilisation = utilisation_by_member(workspace=workspace, members=members)
     context = {
         "bars": bars,
+        "utilisation": sorted(
+            ({"member": m, **utilisation[m.pk]} for m in members if m.pk in utilisation),
+            key=lambda row: -row["percent"],
+        )[:15],
         "chart_height": max(len(bars) * 22, 22),
         "unassigned": Allocation.objects.filter(workspace=workspace, status="unassigned").count(),
         "failed_writebacks": WritebackOutbox.objects.filter(

@@ -1,0 +1,121 @@
+"""Browser pages for capacities: every limit with its live usage, and the form managers edit
+them with (the same serializer as the API, so the same validation and messages)."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from members.models import Member
+from revorg.services import actor_from_request, audit_record
+from revorg.views import role_required
+
+from .api.serializers import CapacitySerializer, usage_by_capacity
+from .models import Capacity, Period, Source
+from .selectors import latest_open_deals
+
+
+def _rows(workspace):
+    capacities = list(
+        Capacity.objects.filter(workspace=workspace).select_related("member", "workspace")
+    )
+    usage = usage_by_capacity(capacities)
+    open_deals = latest_open_deals(
+        workspace=workspace, member_ids={c.member_id for c in capacities}
+    )
+    rows = []
+    for capacity in capacities:
+        used = usage[capacity.pk].used if capacity.pk in usage else 0
+        rows.append(
+            {
+                "capacity": capacity,
+                "used": used,
+                "remaining": max(capacity.limit - used, 0),
+                "resets_at": usage[capacity.pk].resets_at if capacity.pk in usage else None,
+                "percent": min(round(used / capacity.limit * 100), 100) if capacity.limit else 100,
+                "open_deals": open_deals.get(capacity.member_id),
+            }
+        )
+    return rows
+
+
+def _form_context(request, form=None, errors=None, capacity=None):
+    return {
+        "rows": _rows(request.workspace),
+        "members": Member.objects.filter(workspace=request.workspace, is_active=True),
+        "periods": Period.choices,
+        "sources": Source.choices,
+        "record_types": ["lead", "contact", "account", "opportunity"],
+        "form": form or {},
+        "errors": errors or {},
+        "editing": capacity,
+        "can_edit": request.role in ("manager", "admin"),
+    }
+
+
+def _payload(post) -> dict:
+    data = {
+        "member": post.get("member") or None,
+        "name": post.get("name", "").strip(),
+        "limit": post.get("limit") or None,
+        "period": post.get("period", "day"),
+        "window_hours": post.get("window_hours") or None,
+        "record_types": post.getlist("record_types"),
+        "source": post.get("source", "allocations"),
+    }
+    return data
+
+
+@role_required("viewer")
+def capacity_index(request):
+    return render(request, "capacities/index.html", _form_context(request))
+
+
+@role_required("manager")
+def capacity_save(request, pk=None):
+    """Create (no pk) or edit; server-side errors are shown next to their field."""
+    capacity = get_object_or_404(Capacity, workspace=request.workspace, pk=pk) if pk else None
+    if request.method != "POST":
+        form = CapacitySerializer(capacity).data if capacity else {}
+        return render(
+            request, "capacities/index.html", _form_context(request, form, None, capacity)
+        )
+    serializer = CapacitySerializer(
+        capacity, data=_payload(request.POST), context={"request": request}
+    )
+    if not serializer.is_valid():
+        errors = {
+            field: " ".join(map(str, problems)) for field, problems in serializer.errors.items()
+        }
+        context = _form_context(request, request.POST, errors, capacity)
+        return render(request, "capacities/index.html", context, status=400)
+    with transaction.atomic():
+        before = CapacitySerializer(capacity).data if capacity else None
+        saved = serializer.save(workspace=request.workspace)
+        audit_record(
+            workspace=request.workspace,
+            actor=actor_from_request(request),
+            action="update" if capacity else "create",
+            obj=saved,
+            before=before,
+            after=CapacitySerializer(saved).data,
+        )
+    messages.success(request, f"Capacity for {saved.member.name} saved.")
+    return redirect("ui:capacities")
+
+
+@role_required("manager")
+@require_POST
+def capacity_delete(request, pk):
+    capacity = get_object_or_404(Capacity, workspace=request.workspace, pk=pk)
+    with transaction.atomic():
+        audit_record(
+            workspace=request.workspace,
+            actor=actor_from_request(request),
+            action="delete",
+            obj=capacity,
+            before=CapacitySerializer(capacity).data,
+        )
+        capacity.delete()
+    messages.success(request, "Capacity removed.")
+    return redirect("ui:capacities")

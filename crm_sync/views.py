@@ -1,0 +1,144 @@
+"""Browser pages for CRM connections (admins): connect, test, sync now with live progress,
+and the sync-run log. Validation is the API serializer's, so messages match the API."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from revorg.services import actor_from_request, audit_record
+from revorg.views import role_required
+
+from . import services
+from .api.serializers import CrmConnectionSerializer
+from .models import CrmConnection, CrmProvider, SyncRun
+
+SETTING_FIELDS = ("instance_url", "login_url", "api_version", "base_url")
+CREDENTIAL_FIELDS = (
+    "client_id",
+    "client_secret",
+    "username",
+    "private_key",
+    "refresh_token",
+    "access_token",
+)
+RUNS_SHOWN = 50
+
+
+def _context(request, form=None, errors=None):
+    connections = list(CrmConnection.objects.filter(workspace=request.workspace))
+    for connection in connections:
+        settings = connection.settings or {}
+        connection.host = settings.get("instance_url") or settings.get("base_url") or ""
+        connection.every = settings.get("sync_interval_minutes") or services.DEFAULT_SYNC_MINUTES
+    return {
+        "connections": connections,
+        "runs": SyncRun.objects.filter(workspace=request.workspace).select_related("connection")[
+            :RUNS_SHOWN
+        ],
+        "providers": CrmProvider.choices,
+        "form": form or {"provider": "salesforce"},
+        "errors": errors or {},
+    }
+
+
+def _payload(post) -> dict:
+    provider = post.get("provider", "")
+    settings = {key: post[key].strip() for key in SETTING_FIELDS if post.get(key, "").strip()}
+    if post.get("sync_interval_minutes", "").strip():
+        minutes = post["sync_interval_minutes"].strip()
+        settings["sync_interval_minutes"] = int(minutes) if minutes.isdigit() else minutes
+    credentials = {key: post[key].strip() for key in CREDENTIAL_FIELDS if post.get(key, "").strip()}
+    return {
+        "provider": provider,
+        "name": post.get("name", "").strip(),
+        "settings": settings,
+        "credentials": credentials,
+    }
+
+
+@role_required("admin")
+def crm_index(request):
+    if request.method != "POST":
+        return render(request, "crm_sync/index.html", _context(request))
+    serializer = CrmConnectionSerializer(data=_payload(request.POST), context={"request": request})
+    if not serializer.is_valid():
+        errors = {
+            field.replace(".", "_"): " ".join(map(str, problems))
+            for field, problems in serializer.errors.items()
+        }
+        form = {k: v for k, v in request.POST.items() if k not in CREDENTIAL_FIELDS}
+        return render(request, "crm_sync/index.html", _context(request, form, errors), status=400)
+    data = serializer.validated_data
+    with transaction.atomic():
+        connection = services.connection_create(
+            workspace=request.workspace,
+            actor=actor_from_request(request),
+            provider=data["provider"],
+            name=data.get("name", ""),
+            settings=data.get("settings", {}),
+            credentials=data["credentials"],
+        )
+        audit_record(
+            workspace=request.workspace,
+            actor=actor_from_request(request),
+            action="create",
+            obj=connection,
+            after=CrmConnectionSerializer(connection).data,
+        )
+    messages.success(request, f"{connection.get_provider_display()} connected. Test it, then sync.")
+    return redirect("ui:crm")
+
+
+@role_required("admin")
+@require_POST
+def crm_test(request, pk):
+    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    result = services.connection_test(connection=connection)
+    (messages.success if result["ok"] else messages.error)(
+        request, f"{connection.name or connection.provider}: {result['detail']}"
+    )
+    return redirect("ui:crm")
+
+
+@role_required("admin")
+@require_POST
+def crm_sync_now(request, pk):
+    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    run = services.sync_start(connection=connection, actor=actor_from_request(request))
+    return redirect("ui:sync-run", pk=run.pk)
+
+
+@role_required("admin")
+@require_POST
+def crm_delete(request, pk):
+    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    with transaction.atomic():
+        audit_record(
+            workspace=request.workspace,
+            actor=actor_from_request(request),
+            action="delete",
+            obj=connection,
+            before=CrmConnectionSerializer(connection).data,
+        )
+        services.connection_delete(connection=connection)
+    messages.success(request, "Connection removed; its schedule is gone too.")
+    return redirect("ui:crm")
+
+
+@role_required("admin")
+def sync_run_detail(request, pk):
+    """The run with a progress bar; while it runs, HTMX re-fetches the panel every second."""
+    run = get_object_or_404(
+        SyncRun.objects.select_related("connection"), workspace=request.workspace, pk=pk
+    )
+    counts = run.counts or {}
+    total, processed = counts.get("total") or 0, counts.get("processed") or 0
+    context = {
+        "run": run,
+        "counts": {k: v for k, v in counts.items() if k not in ("cursor", "mode")},
+        "percent": 100 if run.finished_at else (round(processed / total * 100) if total else 5),
+        "running": run.status in ("queued", "running"),
+    }
+    template = "crm_sync/_run.html" if request.htmx else "crm_sync/run.html"
+    return render(request, template, context)
