@@ -38,7 +38,9 @@ def main() -> None:
                 workspace=workspace,
                 provider="salesforce",
                 settings={"instance_url": fake.instance_url},
-                credentials_encrypted=credentials_encrypt(credentials={"access_token": "static-token"}),
+                credentials_encrypted=credentials_encrypt(
+                    credentials={"access_token": "static-token"}
+                ),
             )
             allocations = Allocation.objects.bulk_create(
                 Allocation(
