@@ -2,6 +2,7 @@
 them with (the same serializer as the API, so the same validation and messages)."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -14,11 +15,13 @@ from .api.serializers import CapacitySerializer, usage_by_capacity
 from .models import Capacity, Period, Source
 from .selectors import latest_open_deals
 
+PAGE_SIZE = 50
 
-def _rows(workspace):
-    capacities = list(
-        Capacity.objects.filter(workspace=workspace).select_related("member", "workspace")
-    )
+
+def _rows(capacities):
+    if not capacities:
+        return []
+    workspace = capacities[0].workspace
     usage = usage_by_capacity(capacities)
     open_deals = latest_open_deals(
         workspace=workspace, member_ids={c.member_id for c in capacities}
@@ -40,8 +43,19 @@ def _rows(workspace):
 
 
 def _form_context(request, form=None, errors=None, capacity=None):
+    capacities = (
+        Capacity.objects.filter(workspace=request.workspace)
+        .select_related("member", "workspace")
+        .order_by("member__name", "id")
+    )
+    search = request.GET.get("q", "").strip()[:200]
+    if search:
+        capacities = capacities.filter(member__name__icontains=search)
+    page = Paginator(capacities, PAGE_SIZE).get_page(request.GET.get("page"))
     return {
-        "rows": _rows(request.workspace),
+        "page": page,
+        "search": search,
+        "rows": _rows(list(page.object_list)),
         "members": Member.objects.filter(workspace=request.workspace, is_active=True),
         "periods": Period.choices,
         "sources": Source.choices,

@@ -149,3 +149,47 @@ def test_manager_reassigns_an_allocation_with_a_required_reason(page, login, sho
     assert "New Owner" in page.inner_text("main")
     shot("allocation_reassigned")
     assert Allocation.objects.filter(workspace=workspace, owner__name="New Owner").exists()
+
+
+def test_manager_sets_a_capacity_and_admin_syncs_the_crm_with_progress(
+    page, login, shot, workspace, admin, fake_sf
+):
+    from tests.capacities.factories import CapacityFactory
+    from tests.crm_sync.test_sync_salesforce import user
+
+    rep = MemberFactory(workspace=workspace, name="Rita Rep")
+    CapacityFactory(member=MemberFactory(workspace=workspace, name="Full Fred"), limit=1)
+    AllocationFactory(workspace=workspace, owner__name="Other")
+    AllocationFactory.create(workspace=workspace, owner=rep)
+    login(admin.username, PASSWORD)
+
+    page.click("nav >> text=Capacities")
+    page.select_option("[data-testid=capacity-form] select[name=member]", label="Rita Rep")
+    page.fill("[data-testid=capacity-form] input[name=limit]", "4")
+    page.click("[data-testid=capacity-form] button")
+    page.wait_for_selector("text=Capacity for Rita Rep saved.")
+    assert "1 used · 3 left" in page.inner_text("[data-testid=capacities]")
+    shot("capacities")
+
+    fake_sf.users = [user(f"005{i}", f"CRM Rep {i}", i % 9 + 1) for i in range(1, 6)]
+    page.click("nav >> text=CRM")
+    page.fill("[data-testid=connect-form] input[name=name]", "Prod org")
+    page.fill("[data-testid=connect-form] input[name=instance_url]", fake_sf.instance_url)
+    page.fill("[data-testid=connect-form] input[name=login_url]", fake_sf.instance_url)
+    page.fill("[data-testid=connect-form] input[name=client_id]", "cid")
+    page.fill("[data-testid=connect-form] input[name=client_secret]", "shh")
+    page.click("[data-testid=connect-form] button")
+    page.wait_for_selector("text=Salesforce connected.")
+    page.click("button:has-text('Test')")
+    page.wait_for_selector("text=connected; 14990 API requests left today")
+    page.click("button:has-text('Sync now')")
+    page.wait_for_selector("[data-testid=sync-run][data-status=succeeded]")
+    assert "5 of 5 users processed" in page.inner_text("[data-testid=sync-run]")
+    shot("sync_run")
+    page.click("text=← CRM connections")
+    assert "5 new" in page.inner_text("[data-testid=runs]")
+    shot("crm")
+
+    page.click("nav >> text=Dashboard")
+    assert "Full Fred" in page.inner_text("[data-testid=utilisation]")
+    shot("dashboard_utilisation")
