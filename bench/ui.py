@@ -59,6 +59,13 @@ def seed(members: int, allocations: int):
             batch_size=2000,
         )
     member_ids = list(Member.objects.filter(workspace=workspace).values_list("id", flat=True))
+    from capacities.models import Capacity
+
+    if not Capacity.objects.filter(workspace=workspace).exists():  # every other member
+        Capacity.objects.bulk_create(
+            [Capacity(workspace=workspace, member_id=m, limit=40) for m in member_ids[::2]],
+            batch_size=2000,
+        )
     have = Allocation.objects.filter(workspace=workspace).count()
     for start in range(have, allocations, 10_000):
         Allocation.objects.bulk_create(
@@ -123,7 +130,11 @@ def main() -> None:
         ("allocations, newest page", "/allocations/"),
         ("allocations, keyset page mid-history", f"/allocations/?before={middle}"),
         ("allocations, unassigned queue", "/allocations/?status=unassigned"),
-        ("dashboard", "/"),
+        ("allocations, failed write-backs", "/allocations/?writeback=failed"),
+        ("capacities, page 1 (usage computed)", "/capacities/"),
+        ("capacities, page 50", "/capacities/?page=50"),
+        ("CRM connections and sync-run log", "/crm/"),
+        ("dashboard (chart, utilisation, counts)", "/"),
     ]
     print(f"{args.members:,} members, {args.allocations:,} allocations; median of {args.runs}")
     for label, url in pages:

@@ -56,7 +56,7 @@ def _form_context(request, form=None, errors=None, capacity=None):
         "page": page,
         "search": search,
         "rows": _rows(list(page.object_list)),
-        "members": Member.objects.filter(workspace=request.workspace, is_active=True),
+        "members": _member_options(request.workspace, selected=(form or {}).get("member")),
         "periods": Period.choices,
         "sources": Source.choices,
         "record_types": ["lead", "contact", "account", "opportunity"],
@@ -65,6 +65,29 @@ def _form_context(request, form=None, errors=None, capacity=None):
         "editing": capacity,
         "can_edit": request.role in ("manager", "admin"),
     }
+
+
+MEMBER_OPTIONS = 50
+
+
+def _member_options(workspace, search: str = "", selected=None) -> list[Member]:
+    """A short list for the member picker (a workspace may have 10,000 members): the first
+    matches by name, plus the member already chosen."""
+    members = Member.objects.filter(workspace=workspace, is_active=True).order_by("name", "id")
+    if search:
+        members = members.filter(name__icontains=search)
+    options = list(members[:MEMBER_OPTIONS])
+    chosen = str(selected or "")
+    if chosen.isdigit() and all(str(m.pk) != chosen for m in options):
+        options = list(Member.objects.filter(workspace=workspace, pk=int(chosen))) + options
+    return options
+
+
+@role_required("manager")
+def capacity_member_options(request):
+    """HTMX: the picker's options for what the manager typed."""
+    members = _member_options(request.workspace, request.GET.get("member_q", "").strip()[:200])
+    return render(request, "capacities/_member_options.html", {"members": members})
 
 
 def _payload(post) -> dict:

@@ -32,6 +32,11 @@ urlpatterns = [
     path("territories/plans/<int:pk>/clone/", territory_views.plan_clone, name="plan-clone"),
     path("capacities/", capacity_views.capacity_index, name="capacities"),
     path("capacities/new/", capacity_views.capacity_save, name="capacity-new"),
+    path(
+        "capacities/member-options/",
+        capacity_views.capacity_member_options,
+        name="capacity-member-options",
+    ),
     path("capacities/<int:pk>/", capacity_views.capacity_save, name="capacity-edit"),
     path("capacities/<int:pk>/delete/", capacity_views.capacity_delete, name="capacity-delete"),
     path("crm/", crm_views.crm_index, name="crm"),

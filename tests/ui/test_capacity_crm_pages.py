@@ -135,3 +135,14 @@ def test_sync_now_shows_progress_then_counts(
     assert 'hx-trigger="every 1s"' in polling
     log = admin.get("/crm/").content.decode()
     assert f"#{run.pk}" in log and "3 new" in log
+
+
+def test_member_picker_searches_instead_of_listing_every_member(browser_client, workspace):
+    MemberFactory.create_batch(60, workspace=workspace)
+    MemberFactory(workspace=workspace, name="Rita Rep")
+    manager = browser_client(workspace, role="manager")
+    page = manager.get("/capacities/").content.decode()
+    picker = page.split('id="member-select"')[1].split("</select>")[0]
+    assert picker.count("<option value=") == 51  # "—" and the first 50 by name
+    found = manager.get("/capacities/member-options/", {"member_q": "rita"}).content.decode()
+    assert "Rita Rep" in found and found.count("<option value=") == 2  # "—" and Rita
