@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from members.models import Member
-from revorg.services import actor_from_request, audit_record
+from revorg.services import audit_request
 from revorg.views import role_required
 
 from .api.serializers import CapacitySerializer, usage_by_capacity
@@ -129,9 +129,8 @@ def capacity_save(request, pk=None):
     with transaction.atomic():
         before = CapacitySerializer(capacity).data if capacity else None
         saved = serializer.save(workspace=request.workspace)
-        audit_record(
-            workspace=request.workspace,
-            actor=actor_from_request(request),
+        audit_request(
+            request,
             action="update" if capacity else "create",
             obj=saved,
             before=before,
@@ -146,9 +145,8 @@ def capacity_save(request, pk=None):
 def capacity_delete(request, pk):
     capacity = get_object_or_404(Capacity, workspace=request.workspace, pk=pk)
     with transaction.atomic():
-        audit_record(
-            workspace=request.workspace,
-            actor=actor_from_request(request),
+        audit_request(
+            request,
             action="delete",
             obj=capacity,
             before=CapacitySerializer(capacity).data,

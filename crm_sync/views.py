@@ -6,7 +6,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from revorg.services import actor_from_request, audit_record
+from revorg.services import actor_from_request, audit_request
 from revorg.views import role_required
 
 from . import services
@@ -79,9 +79,8 @@ def crm_index(request):
             settings=data.get("settings", {}),
             credentials=data["credentials"],
         )
-        audit_record(
-            workspace=request.workspace,
-            actor=actor_from_request(request),
+        audit_request(
+            request,
             action="create",
             obj=connection,
             after=CrmConnectionSerializer(connection).data,
@@ -114,9 +113,8 @@ def crm_sync_now(request, pk):
 def crm_delete(request, pk):
     connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
     with transaction.atomic():
-        audit_record(
-            workspace=request.workspace,
-            actor=actor_from_request(request),
+        audit_request(
+            request,
             action="delete",
             obj=connection,
             before=CrmConnectionSerializer(connection).data,

@@ -13,7 +13,7 @@ from capacities.selectors import utilisation_by_member
 from members.api.serializers import AbsenceSerializer, MemberSerializer
 from members.models import Absence
 from members.selectors import member_get, member_list
-from revorg.services import actor_from_request, audit_record
+from revorg.services import audit_request
 from revorg.views import role_required
 
 PAGE_SIZE = 50
@@ -91,9 +91,8 @@ def member_detail(request, pk):
             before = MemberSerializer(member).data
             with transaction.atomic():
                 member = serializer.save()
-                audit_record(
-                    workspace=request.workspace,
-                    actor=actor_from_request(request),
+                audit_request(
+                    request,
                     action="update",
                     obj=member,
                     before=before,

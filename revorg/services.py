@@ -152,3 +152,15 @@ def audit_record(
         before=before,
         after=after,
     )
+
+
+def audit_request(request, *, action: str, obj, before=None, after=None) -> AuditEntry:
+    """audit_record for a browser or API request: its workspace and its actor."""
+    return audit_record(
+        workspace=request.workspace,
+        actor=actor_from_request(request),
+        action=action,
+        obj=obj,
+        before=before,
+        after=after,
+    )
