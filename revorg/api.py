@@ -48,6 +48,7 @@ class WorkspaceScopedViewSet(viewsets.ModelViewSet):
     """Subclasses set `queryset`, `serializer_class` and optionally `filterset_class`."""
 
     audit = True
+    lookup_value_regex = "[0-9]+"  # /things/null/ is a 404 from the router, not a 500
 
     def get_queryset(self):
         return scope_to_workspace(super().get_queryset(), workspace_of(self.request))

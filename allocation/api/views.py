@@ -28,6 +28,7 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     queryset = Allocation.objects.select_related("owner", "territory", "writeback")
     filterset_class = AllocationFilterSet
+    lookup_value_regex = "[0-9]+"
     pagination_class = HistoryPagination
     access_rules = {"create": ("allocate", "manager"), "reassign": ("allocate", "manager")}
 

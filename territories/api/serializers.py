@@ -67,7 +67,9 @@ class TerritorySerializer(WorkspaceScopedSerializer):
 
     def validate_slots(self, slots):
         seen = set()
-        for slot in slots:
+        for index, slot in enumerate(slots):
+            if "member" not in slot:  # a PATCH makes nested fields optional: not this one
+                raise serializers.ValidationError(f"slot {index} needs a member")
             key = (slot["member"].pk, slot.get("role", "primary"))
             if key in seen:
                 raise serializers.ValidationError(f"member {key[0]} appears twice as {key[1]}")

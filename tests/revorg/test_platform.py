@@ -53,3 +53,10 @@ def test_changes_are_audited_with_before_and_after(api, workspace):
     assert [e.action for e in entries] == ["create", "update", "delete"]
     assert entries[1].before["title"] == "" and entries[1].after["title"] == "AE"
     assert entries[0].actor_label.startswith("api key")
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/allocations/null/", "/api/v1/members/1,2/", "/api/v1/capacities/x/"]
+)
+def test_a_non_numeric_id_is_404_not_500(api, url):
+    assert api.get(url).status_code == 404

@@ -274,3 +274,12 @@ def test_other_workspace_cannot_match_against_our_plan(workspace, other_api):
         ).status_code
         == 400
     )
+
+
+def test_patching_slots_without_a_member_is_400(api, workspace):
+    territory = TerritoryFactory(workspace=workspace)
+    response = api.patch(
+        f"/api/v1/territories/{territory.pk}/", {"slots": [{"role": "primary"}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "slot 0 needs a member" in str(response.json()["slots"])
