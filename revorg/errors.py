@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -63,6 +64,17 @@ def exception_handler(exc, context):
         return Response(
             {"detail": "request body too large", "code": "payload_too_large"},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, ProtectedError | RestrictedError):
+        # Deleting something history still points at (a plan with territories, a territory
+        # with allocations): history is never deleted, so the delete is refused.
+        kinds = sorted({type(obj)._meta.verbose_name_plural for obj in exc.args[1]})
+        return Response(
+            {
+                "detail": f"still referenced by {', '.join(kinds)}; archive or deactivate it",
+                "code": "conflict",
+            },
+            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, DataError):
         # A value the database cannot hold (e.g. an integer out of range) is the client's input.

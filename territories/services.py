@@ -173,3 +173,12 @@ def territory_delete(*, territory: Territory) -> None:
 
 def lock_changed(*, lock: AccountLock) -> None:
     plan_touch(plan_id=lock.territory.plan_id)
+
+
+def plan_delete(*, plan: TerritoryPlan) -> None:
+    """A draft or archived plan goes with its whole tree (parents are protected against a
+    lone delete, so the tree is flattened first). The active plan is never deleted."""
+    if plan.status == PlanStatus.ACTIVE:
+        raise ApplicationError("the active plan cannot be deleted", field="status")
+    Territory.objects.filter(plan=plan).update(parent=None)
+    plan.delete()

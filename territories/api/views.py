@@ -11,7 +11,7 @@ from revorg.errors import ApplicationError
 
 from .. import selectors, services
 from ..filtersets import AccountLockFilterSet, TerritoryFilterSet
-from ..models import AccountLock, PlanStatus, Territory, TerritoryPlan
+from ..models import AccountLock, Territory, TerritoryPlan
 from .serializers import (
     AccountLockSerializer,
     MatchRequestSerializer,
@@ -30,10 +30,10 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
     filterset_fields = ["status"]
     access_rules = {"simulate": READ_ONLY_POST}
 
+    @transaction.atomic
     def perform_destroy(self, instance):
-        if instance.status == PlanStatus.ACTIVE:
-            raise ApplicationError("the active plan cannot be deleted", field="status")
-        super().perform_destroy(instance)
+        self._audit("delete", instance, TerritoryPlanSerializer(instance).data, None)
+        services.plan_delete(plan=instance)
 
     def _audited(self, verb, plan, before):
         self._audit(verb, plan, before, TerritoryPlanSerializer(plan).data)

@@ -283,3 +283,23 @@ def test_patching_slots_without_a_member_is_400(api, workspace):
     )
     assert response.status_code == 400
     assert "slot 0 needs a member" in str(response.json()["slots"])
+
+
+def test_a_draft_plan_goes_with_its_tree_but_a_parent_alone_is_refused(api, workspace):
+    plan = TerritoryPlanFactory(workspace=workspace, status="draft")
+    parent = TerritoryFactory(workspace=workspace, plan=plan)
+    TerritoryFactory(workspace=workspace, plan=plan, parent=parent)
+    refused = api.delete(f"/api/v1/territories/{parent.pk}/")
+    assert refused.status_code == 400
+    assert "child territories first" in str(refused.json())
+    assert api.delete(f"{PLANS}{plan.pk}/").status_code == 204
+    assert not Territory.objects.filter(plan_id=plan.pk).exists()
+
+
+def test_deleting_a_member_who_owns_history_is_409(api, workspace):
+    from tests.ui.factories import AllocationFactory
+
+    allocation = AllocationFactory(workspace=workspace)
+    response = api.delete(f"/api/v1/members/{allocation.owner_id}/")
+    assert response.status_code == 409
+    assert "still referenced by allocations" in response.json()["detail"]
