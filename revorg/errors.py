@@ -68,7 +68,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ProtectedError | RestrictedError):
         # Deleting something history still points at (a plan with territories, a territory
         # with allocations): history is never deleted, so the delete is refused.
-        kinds = sorted({type(obj)._meta.verbose_name_plural for obj in exc.args[1]})
+        kinds = sorted({str(type(obj)._meta.verbose_name_plural) for obj in exc.args[1]})
         return Response(
             {
                 "detail": f"still referenced by {', '.join(kinds)}; archive or deactivate it",
