@@ -1,9 +1,16 @@
 """Writes for CRM sync and write-back."""
 
+import json
 import logging
 
-from .models import WritebackOutbox, WritebackStatus
-from .providers import TransientCrmError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from .crypto import credentials_encrypt
+from .models import CrmConnection, SyncKind, SyncRun, WritebackOutbox, WritebackStatus
+from .providers import CrmError, OwnerUpdate, TransientCrmError, provider_for
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +43,6 @@ def writeback_enqueue(
 def writeback_schedule(*, workspace_id: int) -> None:
     """Queues a drain once the allocation's transaction commits. If the broker is down the
     rows stay pending and the periodic sweeper delivers them."""
-    from django.db import transaction
 
     from .tasks import writeback_drain
 
@@ -53,12 +59,6 @@ def writeback_drain_workspace(*, workspace_id: int, batch_size: int = 1000) -> d
     """Writes pending owners of one workspace, batch by batch, marking each row succeeded or
     failed with the CRM's error text. Transient errors propagate (TransientCrmError) so the
     task retries with backoff; rows already written stay written."""
-    from django.db import transaction
-    from django.db.models import F
-    from django.utils import timezone
-
-    from .models import CrmConnection
-    from .providers import OwnerUpdate, provider_for
 
     totals = {"succeeded": 0, "failed": 0, "calls": 0}
     connections = {
@@ -121,11 +121,9 @@ def writeback_sweep() -> list[int]:
 DEFAULT_SYNC_MINUTES = 60
 
 
-def connection_create(*, workspace, actor, provider, name, settings, credentials):
+def connection_create(*, workspace, provider, name, settings, credentials):
     """Credentials are encrypted before they touch the database; a periodic sync is
     scheduled for the connection."""
-    from .crypto import credentials_encrypt
-    from .models import CrmConnection
 
     connection = CrmConnection.objects.create(
         workspace=workspace,
@@ -138,9 +136,8 @@ def connection_create(*, workspace, actor, provider, name, settings, credentials
     return connection
 
 
-def connection_update(*, connection, actor, credentials=None, **fields):
+def connection_update(*, connection, credentials=None, **fields):
     """`credentials` replace the stored ones only when given (the API never shows them)."""
-    from .crypto import credentials_encrypt
 
     for name, value in fields.items():
         setattr(connection, name, value)
@@ -152,15 +149,12 @@ def connection_update(*, connection, actor, credentials=None, **fields):
 
 
 def connection_delete(*, connection) -> None:
-    from django_celery_beat.models import PeriodicTask
-
     PeriodicTask.objects.filter(name=_schedule_name(connection)).delete()
     connection.delete()
 
 
 def connection_test(*, connection) -> dict:
     """One cheap authenticated call; never raises for a CRM that is down or refuses."""
-    from .providers import CrmError, provider_for
 
     try:
         return {"ok": True, "detail": provider_for(connection=connection).test()}
@@ -175,9 +169,6 @@ def _schedule_name(connection) -> str:
 def schedule_sync(*, connection) -> None:
     """A django-celery-beat entry per connection; its interval is the connection's
     `sync_interval_minutes` setting (default 60) and it is disabled with the connection."""
-    import json
-
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     minutes = int(connection.settings.get("sync_interval_minutes") or DEFAULT_SYNC_MINUTES)
     interval, _ = IntervalSchedule.objects.get_or_create(
@@ -195,12 +186,10 @@ def schedule_sync(*, connection) -> None:
     )
 
 
-def sync_start(*, connection, actor=None, full: bool = False):
+def sync_start(*, connection, full: bool = False):
     """A queued run, executed by a worker once this transaction commits (inline when tasks
     run eagerly). A broker outage leaves the run queued, visible in the log."""
-    from django.db import transaction
 
-    from .models import SyncKind, SyncRun
     from .tasks import sync_run
 
     run = SyncRun.objects.create(

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from revorg.services import actor_from_request, audit_request
+from revorg.services import audit_request
 from revorg.views import role_required
 
 from . import services
@@ -73,7 +73,6 @@ def crm_index(request):
     with transaction.atomic():
         connection = services.connection_create(
             workspace=request.workspace,
-            actor=actor_from_request(request),
             provider=data["provider"],
             name=data.get("name", ""),
             settings=data.get("settings", {}),
@@ -104,7 +103,7 @@ def crm_test(request, pk):
 @require_POST
 def crm_sync_now(request, pk):
     connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
-    run = services.sync_start(connection=connection, actor=actor_from_request(request))
+    run = services.sync_start(connection=connection)
     return redirect("ui:sync-run", pk=run.pk)
 
 

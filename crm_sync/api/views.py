@@ -6,7 +6,6 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedViewSet, workspace_of
-from revorg.services import actor_from_request
 
 from .. import services
 from ..filtersets import SyncRunFilterSet
@@ -25,7 +24,6 @@ class CrmConnectionViewSet(WorkspaceScopedViewSet):
         data = serializer.validated_data
         connection = services.connection_create(
             workspace=workspace_of(self.request),
-            actor=actor_from_request(self.request),
             provider=data["provider"],
             name=data.get("name", ""),
             settings=data.get("settings", {}),
@@ -40,7 +38,6 @@ class CrmConnectionViewSet(WorkspaceScopedViewSet):
         fields = dict(serializer.validated_data)
         connection = services.connection_update(
             connection=serializer.instance,
-            actor=actor_from_request(self.request),
             credentials=fields.pop("credentials", None),
             **fields,
         )
@@ -66,7 +63,7 @@ class CrmConnectionViewSet(WorkspaceScopedViewSet):
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         """Queues a sync now (members, then the open-deal snapshot); follow it in sync-runs."""
-        run = services.sync_start(connection=self.get_object(), actor=actor_from_request(request))
+        run = services.sync_start(connection=self.get_object())
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -8,7 +8,6 @@ from werkzeug import Response
 from capacities.models import PipelineSnapshot
 from crm_sync.services import connection_create, sync_start
 from members.models import Member
-from revorg.services import Actor
 
 STAMP = "2026-11-01T10:00:00Z"
 
@@ -77,7 +76,6 @@ class FakeHubSpot:
 def hubspot(workspace, httpserver):
     return connection_create(
         workspace=workspace,
-        actor=Actor(),
         provider="hubspot",
         name="Portal",
         settings={"base_url": httpserver.url_for("").rstrip("/")},

@@ -9,9 +9,6 @@ from capacities.models import PipelineSnapshot
 from crm_sync.models import SyncRun
 from crm_sync.services import connection_create, connection_test, sync_start
 from members.models import Member
-from revorg.services import Actor
-
-ACTOR = Actor()
 
 
 def user(uid, name, stamp, active=True, tz="Europe/Paris"):
@@ -29,7 +26,6 @@ def user(uid, name, stamp, active=True, tz="Europe/Paris"):
 def salesforce(workspace, fake, **credentials):
     return connection_create(
         workspace=workspace,
-        actor=ACTOR,
         provider="salesforce",
         name="Prod org",
         settings={"instance_url": fake.instance_url, "login_url": fake.instance_url},
