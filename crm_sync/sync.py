@@ -57,6 +57,11 @@ def sync_execute(
         run.status = "failed"
         run.errors = [*run.errors, str(exc)]
         logger.warning("sync run %s of connection %s failed: %s", run.pk, connection.pk, exc)
+    except Exception:  # a bug must not leave the run "running" forever
+        run.status, run.errors = "failed", [*run.errors, "unexpected error; see the server log"]
+        run.counts, run.finished_at = counts, timezone.now()
+        run.save(update_fields=["status", "counts", "errors", "finished_at"])
+        raise
     run.counts, run.finished_at = counts, timezone.now()
     run.save(update_fields=["status", "counts", "errors", "finished_at"])
     return run
