@@ -2,6 +2,7 @@
 server: OAuth flows, SOQL paging, incremental SystemModstamp sync, expired sessions."""
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -134,3 +135,18 @@ def test_refused_login_and_outages_fail_the_run_with_the_reason(
         run = sync_start(connection=good)
     run.refresh_from_db()
     assert (run.status, run.errors) == ("failed", ["Salesforce 503"])
+
+
+def test_an_unexpected_error_fails_the_run_instead_of_leaving_it_running(workspace, fake_sf):
+    from cryptography.fernet import InvalidToken
+
+    from crm_sync.sync import sync_execute
+
+    connection = salesforce(workspace, fake_sf)
+    connection.credentials_encrypted = "not-a-fernet-token"  # e.g. the encryption key changed
+    connection.save()
+    run = SyncRun.objects.create(workspace=workspace, connection=connection)
+    with pytest.raises(InvalidToken):
+        sync_execute(run=run)
+    run.refresh_from_db()
+    assert (run.status, run.errors) == ("failed", ["unexpected error; see the server log"])
