@@ -28,6 +28,12 @@ for number in range(4):
         "/api/v1/allocations/", {"record": {**record, "id": f"00Q{number}"}}, format="json"
     )
     results.append([response.status_code, response.json()["owner"]["name"]])
+from django.contrib.auth import get_user_model
+from django.test import Client
+browser = Client(SERVER_NAME="127.0.0.1")
+browser.force_login(get_user_model().objects.get(username="admin"))
+pages = ["/", "/members/", "/territories/", "/capacities/", "/allocations/", "/crm/", "/api-keys/"]
+results.append({page: browser.get(page).status_code for page in pages})
 print(json.dumps(results))
 """
 
@@ -47,7 +53,8 @@ def test_demo_allocates_on_sqlite_with_eager_tasks(tmp_path):
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    results = json.loads(result.stdout.strip().splitlines()[-1])
+    *results, pages = json.loads(result.stdout.strip().splitlines()[-1])
     assert [status for status, _ in results] == [201] * 4
+    assert set(pages.values()) == {200}, pages  # every page renders on SQLite too
     # "West — Healthcare" rotates Ada and Ben 3:1 (smooth weighted round robin).
     assert [owner.split()[0] for _, owner in results] == ["Ada", "Ada", "Ben", "Ada"]
