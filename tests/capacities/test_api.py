@@ -122,7 +122,9 @@ def test_managers_edit_capacities_viewers_only_read(user_client, workspace, role
 def test_workspace_default_member_is_settable_and_scoped(api, workspace, other_workspace):
     member = MemberFactory(workspace=workspace)
     foreign = MemberFactory(workspace=other_workspace)
-    assert api.get(WORKSPACE).json()["slug"] == workspace.slug
+    shown = api.get(WORKSPACE).json()
+    assert (shown["slug"], shown["name"]) == (workspace.slug, workspace.name)
+    assert shown["created_at"]  # not among the fields authentication loads: fetched when read
     refused = api.patch(WORKSPACE, {"default_member": foreign.pk}, format="json")
     assert refused.status_code == 400 and "default_member" in refused.json()
     saved = api.patch(WORKSPACE, {"default_member": member.pk}, format="json")
