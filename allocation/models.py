@@ -73,8 +73,8 @@ class Allocation(models.Model):
 
 
 class RotationState(models.Model):
-    """Per-territory distribution state; its row is locked FOR UPDATE by every allocation in
-    that territory, which serialises them (strict rotation) without blocking other territories."""
+    """Per-territory distribution state, read and written under the territory's advisory lock
+    (strict rotation without blocking other territories); created by its first allocation."""
 
     workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
     territory = models.OneToOneField(

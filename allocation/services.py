@@ -57,78 +57,93 @@ def _territory_chain(*, workspace, winner, plan):
     return chain
 
 
-def _lock_rotations(*, workspace, territory_ids: list[int]) -> dict[int, RotationState]:
-    """Lock the rows in id order (no deadlock between territories); the first allocation of
-    a territory creates its row, then locks it like everyone else."""
-    if not territory_ids:
-        return {}
-    rows = _select_rotations_for_update(territory_ids)
-    if len(rows) < len(set(territory_ids)):
-        _create_rotations(workspace=workspace, territory_ids=territory_ids)
-        rows = _select_rotations_for_update(territory_ids)
-    return rows
-
-
-def _select_rotations_for_update(territory_ids) -> dict[int, RotationState]:
-    # Raw SQL (portable; SQLite has no FOR UPDATE and needs none): the ORM's query
-    # building costs more than this query on the hot path.
-    ids = sorted(set(territory_ids))
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    rows = RotationState.objects.raw(
-        f"SELECT * FROM allocation_rotationstate WHERE territory_id IN ({_placeholders(ids)}) "
-        f"ORDER BY territory_id{lock}",
-        ids,
-    )
-    return {row.territory_id: row for row in rows}
-
-
-def _create_rotations(*, workspace, territory_ids) -> None:
-    if connection.vendor == "postgresql":
+def _lock(*, territory_ids=(), member_ids=()) -> None:
+    """Serialise allocations per territory (strict rotation) and capacity checks per member
+    (a rep may sit in several territories), with transaction-scoped advisory locks taken in
+    one statement, in the same global order by every transaction (no deadlock): territories
+    use the negative key space, members the positive one. No lock spans territories that do
+    not share a rep. SQLite (make run) has one writer at a time and needs none."""
+    keys = sorted({-int(t) for t in territory_ids} | {int(m) for m in member_ids})
+    if keys and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO allocation_rotationstate "
-                "(workspace_id, territory_id, pointer_member_id, current_weights, updated_at) "
-                "SELECT %s, t, NULL, '{}'::jsonb, now() FROM unnest(%s::bigint[]) AS t "
-                "ON CONFLICT (territory_id) DO NOTHING",
-                [workspace.pk, sorted(territory_ids)],
-            )
-    else:  # SQLite (make run): one writer at a time, so plain ORM upserts are enough.
-        RotationState.objects.bulk_create(
-            [RotationState(workspace=workspace, territory_id=t) for t in sorted(territory_ids)],
-            ignore_conflicts=True,
-        )
+            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
 
 
 def _placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _lock_members(member_ids) -> None:
-    """Members shared by several territories: serialise capacity checks per member."""
-    ids = sorted(set(member_ids))
-    if ids and connection.vendor == "postgresql":  # SQLite has one writer at a time anyway
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(7001, m::int) FROM unnest(%s::bigint[]) AS m", [ids]
-            )
+def _rotations_get(territory_ids) -> dict[int, RotationSnapshot]:
+    # Raw SQL (portable), as the other hot-path reads: building it with the ORM and
+    # instantiating models cost more than running it.
+    if not territory_ids:
+        return {}
+    weights = RotationState._meta.get_field("current_weights")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT territory_id, pointer_member_id, current_weights "
+            f"FROM allocation_rotationstate WHERE territory_id IN ({_placeholders(territory_ids)})",
+            list(territory_ids),
+        )
+        return {
+            tid: RotationSnapshot(pointer, weights.from_db_value(current, None, connection) or {})
+            for tid, pointer, current in cursor.fetchall()
+        }
+
+
+class PoolMember(NamedTuple):
+    """What deciding and rendering read of a member, without a model instance."""
+
+    id: int
+    name: str
+    email: str
+    crm_provider: str
+    crm_user_id: str
+    is_active: bool
+    role: str
+    timezone: str
+    metadata: dict
+    absent: bool
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def as_model(self) -> Member:
+        return Member(
+            id=self.id,
+            name=self.name,
+            email=self.email,
+            crm_provider=self.crm_provider,
+            crm_user_id=self.crm_user_id,
+        )
+
+
+def _pool_get(*, workspace, member_ids, now) -> list[PoolMember]:
+    if not member_ids:
+        return []
+    moment = connection.ops.adapt_datetimefield_value(now)
+    metadata = Member._meta.get_field("metadata")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT m.id, m.name, m.email, m.crm_provider, m.crm_user_id, m.is_active, m.role, "
+            "m.timezone, m.metadata, EXISTS (SELECT 1 FROM members_absence a "
+            "WHERE a.member_id = m.id AND a.starts_at <= %s AND a.ends_at > %s) "
+            "FROM members_member m "
+            f"WHERE m.workspace_id = %s AND m.id IN ({_placeholders(member_ids)})",
+            [moment, moment, workspace.pk, *member_ids],
+        )
+        rows = cursor.fetchall()
+    return [
+        PoolMember(*row[:8], metadata.from_db_value(row[8], None, connection) or {}, bool(row[9]))
+        for row in rows
+    ]
 
 
 def _member_states(
     *, workspace, member_ids, record_type, now, need_last: bool
-) -> tuple[dict[int, MemberState], dict[int, Member]]:
-    moment = connection.ops.adapt_datetimefield_value(now)
-    members = (
-        list(
-            Member.objects.raw(
-                "SELECT m.*, EXISTS (SELECT 1 FROM members_absence a WHERE a.member_id = m.id "
-                "AND a.starts_at <= %s AND a.ends_at > %s) AS absent FROM members_member m "
-                f"WHERE m.workspace_id = %s AND m.id IN ({_placeholders(member_ids)})",
-                [moment, moment, workspace.pk, *member_ids],
-            )
-        )
-        if member_ids
-        else []
-    )
+) -> tuple[dict[int, MemberState], dict[int, PoolMember]]:
+    members = _pool_get(workspace=workspace, member_ids=member_ids, now=now)
     usage = capacity_usage_for_members(
         workspace=workspace, members=members, record_type=record_type, now=now
     )
@@ -144,27 +159,26 @@ def _member_states(
     states = {}
     for m in members:
         full, load = None, 0.0
-        for u in usage.get(m.pk, []):
+        for u in usage.get(m.id, []):
             load = max(load, u.used / u.limit if u.limit else 1.0)
             if u.used >= u.limit and full is None:
                 full = f"{u.period} capacity {u.used}/{u.limit}"
-        states[m.pk] = MemberState(
-            id=m.pk,
+        states[m.id] = MemberState(
+            id=m.id,
             name=m.name,
             is_active=m.is_active,
             absent=m.absent,
-            attributes={**(m.metadata or {}), "role": m.role, "timezone": m.timezone},
+            attributes={**m.metadata, "role": m.role, "timezone": m.timezone},
             capacity_full=full,
             load=load,
-            last_allocated_at=last.get(m.pk),
+            last_allocated_at=last.get(m.id),
         )
-    return states, {m.pk: m for m in members}
+    return states, {m.id: m for m in members}
 
 
 class Decided(NamedTuple):
     decision: Decision
-    rotation_rows: dict[int, RotationState]
-    members: dict[int, Member]  # the pool, as model instances
+    members: dict[int, PoolMember]  # the pool
     territories: dict[int, TerritoryInfo]  # the winner and its fallback chain
 
 
@@ -183,14 +197,9 @@ def _decide(*, workspace, record_type, fields, lock: bool) -> Decided:
             member_ids.add(t.fallback_member_id)
     if workspace.default_member_id:
         member_ids.add(workspace.default_member_id)
+    territory_ids = [t.id for t in chain]
     if lock:
-        rotation_rows = _lock_rotations(workspace=workspace, territory_ids=[t.id for t in chain])
-        _lock_members(member_ids)
-    else:
-        rotation_rows = {
-            r.territory_id: r
-            for r in RotationState.objects.filter(territory_id__in=[t.id for t in chain])
-        }
+        _lock(territory_ids=territory_ids, member_ids=member_ids)
     now = timezone.now()
     states, members = _member_states(
         workspace=workspace,
@@ -199,23 +208,19 @@ def _decide(*, workspace, record_type, fields, lock: bool) -> Decided:
         now=now,
         need_last=any(t.distribution == "least_loaded" for t in chain),
     )
-    rotations = {
-        tid: RotationSnapshot(r.pointer_member_id, r.current_weights or {})
-        for tid, r in rotation_rows.items()
-    }
     by_id = {t.id: t for t in chain}
     decision = allocation_decide(
         territory=resolution.winner,
         territory_get=lambda tid: by_id.get(tid)
         or territory_info_get(workspace=workspace, territory_id=tid, plan=plan),
         members=states,
-        rotations=rotations,
+        rotations=_rotations_get(territory_ids),
         fields=fields,
         default_member_id=workspace.default_member_id,
         evaluate=rules.evaluate,
         trace=list(resolution.trace),
     )
-    return Decided(decision, rotation_rows, members, by_id)
+    return Decided(decision, members, by_id)
 
 
 def allocation_create(
@@ -278,24 +283,17 @@ def allocation_create(
 def _create_once(
     *, workspace, actor, record, fields, play_run, idempotency_key, payload_hash, render
 ):
-    decision, rotation_rows, members, territories = _decide(
+    decision, members, territories = _decide(
         workspace=workspace, record_type=record["type"], fields=fields, lock=True
     )
-    record_id = record.get("id") or ""
-    if record_id:  # the record's earlier entry no longer counts against capacity
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE allocation_allocation SET is_current = %s WHERE workspace_id = %s "
-                "AND record_type = %s AND record_id = %s AND is_current",
-                [False, workspace.pk, record["type"], record_id],
-            )
-    allocation = Allocation.objects.create(
+    pool_owner = members.get(decision.owner_id)
+    allocation = Allocation(
         workspace=workspace,
         status=decision.status,
-        owner=members.get(decision.owner_id),  # the instance: rendering needs no query
+        owner=pool_owner.as_model() if pool_owner else None,  # rendering needs no query
         territory_id=decision.territory_id,
         record_type=record["type"],
-        record_id=record_id,
+        record_id=record.get("id") or "",
         record_crm=record.get("crm") or "",
         record_fields=fields,
         decision=decision.trace,
@@ -305,9 +303,9 @@ def _create_once(
         actor_user=actor.user,
         actor_api_key=actor.api_key,
         actor_label=actor.label,
+        created_at=timezone.now(),
     )
-    for territory_id, snapshot in decision.rotation_updates.items():
-        _rotation_save(rotation_rows[territory_id], snapshot)
+    _decision_save(allocation, decision.rotation_updates)
     territory = territories.get(decision.territory_id)
     if territory is not None:  # what rendering reads of it, without a query
         allocation.territory = Territory(pk=territory.id, name=territory.name)
@@ -322,19 +320,85 @@ def _create_once(
     return allocation, response
 
 
-def _rotation_save(row: RotationState, snapshot: RotationSnapshot) -> None:
-    weights = RotationState._meta.get_field("current_weights")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE allocation_rotationstate SET pointer_member_id = %s, current_weights = %s, "
-            "updated_at = %s WHERE id = %s",
-            [
+ALLOCATION_COLUMNS = [
+    "workspace_id",
+    "status",
+    "owner_id",
+    "territory_id",
+    "record_type",
+    "record_id",
+    "record_crm",
+    "record_fields",
+    "decision",
+    "overlays",
+    "play_run_id",
+    "play_run_url",
+    "reason",
+    "actor_user_id",
+    "actor_api_key_id",
+    "actor_label",
+    "created_at",
+    "is_current",
+]
+
+
+def _decision_save(allocation: Allocation, rotation_updates: dict[int, RotationSnapshot]):
+    """The record's earlier entry stops counting against capacity, the history row, the
+    territories' rotation state (created on first use): on Postgres one statement (the
+    data-modifying CTEs see the same snapshot, so the earlier entry is never the new row),
+    on SQLite the same three statements one by one."""
+    opts = Allocation._meta
+    values = [
+        opts.get_field(name).get_db_prep_save(getattr(allocation, name), connection)
+        for name in ALLOCATION_COLUMNS
+    ]
+    statements = []
+    if allocation.record_id:
+        statements.append(
+            (
+                "UPDATE allocation_allocation SET is_current = %s WHERE workspace_id = %s "
+                "AND record_type = %s AND record_id = %s AND is_current",
+                [False, allocation.workspace_id, allocation.record_type, allocation.record_id],
+            )
+        )
+    if rotation_updates:
+        weights = RotationState._meta.get_field("current_weights")
+        moment = connection.ops.adapt_datetimefield_value(allocation.created_at)
+        rows, params = [], []
+        for territory_id, snapshot in sorted(rotation_updates.items()):
+            rows.append("(%s, %s, %s, %s, %s)")
+            params += [
+                allocation.workspace_id,
+                territory_id,
                 snapshot.pointer_member_id,
                 weights.get_db_prep_value(snapshot.current_weights, connection),
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                row.pk,
-            ],
+                moment,
+            ]
+        statements.append(
+            (
+                "INSERT INTO allocation_rotationstate "
+                "(workspace_id, territory_id, pointer_member_id, current_weights, updated_at) "
+                f"VALUES {', '.join(rows)} ON CONFLICT (territory_id) DO UPDATE SET "
+                "pointer_member_id = excluded.pointer_member_id, "
+                "current_weights = excluded.current_weights, updated_at = excluded.updated_at",
+                params,
+            )
         )
+    insert = (
+        f"INSERT INTO allocation_allocation ({', '.join(ALLOCATION_COLUMNS)}) "
+        f"VALUES ({_placeholders(ALLOCATION_COLUMNS)}) RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements))
+            params = [p for _, statement_params in statements for p in statement_params]
+            cursor.execute(f"WITH {ctes} {insert}" if ctes else insert, params + values)
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+            cursor.execute(insert, values)
+        allocation.pk = cursor.fetchone()[0]
+    allocation._state.adding = False
 
 
 def _maybe_writeback(*, allocation, record):
@@ -356,7 +420,7 @@ def _maybe_writeback(*, allocation, record):
 def allocation_reassign(*, workspace, actor, allocation: Allocation, owner: Member, reason: str):
     """A new history row owned by `owner`; the old entry stops counting against capacity."""
     with transaction.atomic():
-        _lock_members([owner.pk])
+        _lock(member_ids=[owner.pk])
         previous = Allocation.objects.filter(pk=allocation.pk)
         if allocation.record_id:
             previous = Allocation.objects.filter(

@@ -27,7 +27,7 @@ ENV = {
     **os.environ,
     "DATABASE_URL": f"{PG}/{DB}",
     "SECRET_KEY": "bench",
-    "CONN_MAX_AGE": "60",
+    "DATABASE_POOL": "1",
     "API_KEY_THROTTLE_RATE": "10000000/min",
     "DJANGO_SETTINGS_MODULE": "revorg.settings",
 }

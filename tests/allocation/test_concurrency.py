@@ -56,7 +56,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def gunicorn_url(transactional_db):
-    """gunicorn, 4 sync worker processes, on the test database (committed rows only)."""
+    """gunicorn, 4 sync worker processes with psycopg's pool (as docker-compose runs the web),
+    on the test database (committed rows only)."""
     db = connection.settings_dict
     port = _free_port()
     env = {
@@ -64,6 +65,7 @@ def gunicorn_url(transactional_db):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
         "API_KEY_THROTTLE_RATE": "100000/min",
+        "DATABASE_POOL": "1",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "revorg.wsgi:application", "--workers", "4",
