@@ -6,6 +6,8 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from revorg.rawsql import rows_load
+
 from .models import Capacity, PipelineSnapshot, Source
 from .windows import capacity_window
 
@@ -43,13 +45,18 @@ def capacity_usage_for_members(
         return {}
     # Raw SQL (portable): on the allocation hot path the ORM's query building costs more
     # than the query itself.
-    capacities = [
-        cap
-        for cap in Capacity.objects.raw(
-            f"SELECT * FROM capacities_capacity WHERE workspace_id = %s "
-            f"AND member_id IN ({_placeholders(by_id)}) ORDER BY member_id, id",
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(map(connection.ops.quote_name, CAPACITY_FIELDS))} "
+            "FROM capacities_capacity "
+            f"WHERE workspace_id = %s AND member_id IN ({_placeholders(by_id)}) "
+            "ORDER BY member_id, id",
             [workspace.pk, *by_id],
         )
+        rows = cursor.fetchall()
+    capacities = [
+        cap
+        for cap in rows_load(Capacity, CAPACITY_FIELDS, rows)
         if not (record_type and cap.record_types and record_type not in cap.record_types)
     ]
     if not capacities:
@@ -81,6 +88,18 @@ def capacity_usage_for_members(
             CapacityUsage(cap.pk, cap.member_id, cap.limit, cap.period, used, resets_at)
         )
     return result
+
+
+CAPACITY_FIELDS = (
+    "id",
+    "workspace_id",
+    "member_id",
+    "limit",
+    "period",
+    "window_hours",
+    "record_types",
+    "source",
+)
 
 
 def _count_current(*, workspace, capacities, windows) -> dict[str, int]:

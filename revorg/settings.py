@@ -107,7 +107,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sql
 _default_db = dj_database_url.parse(
     DATABASE_URL,
     conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
-    conn_health_checks=True,
+    conn_health_checks=env_bool("DATABASE_HEALTH_CHECKS", True),
 )
 if _default_db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", False):
     # psycopg 3 pool inside each process; persistent connections and a pool are exclusive.

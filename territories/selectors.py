@@ -2,7 +2,10 @@
 
 import threading
 
+from django.db import connection
 from django.db.models import QuerySet
+
+from revorg.rawsql import rows_load
 
 from .matcher import (
     CompiledMatcher,
@@ -22,12 +25,16 @@ MAX_CACHED_PLANS = 256
 def plan_get_active(*, workspace) -> TerritoryPlan | None:
     # Raw SQL (portable): every allocation reads this, and the ORM's query building costs
     # more than the query.
-    plans = TerritoryPlan.objects.raw(
-        "SELECT * FROM territories_territoryplan WHERE workspace_id = %s AND status = %s "
-        "ORDER BY id LIMIT 1",
-        [workspace.pk, PlanStatus.ACTIVE],
-    )
-    return next(iter(plans), None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(PLAN_FIELDS)} FROM territories_territoryplan "
+            "WHERE workspace_id = %s AND status = %s ORDER BY id LIMIT 1",
+            [workspace.pk, PlanStatus.ACTIVE],
+        )
+        return next(iter(rows_load(TerritoryPlan, PLAN_FIELDS, cursor.fetchall())), None)
+
+
+PLAN_FIELDS = tuple(f.attname for f in TerritoryPlan._meta.concrete_fields)
 
 
 def plan_list(*, workspace) -> QuerySet[TerritoryPlan]:
