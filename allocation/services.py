@@ -10,7 +10,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from capacities.services import capacity_usage_for_members
+from capacities.models import Capacity
+from capacities.services import capacities_load, capacity_columns, capacity_usage_for_members
 from crm_sync.services import writeback_enqueue
 from members.models import Member
 from revorg.errors import ConflictError
@@ -119,33 +120,44 @@ class PoolMember(NamedTuple):
         )
 
 
-def _pool_get(*, workspace, member_ids, now) -> list[PoolMember]:
+def _pool_get(*, workspace, member_ids, now) -> tuple[list[PoolMember], list[Capacity]]:
+    """The members with their absence flag and capacities, in one query."""
     if not member_ids:
-        return []
+        return [], []
     moment = connection.ops.adapt_datetimefield_value(now)
     metadata = Member._meta.get_field("metadata")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT m.id, m.name, m.email, m.crm_provider, m.crm_user_id, m.is_active, m.role, "
             "m.timezone, m.metadata, EXISTS (SELECT 1 FROM members_absence a "
-            "WHERE a.member_id = m.id AND a.starts_at <= %s AND a.ends_at > %s) "
-            "FROM members_member m "
-            f"WHERE m.workspace_id = %s AND m.id IN ({_placeholders(member_ids)})",
+            "WHERE a.member_id = m.id AND a.starts_at <= %s AND a.ends_at > %s), "
+            f"{capacity_columns('c')} FROM members_member m "
+            "LEFT JOIN capacities_capacity c ON c.member_id = m.id "
+            f"WHERE m.workspace_id = %s AND m.id IN ({_placeholders(member_ids)}) "
+            "ORDER BY m.id, c.id",
             [moment, moment, workspace.pk, *member_ids],
         )
         rows = cursor.fetchall()
-    return [
-        PoolMember(*row[:8], metadata.from_db_value(row[8], None, connection) or {}, bool(row[9]))
+    members = {
+        row[0]: PoolMember(
+            *row[:8], metadata.from_db_value(row[8], None, connection) or {}, bool(row[9])
+        )
         for row in rows
-    ]
+    }
+    capacities = capacities_load([row[10:] for row in rows if row[10] is not None])
+    return list(members.values()), capacities
 
 
 def _member_states(
     *, workspace, member_ids, record_type, now, need_last: bool
 ) -> tuple[dict[int, MemberState], dict[int, PoolMember]]:
-    members = _pool_get(workspace=workspace, member_ids=member_ids, now=now)
+    members, capacities = _pool_get(workspace=workspace, member_ids=member_ids, now=now)
     usage = capacity_usage_for_members(
-        workspace=workspace, members=members, record_type=record_type, now=now
+        workspace=workspace,
+        members=members,
+        record_type=record_type,
+        now=now,
+        capacities=capacities,
     )
     # Only least_loaded reads it: skip the history scan on the round-robin hot path.
     last = {}

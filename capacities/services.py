@@ -34,29 +34,26 @@ def pipeline_snapshot_record(*, workspace, member, open_deals: int, taken_at) ->
 
 
 def capacity_usage_for_members(
-    *, workspace, members, record_type: str | None = None, now: datetime | None = None
+    *,
+    workspace,
+    members,
+    record_type: str | None = None,
+    now: datetime | None = None,
+    capacities: list[Capacity] | None = None,
 ) -> dict[int, list[CapacityUsage]]:
     """Usage of every capacity of these members that applies to `record_type` (all if None).
     Usage counts records the member currently owns that were allocated in the window: one
-    query for the capacities, one COUNT … FILTER per capacity in a single aggregate."""
+    query for the capacities (none when the caller read them, as the allocation path does
+    with its pool), one COUNT … FILTER per capacity in a single aggregate."""
     now = now or timezone.now()
     by_id = {m.pk: m for m in members}
     if not by_id:
         return {}
-    # Raw SQL (portable): on the allocation hot path the ORM's query building costs more
-    # than the query itself.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(map(connection.ops.quote_name, CAPACITY_FIELDS))} "
-            "FROM capacities_capacity "
-            f"WHERE workspace_id = %s AND member_id IN ({_placeholders(by_id)}) "
-            "ORDER BY member_id, id",
-            [workspace.pk, *by_id],
-        )
-        rows = cursor.fetchall()
+    if capacities is None:
+        capacities = capacity_list_for_members(workspace=workspace, member_ids=list(by_id))
     capacities = [
         cap
-        for cap in rows_load(Capacity, CAPACITY_FIELDS, rows)
+        for cap in capacities
         if not (record_type and cap.record_types and record_type not in cap.record_types)
     ]
     if not capacities:
@@ -88,6 +85,29 @@ def capacity_usage_for_members(
             CapacityUsage(cap.pk, cap.member_id, cap.limit, cap.period, used, resets_at)
         )
     return result
+
+
+def capacity_list_for_members(*, workspace, member_ids) -> list[Capacity]:
+    # Raw SQL (portable): on the allocation hot path the ORM's query building costs more
+    # than the query itself.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {capacity_columns()} FROM capacities_capacity "
+            f"WHERE workspace_id = %s AND member_id IN ({_placeholders(member_ids)}) "
+            "ORDER BY member_id, id",
+            [workspace.pk, *member_ids],
+        )
+        return capacities_load(cursor.fetchall())
+
+
+def capacity_columns(alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + connection.ops.quote_name(name) for name in CAPACITY_FIELDS)
+
+
+def capacities_load(rows) -> list[Capacity]:
+    """Capacities from rows of `capacity_columns()`."""
+    return rows_load(Capacity, CAPACITY_FIELDS, rows)
 
 
 CAPACITY_FIELDS = (

@@ -166,12 +166,13 @@ def test_huge_float_and_non_object_bodies_are_400(api, reps):
 
 
 def test_hot_path_query_count(api, reps, django_assert_max_num_queries):
-    """Key with its workspace, plan, rotation lock, member locks, pool with absences,
-    capacities, usage, previous entry, insert, pointer: a handful of queries."""
+    """Key with its workspace, plan, the territory and member locks, the pool with absences
+    and capacities, usage, rotation pointers, and one statement for the writes (previous
+    entry, history row, pointer): seven queries."""
     for member in reps[1]:
         CapacityFactory(member=member, limit=100)
     api.post(URL, lead(), format="json")
-    with django_assert_max_num_queries(12):  # + savepoint/release inside the test transaction
+    with django_assert_max_num_queries(9):  # + savepoint/release inside the test transaction
         assert api.post(URL, lead(), format="json").status_code == 201
 
 
