@@ -95,7 +95,7 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             play_run=data["play_run"],
             idempotency_key=key,
             dry_run=data["dry_run"],
-            payload_hash=request_hash(request.data),
+            payload_hash=request_hash(request.data) if key else "",  # only idempotency reads it
             render=render,
         )
         created = allocation is not None and not replayed
