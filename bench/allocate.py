@@ -143,6 +143,30 @@ def drive(key: str, concurrency: int, seconds: float) -> dict:
     }
 
 
+def cpu_by_role(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn workers, the Postgres backends and this load
+    generator (from /proc): on a shared 2-core machine, the split tells where the time goes
+    more steadily than the throughput does."""
+    totals = {"gunicorn": 0.0, "postgres": 0.0, "load generator": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[1]) == server_pid:  # a worker of the gunicorn master
+            totals["gunicorn"] += seconds
+        elif name == "postgres":
+            totals["postgres"] += seconds
+        elif int(pid) == os.getpid():
+            totals["load generator"] += seconds
+    return totals
+
+
 def pgbench(seconds: int) -> float:
     psql(
         "CREATE TABLE IF NOT EXISTS bench_counter (id int primary key, n bigint);"
@@ -230,8 +254,19 @@ def main() -> None:
     )
     try:
         wait_ready()
-        rows = [drive(key, c, args.seconds) for c in (1, 8, 32)]
+        rows, cpu_per_allocation = [], {}
+        for concurrency in (1, 8, 32):
+            before = cpu_by_role(server.pid)
+            rows.append(drive(key, concurrency, args.seconds))
+            if concurrency == 8:
+                done = rows[-1]["per_s"] * args.seconds
+                after = cpu_by_role(server.pid)
+                cpu_per_allocation = {k: (after[k] - before[k]) / done for k in after}
         report(rows, "Allocate (empty history)")
+        print(
+            "\nCPU per allocation at c=8: "
+            + ", ".join(f"{k} {v * 1000:.2f} ms" for k, v in cpu_per_allocation.items())
+        )
         tps = pgbench(int(args.seconds))
         c8 = next(r for r in rows if r["concurrency"] == 8)
         print(
