@@ -126,7 +126,7 @@ def test_capacity_never_exceeded_under_parallel_requests(server_url):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rep_shared_by_two_territories_never_exceeds_capacity(gunicorn_url):
-    """Two territories lock two different rotation rows; the shared rep's capacity still
+    """Two territories take two different territory locks; the shared rep's capacity still
     holds because capacity is checked under a per-member lock."""
     workspace = WorkspaceFactory()
     shared = MemberFactory(workspace=workspace)
