@@ -18,6 +18,7 @@ def rows_load(model, attnames: tuple[str, ...], rows, *, using: str = "default")
 
 @cache
 def _loader(model, attnames: tuple[str, ...], vendor: str, using: str):
+    # `vendor` is part of the cache key: converters differ (SQLite returns datetimes as text).
     connection = connections[using]
     table = model._meta.db_table
     converters = []
