@@ -2,6 +2,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.test import Client
+
+from tests.factories import MembershipFactory
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -61,3 +64,16 @@ def login(page):
         page.wait_for_url("**/")
 
     return do
+
+
+@pytest.fixture
+def browser_client():
+    """A logged-in session for a new member of `workspace` with `role` (no browser needed)."""
+
+    def make(workspace, role="admin"):
+        membership = MembershipFactory(workspace=workspace, role=role)
+        client = Client()
+        client.force_login(membership.user)
+        return client
+
+    return make

@@ -1,27 +1,15 @@
 """Capacities and CRM pages: live usage, manager/admin guards, inline errors, sync progress."""
 
 import pytest
-from django.test import Client
 
 from capacities.models import Capacity
 from crm_sync.models import CrmConnection, SyncRun
 from tests.capacities.factories import CapacityFactory
 from tests.crm_sync.test_sync_salesforce import user
-from tests.factories import MemberFactory, MembershipFactory
+from tests.factories import MemberFactory
 from tests.ui.factories import AllocationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def browser_client():
-    def make(workspace, role="admin"):
-        membership = MembershipFactory(workspace=workspace, role=role)
-        client = Client()
-        client.force_login(membership.user)
-        return client
-
-    return make
 
 
 def test_capacities_page_shows_live_usage_and_viewers_cannot_edit(browser_client, workspace):

@@ -16,17 +16,6 @@ from tests.ui.factories import AllocationFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def browser_client():
-    def make(workspace, role="admin"):
-        membership = MembershipFactory(workspace=workspace, role=role)
-        client = Client()
-        client.force_login(membership.user)
-        return client
-
-    return make
-
-
 def test_anonymous_users_are_sent_to_login(client):
     response = client.get("/members/")
     assert response.status_code == 302
