@@ -15,6 +15,7 @@ from capacities.services import capacities_load, capacity_columns, capacity_usag
 from crm_sync.services import writeback_enqueue
 from members.models import Member
 from revorg.errors import ConflictError
+from revorg.rawsql import placeholders
 from territories import rules
 from territories.matcher import TerritoryInfo
 from territories.models import Territory
@@ -70,10 +71,6 @@ def _lock(*, territory_ids=(), member_ids=()) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
 
 
-def _placeholders(values) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 def _rotations_get(territory_ids) -> dict[int, RotationSnapshot]:
     # Raw SQL (portable), as the other hot-path reads: building it with the ORM and
     # instantiating models cost more than running it.
@@ -83,7 +80,7 @@ def _rotations_get(territory_ids) -> dict[int, RotationSnapshot]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT territory_id, pointer_member_id, current_weights "
-            f"FROM allocation_rotationstate WHERE territory_id IN ({_placeholders(territory_ids)})",
+            f"FROM allocation_rotationstate WHERE territory_id IN ({placeholders(territory_ids)})",
             list(territory_ids),
         )
         return {
@@ -133,7 +130,7 @@ def _pool_get(*, workspace, member_ids, now) -> tuple[list[PoolMember], list[Cap
             "WHERE a.member_id = m.id AND a.starts_at <= %s AND a.ends_at > %s), "
             f"{capacity_columns('c')} FROM members_member m "
             "LEFT JOIN capacities_capacity c ON c.member_id = m.id "
-            f"WHERE m.workspace_id = %s AND m.id IN ({_placeholders(member_ids)}) "
+            f"WHERE m.workspace_id = %s AND m.id IN ({placeholders(member_ids)}) "
             "ORDER BY m.id, c.id",
             [moment, moment, workspace.pk, *member_ids],
         )
@@ -398,7 +395,7 @@ def _decision_save(allocation: Allocation, rotation_updates: dict[int, RotationS
         )
     insert = (
         f"INSERT INTO allocation_allocation ({', '.join(ALLOCATION_COLUMNS)}) "
-        f"VALUES ({_placeholders(ALLOCATION_COLUMNS)}) RETURNING id"
+        f"VALUES ({placeholders(ALLOCATION_COLUMNS)}) RETURNING id"
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
-from revorg.rawsql import rows_load
+from revorg.rawsql import placeholders, rows_load
 
 from .models import Capacity, PipelineSnapshot, Source
 from .windows import capacity_window
@@ -93,7 +93,7 @@ def capacity_list_for_members(*, workspace, member_ids) -> list[Capacity]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {capacity_columns()} FROM capacities_capacity "
-            f"WHERE workspace_id = %s AND member_id IN ({_placeholders(member_ids)}) "
+            f"WHERE workspace_id = %s AND member_id IN ({placeholders(member_ids)}) "
             "ORDER BY member_id, id",
             [workspace.pk, *member_ids],
         )
@@ -133,14 +133,14 @@ def _count_current(*, workspace, capacities, windows) -> dict[str, int]:
             condition.append("created_at >= %s")
             values.append(adapt(since))
         if cap.record_types:
-            condition.append(f"record_type IN ({_placeholders(cap.record_types)})")
+            condition.append(f"record_type IN ({placeholders(cap.record_types)})")
             values.extend(cap.record_types)
         columns.append(f"COUNT(*) FILTER (WHERE {' AND '.join(condition)})")
         params.extend(values)
     members = sorted({cap.member_id for cap in capacities})
     sql = (
         f"SELECT {', '.join(columns)} FROM allocation_allocation "
-        f"WHERE workspace_id = %s AND is_current AND owner_id IN ({_placeholders(members)})"
+        f"WHERE workspace_id = %s AND is_current AND owner_id IN ({placeholders(members)})"
     )
     params += [workspace.pk, *members]
     starts = [window[1] for window in windows.values()]
@@ -151,7 +151,3 @@ def _count_current(*, workspace, capacities, windows) -> dict[str, int]:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return {f"c{cap.pk}": count for cap, count in zip(capacities, row, strict=True)}
-
-
-def _placeholders(values) -> str:
-    return ", ".join(["%s"] * len(values))

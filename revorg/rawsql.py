@@ -9,6 +9,11 @@ from functools import cache
 from django.db import connections
 
 
+def placeholders(values) -> str:
+    """`%s, %s, …`, one per value, for an `IN (…)` that runs on Postgres and SQLite alike."""
+    return ", ".join(["%s"] * len(values))
+
+
 def rows_load(model, attnames: tuple[str, ...], rows, *, using: str = "default") -> list:
     """`rows` hold the columns named by `attnames` (e.g. "workspace_id"), in that order; the
     model's other fields are deferred."""
