@@ -15,7 +15,7 @@ from capacities.services import capacities_load, capacity_columns, capacity_usag
 from crm_sync.services import writeback_enqueue
 from members.models import Member
 from revorg.errors import ConflictError
-from revorg.rawsql import placeholders
+from revorg.rawsql import hot_cursor, placeholders
 from territories import rules
 from territories.matcher import TerritoryInfo
 from territories.models import Territory
@@ -67,7 +67,7 @@ def _lock(*, territory_ids=(), member_ids=()) -> None:
     not share a rep. SQLite (make run) has one writer at a time and needs none."""
     keys = sorted({-int(t) for t in territory_ids} | {int(m) for m in member_ids})
     if keys and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
 
 
@@ -77,7 +77,7 @@ def _rotations_get(territory_ids) -> dict[int, RotationSnapshot]:
     if not territory_ids:
         return {}
     weights = RotationState._meta.get_field("current_weights")
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(
             "SELECT territory_id, pointer_member_id, current_weights "
             f"FROM allocation_rotationstate WHERE territory_id IN ({placeholders(territory_ids)})",
@@ -123,7 +123,7 @@ def _pool_get(*, workspace, member_ids, now) -> tuple[list[PoolMember], list[Cap
         return [], []
     moment = connection.ops.adapt_datetimefield_value(now)
     metadata = Member._meta.get_field("metadata")
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(
             "SELECT m.id, m.name, m.email, m.crm_provider, m.crm_user_id, m.is_active, m.role, "
             "m.timezone, m.metadata, EXISTS (SELECT 1 FROM members_absence a "
@@ -397,7 +397,7 @@ def _decision_save(allocation: Allocation, rotation_updates: dict[int, RotationS
         f"INSERT INTO allocation_allocation ({', '.join(ALLOCATION_COLUMNS)}) "
         f"VALUES ({placeholders(ALLOCATION_COLUMNS)}) RETURNING id"
     )
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         if connection.vendor == "postgresql":
             ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements))
             params = [p for _, statement_params in statements for p in statement_params]

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
-from revorg.rawsql import placeholders, rows_load
+from revorg.rawsql import hot_cursor, placeholders, rows_load
 
 from .models import Capacity, PipelineSnapshot, Source
 from .windows import capacity_window
@@ -44,7 +44,7 @@ def capacity_usage_for_members(
     """Usage of every capacity of these members that applies to `record_type` (all if None).
     Usage counts records the member currently owns that were allocated in the window: one
     query for the capacities (none when the caller read them, as the allocation path does
-    with its pool), one COUNT … FILTER per capacity in a single aggregate."""
+    with its pool), one COUNT per capacity, all in one statement."""
     now = now or timezone.now()
     by_id = {m.pk: m for m in members}
     if not by_id:
@@ -123,31 +123,25 @@ CAPACITY_FIELDS = (
 
 
 def _count_current(*, workspace, capacities, windows) -> dict[str, int]:
-    """One COUNT … FILTER per capacity over the members' current allocations, in one query."""
+    """One scalar COUNT per capacity over the member's current allocations, in one query.
+    Each subquery pins workspace and owner by equality, so it is a range scan of
+    `alloc_current_owner_idx` whatever the planner's statistics say: with one COUNT … FILTER
+    over `owner_id IN (…)`, stale statistics made Postgres scan every allocation of the
+    window in the workspace (5 ms at 7,000 rows of today)."""
     adapt = connection.ops.adapt_datetimefield_value
     columns, params = [], []
     for cap in capacities:
-        condition, values = ["owner_id = %s"], [cap.member_id]
+        condition = "workspace_id = %s AND is_current AND owner_id = %s"
+        params += [workspace.pk, cap.member_id]
         since = windows[cap.pk][1]
         if since is not None:
-            condition.append("created_at >= %s")
-            values.append(adapt(since))
+            condition += " AND created_at >= %s"
+            params.append(adapt(since))
         if cap.record_types:
-            condition.append(f"record_type IN ({placeholders(cap.record_types)})")
-            values.extend(cap.record_types)
-        columns.append(f"COUNT(*) FILTER (WHERE {' AND '.join(condition)})")
-        params.extend(values)
-    members = sorted({cap.member_id for cap in capacities})
-    sql = (
-        f"SELECT {', '.join(columns)} FROM allocation_allocation "
-        f"WHERE workspace_id = %s AND is_current AND owner_id IN ({placeholders(members)})"
-    )
-    params += [workspace.pk, *members]
-    starts = [window[1] for window in windows.values()]
-    if None not in starts:
-        sql += " AND created_at >= %s"
-        params.append(adapt(min(starts)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+            condition += f" AND record_type IN ({placeholders(cap.record_types)})"
+            params.extend(cap.record_types)
+        columns.append(f"(SELECT COUNT(*) FROM allocation_allocation WHERE {condition})")
+    with hot_cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)}", params)
         row = cursor.fetchone()
     return {f"c{cap.pk}": count for cap, count in zip(capacities, row, strict=True)}

@@ -6,12 +6,36 @@ allocation path that setup cost more than the queries. A loader does it once per
 
 from functools import cache
 
-from django.db import connections
+from django.db import connection, connections
+
+try:
+    import psycopg
+except ImportError:  # SQLite-only installs
+    psycopg = None
 
 
 def placeholders(values) -> str:
     """`%s, %s, …`, one per value, for an `IN (…)` that runs on Postgres and SQLite alike."""
     return ", ".join(["%s"] * len(values))
+
+
+def hot_cursor():
+    """A cursor for the allocation hot path's fixed statements. On Postgres they are bound
+    server-side and prepared on first use in each connection: planning them cost more than
+    running them. The ORM keeps Django's client-side binding, which never prepares. While
+    Django logs queries (DEBUG, query-count tests) the plain cursor runs them, so the log
+    shows their SQL."""
+    if connection.vendor != "postgresql" or connection.queries_logged:
+        return connection.cursor()
+    connection.ensure_connection()
+    return connection.make_cursor(_PreparingCursor(connection.connection))
+
+
+if psycopg is not None:
+
+    class _PreparingCursor(psycopg.Cursor):
+        def execute(self, query, params=None, *, prepare=True, binary=None):
+            return super().execute(query, params, prepare=prepare, binary=binary)
 
 
 def rows_load(model, attnames: tuple[str, ...], rows, *, using: str = "default") -> list:

@@ -1,9 +1,7 @@
 """Reads for tenancy."""
 
-from django.db import connection
-
 from .models import ApiKey, Workspace, WorkspaceMembership
-from .rawsql import rows_load
+from .rawsql import hot_cursor, rows_load
 from .services import API_KEY_PREFIX, hash_api_key
 
 
@@ -14,7 +12,7 @@ def api_key_get_active(*, raw_key: str) -> ApiKey | None:
     if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
         return None
     columns = [f"k.{name}" for name in API_KEY_FIELDS] + [f"w.{n}" for n in WORKSPACE_FIELDS]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(columns)} FROM revorg_apikey k "
             "JOIN revorg_workspace w ON w.id = k.workspace_id "

@@ -116,6 +116,13 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABA
         "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
         "max_size": int(os.environ.get("DATABASE_POOL_MAX", "8")),
     }
+if _default_db["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # Lets revorg.rawsql.hot_cursor prepare the allocation path's statements (turn off behind
+    # a pooler that cannot keep them). The ORM's client-side cursors never prepare, whatever
+    # the threshold.
+    _default_db.setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,10 +2,9 @@
 
 import threading
 
-from django.db import connection
 from django.db.models import QuerySet
 
-from revorg.rawsql import rows_load
+from revorg.rawsql import hot_cursor, rows_load
 
 from .matcher import (
     CompiledMatcher,
@@ -25,7 +24,7 @@ MAX_CACHED_PLANS = 256
 def plan_get_active(*, workspace) -> TerritoryPlan | None:
     # Raw SQL (portable): every allocation reads this, and the ORM's query building costs
     # more than the query.
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(PLAN_FIELDS)} FROM territories_territoryplan "
             "WHERE workspace_id = %s AND status = %s ORDER BY id LIMIT 1",

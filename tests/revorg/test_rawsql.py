@@ -1,10 +1,11 @@
-"""Hot-path rows become model instances with the ORM's value conversions."""
+"""Hot-path SQL: prepared once per connection, rows become model instances with the ORM's
+value conversions."""
 
 import pytest
 from django.db import connection
 
 from revorg.models import ApiKey
-from revorg.rawsql import rows_load
+from revorg.rawsql import hot_cursor, rows_load
 from tests.factories import WorkspaceFactory, api_key_for
 
 
@@ -26,3 +27,26 @@ def test_rows_load_converts_like_the_orm_and_defers_the_other_fields():
     assert loaded.created_at == stored.created_at  # an aware datetime
     assert {"name", "hashed_key", "last_used_at"} <= loaded.get_deferred_fields()
     assert loaded.name == stored.name  # loaded when touched
+
+
+@pytest.mark.django_db
+def test_hot_cursor_prepares_each_statement_once_per_connection():
+    statement = "SELECT id FROM revorg_workspace WHERE slug = %s"
+    for slug in ("a", "b", "c"):
+        with hot_cursor() as cursor:
+            cursor.execute(statement, [slug])
+            assert cursor.fetchall() == []
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%FROM revorg_workspace WHERE slug = $1"],
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.django_db
+def test_hot_cursor_runs_unprepared_sql_while_django_logs_queries(django_assert_num_queries):
+    with django_assert_num_queries(1) as captured, hot_cursor() as cursor:
+        cursor.execute("SELECT id FROM revorg_workspace WHERE slug = %s", ["x"])
+    assert "slug = 'x'" in captured.captured_queries[0]["sql"]
