@@ -7,11 +7,11 @@ from revorg.api_views import CurrentWorkspaceView
 from revorg.views import healthz
 
 api_v1 = [
+    path("", include("allocation.api.urls")),  # first: every play's allocation resolves here
     path("workspace/", CurrentWorkspaceView.as_view(), name="workspace-current"),
     path("", include("members.api.urls")),
     path("", include("territories.api.urls")),
     path("", include("capacities.api.urls")),
-    path("", include("allocation.api.urls")),
     path("", include("crm_sync.api.urls")),
 ]
 

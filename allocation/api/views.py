@@ -13,7 +13,12 @@ from revorg.services import actor_from_request
 from ..filtersets import AllocationFilterSet
 from ..models import Allocation
 from ..services import allocation_create, allocation_reassign, request_hash
-from .serializers import AllocateSerializer, ReassignSerializer, allocation_render
+from .serializers import (
+    AllocateSerializer,
+    ReassignSerializer,
+    allocate_request_validate,
+    allocation_render,
+)
 
 
 class HistoryPagination(CursorPagination):
@@ -59,9 +64,7 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request):
         if not isinstance(request.data, dict):
             raise ApplicationError("The body must be a JSON object.")
-        serializer = AllocateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = allocate_request_validate(request.data)
         header_key = request.headers.get("Idempotency-Key", "")
         key = data.get("idempotency_key") or header_key
         if len(key) > 255:
