@@ -6,7 +6,14 @@ import time
 from datetime import timedelta
 from typing import NamedTuple
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Max
 from django.utils import timezone
 
@@ -351,15 +358,24 @@ ALLOCATION_COLUMNS = [
 ]
 
 
+# JSON and datetimes need the backend's adaptation; the other columns go as they are.
+_ALLOCATION_COLUMNS_TO_ADAPT = [
+    (name, field if field.get_internal_type() in ("JSONField", "DateTimeField") else None)
+    for name, field in ((name, Allocation._meta.get_field(name)) for name in ALLOCATION_COLUMNS)
+]
+
+
 def _decision_save(allocation: Allocation, rotation_updates: dict[int, RotationSnapshot]):
     """The record's earlier entry stops counting against capacity, the history row, the
     territories' rotation state (created on first use): on Postgres one statement (the
     data-modifying CTEs see the same snapshot, so the earlier entry is never the new row),
     on SQLite the same three statements one by one."""
-    opts = Allocation._meta
+    db = connections[DEFAULT_DB_ALIAS]
     values = [
-        opts.get_field(name).get_db_prep_save(getattr(allocation, name), connection)
-        for name in ALLOCATION_COLUMNS
+        field.get_db_prep_save(getattr(allocation, name), db)
+        if field
+        else getattr(allocation, name)
+        for name, field in _ALLOCATION_COLUMNS_TO_ADAPT
     ]
     statements = []
     if allocation.record_id:
@@ -372,7 +388,7 @@ def _decision_save(allocation: Allocation, rotation_updates: dict[int, RotationS
         )
     if rotation_updates:
         weights = RotationState._meta.get_field("current_weights")
-        moment = connection.ops.adapt_datetimefield_value(allocation.created_at)
+        moment = db.ops.adapt_datetimefield_value(allocation.created_at)
         rows, params = [], []
         for territory_id, snapshot in sorted(rotation_updates.items()):
             rows.append("(%s, %s, %s, %s, %s)")
@@ -380,7 +396,7 @@ def _decision_save(allocation: Allocation, rotation_updates: dict[int, RotationS
                 allocation.workspace_id,
                 territory_id,
                 snapshot.pointer_member_id,
-                weights.get_db_prep_value(snapshot.current_weights, connection),
+                weights.get_db_prep_value(snapshot.current_weights, db),
                 moment,
             ]
         statements.append(
@@ -398,7 +414,7 @@ def _decision_save(allocation: Allocation, rotation_updates: dict[int, RotationS
         f"VALUES ({placeholders(ALLOCATION_COLUMNS)}) RETURNING id"
     )
     with hot_cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if db.vendor == "postgresql":
             ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements))
             params = [p for _, statement_params in statements for p in statement_params]
             cursor.execute(f"WITH {ctes} {insert}" if ctes else insert, params + values)

@@ -6,7 +6,7 @@ allocation path that setup cost more than the queries. A loader does it once per
 
 from functools import cache
 
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 try:
     import psycopg
@@ -25,10 +25,11 @@ def hot_cursor():
     running them. The ORM keeps Django's client-side binding, which never prepares. While
     Django logs queries (DEBUG, query-count tests) the plain cursor runs them, so the log
     shows their SQL."""
-    if connection.vendor != "postgresql" or connection.queries_logged:
-        return connection.cursor()
-    connection.ensure_connection()
-    return connection.make_cursor(_PreparingCursor(connection.connection))
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks this up per attribute
+    if db.vendor != "postgresql" or db.queries_logged:
+        return db.cursor()
+    db.ensure_connection()
+    return db.make_cursor(_PreparingCursor(db.connection))
 
 
 if psycopg is not None:
