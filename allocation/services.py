@@ -78,24 +78,6 @@ def _lock(*, territory_ids=(), member_ids=()) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
 
 
-def _rotations_get(territory_ids) -> dict[int, RotationSnapshot]:
-    # Raw SQL (portable), as the other hot-path reads: building it with the ORM and
-    # instantiating models cost more than running it.
-    if not territory_ids:
-        return {}
-    weights = RotationState._meta.get_field("current_weights")
-    with hot_cursor() as cursor:
-        cursor.execute(
-            "SELECT territory_id, pointer_member_id, current_weights "
-            f"FROM allocation_rotationstate WHERE territory_id IN ({placeholders(territory_ids)})",
-            list(territory_ids),
-        )
-        return {
-            tid: RotationSnapshot(pointer, weights.from_db_value(current, None, connection) or {})
-            for tid, pointer, current in cursor.fetchall()
-        }
-
-
 class PoolMember(NamedTuple):
     """What deciding and rendering read of a member, without a model instance."""
 
@@ -124,44 +106,77 @@ class PoolMember(NamedTuple):
         )
 
 
-def _pool_get(*, workspace, member_ids, now) -> tuple[list[PoolMember], list[Capacity]]:
-    """The members with their absence flag and capacities, in one query."""
+class Pool(NamedTuple):
+    members: list[PoolMember]
+    capacities: list[Capacity]
+    rotations: dict[int, RotationSnapshot]  # territory id -> its rotation pointer
+
+
+def _pool_get(*, workspace, member_ids, territory_ids, now) -> Pool:
+    """The members with their absence flag and capacities, and the territories' rotation
+    state, in one query (after the locks, so the pointers are the latest)."""
     if not member_ids:
-        return [], []
+        return Pool([], [], {})
     moment = connection.ops.adapt_datetimefield_value(now)
     metadata = Member._meta.get_field("metadata")
+    weights = RotationState._meta.get_field("current_weights")
+    rotation = "(SELECT {} FROM allocation_rotationstate WHERE territory_id = %s)"
+    rotation_columns = [rotation.format(c) for _ in territory_ids for c in ROTATION_COLUMNS]
     with hot_cursor() as cursor:
         cursor.execute(
             "SELECT m.id, m.name, m.email, m.crm_provider, m.crm_user_id, m.is_active, m.role, "
             "m.timezone, m.metadata, EXISTS (SELECT 1 FROM members_absence a "
             "WHERE a.member_id = m.id AND a.starts_at <= %s AND a.ends_at > %s), "
+            f"{''.join(c + ', ' for c in rotation_columns)}"
             f"{capacity_columns('c')} FROM members_member m "
             "LEFT JOIN capacities_capacity c ON c.member_id = m.id "
             f"WHERE m.workspace_id = %s AND m.id IN ({placeholders(member_ids)}) "
             "ORDER BY m.id, c.id",
-            [moment, moment, workspace.pk, *member_ids],
+            [
+                moment,
+                moment,
+                *(tid for tid in territory_ids for _ in ROTATION_COLUMNS),
+                workspace.pk,
+                *member_ids,
+            ],
         )
         rows = cursor.fetchall()
+    if not rows:
+        return Pool([], [], {})
     members = {
         row[0]: PoolMember(
             *row[:8], metadata.from_db_value(row[8], None, connection) or {}, bool(row[9])
         )
         for row in rows
     }
-    capacities = capacities_load([row[10:] for row in rows if row[10] is not None])
-    return list(members.values()), capacities
+    first_capacity_column = 10 + len(rotation_columns)
+    pointers = rows[0][10:first_capacity_column]
+    rotations = {
+        tid: RotationSnapshot(
+            pointers[2 * i], weights.from_db_value(pointers[2 * i + 1], None, connection) or {}
+        )
+        for i, tid in enumerate(territory_ids)
+    }
+    capacities = capacities_load(
+        [row[first_capacity_column:] for row in rows if row[first_capacity_column] is not None]
+    )
+    return Pool(list(members.values()), capacities, rotations)
+
+
+ROTATION_COLUMNS = ("pointer_member_id", "current_weights")  # NULL both: no state yet
 
 
 def _member_states(
-    *, workspace, member_ids, record_type, now, need_last: bool
-) -> tuple[dict[int, MemberState], dict[int, PoolMember]]:
-    members, capacities = _pool_get(workspace=workspace, member_ids=member_ids, now=now)
+    *, workspace, pool: Pool, record_type, now, need_last: bool
+) -> dict[int, MemberState]:
+    members = pool.members
+    member_ids = [m.id for m in members]
     usage = capacity_usage_for_members(
         workspace=workspace,
         members=members,
         record_type=record_type,
         now=now,
-        capacities=capacities,
+        capacities=pool.capacities,
     )
     # Only least_loaded reads it: skip the history scan on the round-robin hot path.
     last = {}
@@ -189,7 +204,7 @@ def _member_states(
             load=load,
             last_allocated_at=last.get(m.id),
         )
-    return states, {m.id: m for m in members}
+    return states
 
 
 class Decided(NamedTuple):
@@ -217,9 +232,12 @@ def _decide(*, workspace, record_type, fields, lock: bool) -> Decided:
     if lock:
         _lock(territory_ids=territory_ids, member_ids=member_ids)
     now = timezone.now()
-    states, members = _member_states(
+    pool = _pool_get(
+        workspace=workspace, member_ids=list(member_ids), territory_ids=territory_ids, now=now
+    )
+    states = _member_states(
         workspace=workspace,
-        member_ids=list(member_ids),
+        pool=pool,
         record_type=record_type,
         now=now,
         need_last=any(t.distribution == "least_loaded" for t in chain),
@@ -230,13 +248,13 @@ def _decide(*, workspace, record_type, fields, lock: bool) -> Decided:
         territory_get=lambda tid: by_id.get(tid)
         or territory_info_get(workspace=workspace, territory_id=tid, plan=plan),
         members=states,
-        rotations=_rotations_get(territory_ids),
+        rotations=pool.rotations,
         fields=fields,
         default_member_id=workspace.default_member_id,
         evaluate=rules.evaluate,
         trace=list(resolution.trace),
     )
-    return Decided(decision, members, by_id)
+    return Decided(decision, {m.id: m for m in pool.members}, by_id)
 
 
 def allocation_create(

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.db import connection
 from django.utils import timezone
@@ -101,6 +102,11 @@ def capacity_list_for_members(*, workspace, member_ids) -> list[Capacity]:
 
 
 def capacity_columns(alias: str = "") -> str:
+    return _capacity_columns(alias, connection.vendor)
+
+
+@cache
+def _capacity_columns(alias: str, vendor: str) -> str:
     prefix = f"{alias}." if alias else ""
     return ", ".join(prefix + connection.ops.quote_name(name) for name in CAPACITY_FIELDS)
 

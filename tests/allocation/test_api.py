@@ -32,6 +32,16 @@ def test_round_robin_in_slot_order_through_the_api(api, reps):
     assert body["results"][0]["territory"] == {"id": territory.pk, "name": "Everywhere"}
 
 
+def test_weighted_rotation_state_carries_across_requests(api, workspace):
+    territory = TerritoryFactory(workspace=workspace, distribution="weighted")
+    heavy, light = MemberFactory(workspace=workspace), MemberFactory(workspace=workspace)
+    TerritorySlotFactory(territory=territory, member=heavy, weight=3)
+    TerritorySlotFactory(territory=territory, member=light, weight=1)
+    owners = [api.post(URL, lead(), format="json").json()["owner"]["id"] for _ in range(8)]
+    assert owners.count(heavy.pk) == 6 and owners.count(light.pk) == 2
+    assert owners[:4] == owners[4:]  # smooth weighted round-robin repeats each cycle
+
+
 def test_response_shape_and_trace(api, reps):
     response = api.post(
         URL,
@@ -166,13 +176,13 @@ def test_huge_float_and_non_object_bodies_are_400(api, reps):
 
 
 def test_hot_path_query_count(api, reps, django_assert_max_num_queries):
-    """Key with its workspace, plan, the territory and member locks, the pool with absences
-    and capacities, usage, rotation pointers, and one statement for the writes (previous
-    entry, history row, pointer): seven queries."""
+    """Key with its workspace, plan, the territory and member locks, the pool with absences,
+    capacities and rotation pointers, usage, and one statement for the writes (previous
+    entry, history row, pointer): six queries."""
     for member in reps[1]:
         CapacityFactory(member=member, limit=100)
     api.post(URL, lead(), format="json")
-    with django_assert_max_num_queries(9):  # + savepoint/release inside the test transaction
+    with django_assert_max_num_queries(8):  # + savepoint/release inside the test transaction
         assert api.post(URL, lead(), format="json").status_code == 201
 
 
