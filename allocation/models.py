@@ -17,7 +17,12 @@ class RecordType(models.TextChoices):
 
 
 class Allocation(models.Model):
-    workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
+    # Every read is workspace-scoped and served by the composite indexes below, which also
+    # lead with the workspace: no single-column index on it or on created_at (each index is
+    # one more insert on every allocation).
+    workspace = models.ForeignKey(
+        "revorg.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     status = models.CharField(max_length=16, choices=AllocationStatus.choices)
     owner = models.ForeignKey(
         "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -50,7 +55,7 @@ class Allocation(models.Model):
         "revorg.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_label = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     # The latest entry of its record (capacity counts only what a member currently owns).
     is_current = models.BooleanField(default=True)
 
