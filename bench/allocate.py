@@ -77,6 +77,8 @@ print(api_key_for(ws, scopes="read,write,allocate"))
         capture_output=True,
         text=True,
     ).stdout
+    # Statistics, as autovacuum would have them in production (it may be off on a dev box).
+    psql("ANALYZE", DB)
     return out.strip().splitlines()[-1]
 
 
