@@ -24,7 +24,8 @@ def hot_cursor():
     server-side and prepared on first use in each connection: planning them cost more than
     running them. The ORM keeps Django's client-side binding, which never prepares. While
     Django logs queries (DEBUG, query-count tests) the plain cursor runs them, so the log
-    shows their SQL."""
+    shows their SQL. A prepared statement keeps its plan until its tables are analyzed again
+    (autovacuum does it): plans made while a table was empty stay sequential scans until then."""
     db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks this up per attribute
     if db.vendor != "postgresql" or db.queries_logged:
         return db.cursor()
