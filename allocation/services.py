@@ -177,6 +177,7 @@ def _member_states(
         record_type=record_type,
         now=now,
         capacities=pool.capacities,
+        up_to_limit=True,
     )
     # Only least_loaded reads it: skip the history scan on the round-robin hot path.
     last = {}

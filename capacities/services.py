@@ -41,11 +41,14 @@ def capacity_usage_for_members(
     record_type: str | None = None,
     now: datetime | None = None,
     capacities: list[Capacity] | None = None,
+    up_to_limit: bool = False,
 ) -> dict[int, list[CapacityUsage]]:
     """Usage of every capacity of these members that applies to `record_type` (all if None).
     Usage counts records the member currently owns that were allocated in the window: one
     query for the capacities (none when the caller read them, as the allocation path does
-    with its pool), one COUNT per capacity, all in one statement."""
+    with its pool), one COUNT per capacity, all in one statement. `up_to_limit` stops each
+    count at the limit, which is all a decision needs (a member over it reads limit/limit):
+    the allocation path's cost then stays bounded by the limits, however busy the window."""
     now = now or timezone.now()
     by_id = {m.pk: m for m in members}
     if not by_id:
@@ -77,7 +80,9 @@ def capacity_usage_for_members(
                 window_hours=cap.window_hours,
             )
             windows[cap.pk] = (0, start, resets_at)
-    counts = _count_current(workspace=workspace, capacities=capacities, windows=windows)
+    counts = _count_current(
+        workspace=workspace, capacities=capacities, windows=windows, up_to_limit=up_to_limit
+    )
     result: dict[int, list[CapacityUsage]] = {}
     for cap in capacities:
         base, _, resets_at = windows[cap.pk]
@@ -128,7 +133,7 @@ CAPACITY_FIELDS = (
 )
 
 
-def _count_current(*, workspace, capacities, windows) -> dict[str, int]:
+def _count_current(*, workspace, capacities, windows, up_to_limit: bool) -> dict[str, int]:
     """One scalar COUNT per capacity over the member's current allocations, in one query.
     Each subquery pins workspace and owner by equality, so it is a range scan of
     `alloc_current_owner_idx` whatever the planner's statistics say: with one COUNT … FILTER
@@ -146,7 +151,14 @@ def _count_current(*, workspace, capacities, windows) -> dict[str, int]:
         if cap.record_types:
             condition += f" AND record_type IN ({placeholders(cap.record_types)})"
             params.extend(cap.record_types)
-        columns.append(f"(SELECT COUNT(*) FROM allocation_allocation WHERE {condition})")
+        bound = ""
+        if up_to_limit:
+            bound = " LIMIT %s"
+            params.append(max(cap.limit - windows[cap.pk][0], 0))
+        columns.append(
+            "(SELECT COUNT(*) FROM "
+            f"(SELECT 1 FROM allocation_allocation WHERE {condition}{bound}) AS c)"
+        )
     with hot_cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(columns)}", params)
         row = cursor.fetchone()

@@ -6,24 +6,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from allocation.models import Allocation
 from capacities.models import Capacity
 from revorg.models import AuditEntry
-from tests.capacities.factories import CapacityFactory
+from tests.capacities.factories import CapacityFactory, allocate_to
 from tests.factories import MemberFactory
 
 CAPACITIES = "/api/v1/capacities/"
 SNAPSHOTS = "/api/v1/pipeline-snapshots/"
 WORKSPACE = "/api/v1/workspace/"
-
-
-def allocate_to(member, count, *, record_type="lead", at=None):
-    for _ in range(count):
-        allocation = Allocation.objects.create(
-            workspace=member.workspace, status="assigned", owner=member, record_type=record_type
-        )
-        if at is not None:
-            Allocation.objects.filter(pk=allocation.pk).update(created_at=at)
 
 
 def test_capacity_shows_used_remaining_and_the_next_local_midnight(api, workspace):
