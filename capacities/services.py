@@ -5,8 +5,10 @@ from datetime import datetime
 from functools import cache
 
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from members.models import Member
 from revorg.rawsql import hot_cursor, placeholders, rows_load
 
 from .models import Capacity, PipelineSnapshot, Source
@@ -62,16 +64,16 @@ def capacity_usage_for_members(
     ]
     if not capacities:
         return {}
+    snapshots = _latest_snapshots(
+        workspace=workspace,
+        member_ids={cap.member_id for cap in capacities if cap.source == Source.OPEN_DEALS},
+    )
     windows = {}  # capacity id -> (base count, counted since, resets at)
     for cap in capacities:
         if cap.source == Source.OPEN_DEALS:
-            snap = (
-                PipelineSnapshot.objects.filter(workspace=workspace, member_id=cap.member_id)
-                .order_by("-taken_at", "-id")
-                .first()
-            )
             # Without a snapshot every record the member owns counts.
-            windows[cap.pk] = (snap.open_deals, snap.taken_at, None) if snap else (0, None, None)
+            open_deals, taken_at = snapshots.get(cap.member_id, (0, None))
+            windows[cap.pk] = (open_deals, taken_at, None)
         else:
             start, resets_at = capacity_window(
                 period=cap.period,
@@ -91,6 +93,25 @@ def capacity_usage_for_members(
             CapacityUsage(cap.pk, cap.member_id, cap.limit, cap.period, used, resets_at)
         )
     return result
+
+
+def _latest_snapshots(*, workspace, member_ids) -> dict[int, tuple[int, datetime]]:
+    """Each member's latest pipeline snapshot as (open deals, taken at), in one query."""
+    if not member_ids:
+        return {}
+    latest = PipelineSnapshot.objects.filter(
+        workspace=workspace, member_id=OuterRef("pk")
+    ).order_by("-taken_at", "-id")
+    rows = (
+        Member.objects.filter(workspace=workspace, pk__in=member_ids)
+        .annotate(
+            open_deals=Subquery(latest.values("open_deals")[:1]),
+            taken_at=Subquery(latest.values("taken_at")[:1]),
+        )
+        .filter(taken_at__isnull=False)
+        .values_list("pk", "open_deals", "taken_at")
+    )
+    return {pk: (open_deals, taken_at) for pk, open_deals, taken_at in rows}
 
 
 def capacity_list_for_members(*, workspace, member_ids) -> list[Capacity]:

@@ -45,3 +45,21 @@ def test_open_deal_capacity_counts_newer_allocations_up_to_what_the_snapshot_lea
     allocate_to(member, 3)
     assert usage_of(member, up_to_limit=False) == (7, 0)
     assert usage_of(member, up_to_limit=True) == (5, 0)
+
+
+def test_open_deal_capacities_of_several_members_read_the_latest_snapshots_in_one_query(
+    workspace, django_assert_num_queries
+):
+    members = MemberFactory.create_batch(3, workspace=workspace)
+    for deals, member in enumerate(members):
+        CapacityFactory(member=member, limit=10, source="open_deals")
+        for hours_ago in (5, 1):  # an older and the latest snapshot
+            pipeline_snapshot_record(
+                workspace=workspace,
+                member=member,
+                open_deals=deals + hours_ago,
+                taken_at=timezone.now() - timedelta(hours=hours_ago),
+            )
+    with django_assert_num_queries(3):  # capacities, latest snapshots, counts
+        usage = capacity_usage_for_members(workspace=workspace, members=members)
+    assert [usage[m.pk][0].used for m in members] == [1, 2, 3]
