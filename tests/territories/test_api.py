@@ -297,7 +297,7 @@ def test_a_draft_plan_goes_with_its_tree_but_a_parent_alone_is_refused(api, work
 
 
 def test_deleting_a_member_who_owns_history_is_409(api, workspace):
-    from tests.ui.factories import AllocationFactory
+    from tests.allocation.factories import AllocationFactory
 
     allocation = AllocationFactory(workspace=workspace)
     response = api.delete(f"/api/v1/members/{allocation.owner_id}/")

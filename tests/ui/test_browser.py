@@ -6,8 +6,8 @@ import pytest
 
 from allocation.models import Allocation
 from territories.models import Territory
+from tests.allocation.factories import AllocationFactory
 from tests.factories import MemberFactory, MembershipFactory, active_plan
-from tests.ui.factories import AllocationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pw-for-tests-1"

@@ -4,10 +4,10 @@ import pytest
 
 from capacities.models import Capacity
 from crm_sync.models import CrmConnection, SyncRun
+from tests.allocation.factories import AllocationFactory
 from tests.capacities.factories import CapacityFactory
 from tests.crm_sync.test_sync_salesforce import user
 from tests.factories import MemberFactory
-from tests.ui.factories import AllocationFactory
 
 pytestmark = pytest.mark.django_db
 

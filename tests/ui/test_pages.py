@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from revorg.models import ApiKey
+from tests.allocation.factories import AllocationFactory
 from tests.factories import (
     AbsenceFactory,
     MemberFactory,
@@ -11,7 +12,6 @@ from tests.factories import (
     TerritoryFactory,
     TerritoryPlanFactory,
 )
-from tests.ui.factories import AllocationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,3 +1,5 @@
+"""Allocation history rows made directly, for tests that read history rather than allocate."""
+
 import factory
 
 from tests.factories import MemberFactory, WorkspaceFactory
