@@ -48,9 +48,11 @@ def capacity_usage_for_members(
     """Usage of every capacity of these members that applies to `record_type` (all if None).
     Usage counts records the member currently owns that were allocated in the window: one
     query for the capacities (none when the caller read them, as the allocation path does
-    with its pool), one COUNT per capacity, all in one statement. `up_to_limit` stops each
-    count at the limit, which is all a decision needs (a member over it reads limit/limit):
-    the allocation path's cost then stays bounded by the limits, however busy the window."""
+    with its pool), one for the latest pipeline snapshots of open-deal capacities, and one
+    COUNT per capacity, all in one statement. `up_to_limit` stops each count where the
+    capacity is full, which is all a decision needs (usage then never reads above the limit
+    unless the snapshot alone is): the allocation path's cost stays bounded by the limits,
+    however busy the window."""
     now = now or timezone.now()
     by_id = {m.pk: m for m in members}
     if not by_id:
