@@ -3,6 +3,7 @@
 import json
 import logging
 
+import kombu.exceptions
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -46,13 +47,26 @@ def writeback_schedule(*, workspace_id: int) -> None:
 
     from .tasks import writeback_drain
 
-    def _queue():
-        try:
-            writeback_drain.delay(workspace_id=workspace_id)
-        except Exception:  # broker unreachable: the sweeper picks the rows up later
-            logger.warning("write-back drain not queued for workspace %s", workspace_id)
+    transaction.on_commit(
+        lambda: _enqueue(
+            writeback_drain,
+            what=f"write-back drain of workspace {workspace_id}",
+            workspace_id=workspace_id,
+        )
+    )
 
-    transaction.on_commit(_queue)
+
+def _enqueue(task, *, what: str, **kwargs) -> None:
+    """Publishes a task after commit. A broker that cannot be reached is expected (the
+    sweeper or the queued run shows it later); anything else — in demo mode, where tasks run
+    eagerly, an exception raised by the task itself — is logged as what it is, with its
+    traceback."""
+    try:
+        task.delay(**kwargs)
+    except kombu.exceptions.OperationalError as exc:
+        logger.warning("%s not queued: broker unreachable (%s)", what, type(exc).__name__)
+    except Exception:
+        logger.exception("%s failed", what)
 
 
 def writeback_drain_workspace(*, workspace_id: int, batch_size: int = 1000) -> dict:
@@ -196,11 +210,7 @@ def sync_start(*, connection, full: bool = False):
         workspace_id=connection.workspace_id, connection=connection, kind=SyncKind.SYNC
     )
 
-    def _queue():
-        try:
-            sync_run.delay(run_id=run.pk, full=full)
-        except Exception:  # broker unreachable: the run stays queued
-            logger.warning("sync run %s not queued: broker unreachable", run.pk)
-
-    transaction.on_commit(_queue)
+    transaction.on_commit(
+        lambda: _enqueue(sync_run, what=f"sync run {run.pk}", run_id=run.pk, full=full)
+    )
     return run

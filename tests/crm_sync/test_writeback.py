@@ -74,7 +74,9 @@ def test_drain_batches_100_a_call_and_marks_rows_succeeded(workspace, connection
     assert set(WritebackOutbox.objects.values_list("status", flat=True)) == {"succeeded"}
 
 
-def test_permanent_400_marks_rows_failed_with_the_crm_message(workspace, connection, httpserver):
+def test_permanent_400_marks_rows_failed_in_our_words_and_logs_the_crm_message(
+    workspace, connection, httpserver, caplog
+):
     httpserver.expect_request(UPDATE_PATH, method="POST").respond_with_json(
         {"status": "error", "message": "Property values were not valid: owner 77 unknown"},
         status=400,
@@ -85,7 +87,8 @@ def test_permanent_400_marks_rows_failed_with_the_crm_message(workspace, connect
 
     row.refresh_from_db()
     assert row.status == WritebackStatus.FAILED
-    assert "owner 77 unknown" in row.last_error
+    assert row.last_error == "HubSpot refused the request (HTTP 400)"
+    assert "owner 77 unknown" in caplog.text  # the CRM's own words: server log only
     assert row.attempts == 1
 
 
