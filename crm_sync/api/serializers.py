@@ -92,9 +92,12 @@ class CrmConnectionSerializer(WorkspaceScopedSerializer):
         return bool(connection.credentials_encrypted)
 
     def get_status(self, connection) -> str:
-        """disabled, never_synced, or the outcome of the latest sync run."""
+        """disabled, needs_reauth (the CRM refused the credentials: reconnect), never_synced,
+        or the outcome of the latest sync run."""
         if not connection.is_active:
             return "disabled"
+        if connection.needs_reauth:
+            return "needs_reauth"
         last = connection.runs.order_by("-started_at", "-id").first()
         return last.status if last else "never_synced"
 
