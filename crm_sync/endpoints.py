@@ -20,8 +20,16 @@ METADATA_ADDRESSES = frozenset(
 )
 
 
+UNRESOLVED = "host does not resolve"
+
+
 class EndpointRefused(Exception):
-    """The URL may not be called; the message is ours and safe to show."""
+    """The URL may not be called; the message is ours and safe to show. `transient` when
+    only the name lookup failed (DNS trouble passes; a private address does not)."""
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 def endpoint_url_problem(url) -> str | None:
@@ -57,10 +65,10 @@ def endpoint_host_problem(url: str) -> str | None:
     try:
         infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return "host does not resolve"
+        return UNRESOLVED
     addresses = {ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos}
     if not addresses:
-        return "host does not resolve"
+        return UNRESOLVED
     if any(_refused_address(address) for address in addresses):
         return "host resolves to a private, loopback, link-local or reserved address"
     return None
@@ -70,4 +78,4 @@ def endpoint_check(url: str, *, label: str) -> None:
     """Raises EndpointRefused naming `label` when the URL may not be called now."""
     problem = endpoint_url_problem(url) or endpoint_host_problem(url)
     if problem:
-        raise EndpointRefused(f"{label} refused: {problem}")
+        raise EndpointRefused(f"{label} refused: {problem}", transient=problem == UNRESOLVED)

@@ -519,7 +519,7 @@ def _endpoint(url: str, label: str) -> None:
         endpoint_check(url, label=label)
     except EndpointRefused as exc:
         logger.warning("CRM endpoint refused at connect time: %s", exc)
-        raise CrmError(str(exc)) from None
+        raise (TransientCrmError if exc.transient else CrmError)(str(exc)) from None
 
 
 def provider_for(*, connection):

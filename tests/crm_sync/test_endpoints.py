@@ -140,3 +140,35 @@ def test_a_redirect_is_not_followed_with_the_credentials(api, workspace, fake_sf
     result = api.post(f"{CONNECTIONS}{connection.pk}/test/").json()
     assert result == {"ok": False, "detail": "Salesforce login failed (HTTP 307)"}
     assert httpserver.log == []
+
+
+def test_a_host_that_stops_resolving_delays_write_backs_instead_of_failing_them(
+    workspace, settings
+):
+    from crm_sync.models import WritebackOutbox, WritebackStatus
+    from crm_sync.providers import TransientCrmError
+    from crm_sync.services import writeback_drain_workspace, writeback_enqueue
+    from tests.crm_sync.factories import AllocationFactory
+
+    CrmConnectionFactory(
+        workspace=workspace,
+        provider="salesforce",
+        settings={"instance_url": "https://crm.invalid"},  # DNS trouble, say
+        credentials_encrypted=credentials_encrypt(credentials={"access_token": "t"}),
+    )
+    settings.CRM_ALLOW_PRIVATE_HOSTS = False
+    allocation = AllocationFactory(workspace=workspace, record_crm="salesforce")
+    writeback_enqueue(
+        allocation=allocation,
+        provider="salesforce",
+        record_type="lead",
+        record_id=allocation.record_id,
+        owner_crm_user_id="005A",
+    )
+
+    with pytest.raises(TransientCrmError):  # the task retries it with backoff
+        writeback_drain_workspace(workspace_id=workspace.id)
+
+    row = WritebackOutbox.objects.get()
+    assert row.status == WritebackStatus.PENDING
+    assert row.last_error == "Salesforce instance URL refused: host does not resolve"
