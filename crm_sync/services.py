@@ -333,10 +333,13 @@ def connection_update(*, connection, credentials=None, **fields):
 def connection_needs_reauth(*, connection, reason: str) -> None:
     """The CRM refused the credentials: the connection says so (API and UI) and its
     write-backs wait for a reconnection instead of failing."""
-    if not connection.needs_reauth:
+    # Only for the credentials that were refused: an admin may have saved new ones meanwhile.
+    flagged = CrmConnection.objects.filter(
+        pk=connection.pk, credentials_encrypted=connection.credentials_encrypted
+    ).update(needs_reauth=True)
+    if flagged and not connection.needs_reauth:
         logger.warning("CRM connection %s needs reauthentication: %s", connection.pk, reason)
-    CrmConnection.objects.filter(pk=connection.pk).update(needs_reauth=True)
-    connection.needs_reauth = True
+    connection.needs_reauth = bool(flagged)
 
 
 def connection_reauthenticated(*, connection) -> None:

@@ -34,6 +34,7 @@ class FakeSalesforce:
         # (status, content type, body) the REST API answers instead of its result, in order
         self.api_answers: list[tuple[int, str, str]] = []
         self.in_flight = threading.Event()  # set while a composite PATCH is being answered
+        self.refusal_latency = 0.0  # seconds before a refused session gets its 401
         self.ca = trustme.CA()
         fake = self
 
@@ -74,6 +75,7 @@ class FakeSalesforce:
                         fake.expire_after = None
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 if token not in fake.tokens:
+                    time.sleep(fake.refusal_latency)
                     self._send(401, EXPIRED)
                     return True
                 if fake.api_answers:

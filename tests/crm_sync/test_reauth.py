@@ -2,7 +2,11 @@
 pending, while the connection shows `needs_reauth` (API and UI) and the sweeper skips it;
 new credentials or a successful test end the wait. Through the fake Salesforce."""
 
+import threading
+import time
+
 import pytest
+from django.db import connections
 
 from crm_sync.models import CrmConnection, SyncRun, WritebackOutbox, WritebackStatus
 from crm_sync.services import writeback_enqueue, writeback_sweep
@@ -121,3 +125,42 @@ def test_reconnecting_in_the_ui_saves_new_credentials(user_client, workspace, co
     connection.refresh_from_db()
     assert not connection.needs_reauth
     assert writeback_sweep() == [workspace.id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_401_for_credentials_replaced_meanwhile_does_not_flag_the_new_ones(
+    api, workspace, connection, fake_sf
+):
+    """A drain that started with the old credentials must not undo a reconnection saved
+    while the CRM was refusing them."""
+    fake_sf.expire_sessions()
+    fake_sf.refusal_latency = 1.5
+    WritebackOutbox.objects.bulk_create(  # left pending: nothing else drains them
+        WritebackOutbox(
+            workspace=workspace,
+            allocation=AllocationFactory(workspace=workspace, record_crm="salesforce"),
+            provider="salesforce",
+            record_type="lead",
+            record_id=f"00Q00000000000{i}",
+            owner_crm_user_id="005A",
+        )
+        for i in range(2)
+    )
+    drain = threading.Thread(target=_drain_on_own_connection, args=(workspace.id,))
+    drain.start()
+    time.sleep(0.5)  # the drain is waiting for the CRM's 401
+
+    credentials = {"client_id": "cid", "client_secret": "rotated"}
+    api.patch(f"{CONNECTIONS}{connection.pk}/", {"credentials": credentials}, format="json")
+    drain.join(timeout=30)
+
+    assert api.get(f"{CONNECTIONS}{connection.pk}/").json()["status"] != "needs_reauth"
+    # Pending for the next drain (or already delivered by it), never failed.
+    assert not WritebackOutbox.objects.filter(status="failed").exists()
+
+
+def _drain_on_own_connection(workspace_id):
+    try:
+        writeback_drain.delay(workspace_id=workspace_id)
+    finally:
+        connections.close_all()
