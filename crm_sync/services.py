@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 import kombu.exceptions
+from cryptography.fernet import InvalidToken
 from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
@@ -359,6 +360,9 @@ def connection_test(*, connection) -> dict:
 
     try:
         detail = provider_for(connection=connection).test()
+    except InvalidToken:  # FIELD_ENCRYPTION_KEY changed since they were saved
+        logger.error("CRM connection %s: stored credentials cannot be decrypted", connection.pk)
+        return {"ok": False, "detail": "The stored credentials cannot be read; save them again"}
     except CrmAuthError as exc:
         connection_needs_reauth(connection=connection, reason=str(exc))
         return {"ok": False, "detail": str(exc)}

@@ -264,3 +264,14 @@ def test_hubspot_test_with_an_html_answer_is_explained(api, httpserver):
     response = api.post(f"{CONNECTIONS}{pk}/test/")
     assert response.status_code == 200
     assert response.json() == {"ok": False, "detail": "HubSpot answered in an unexpected shape"}
+
+
+def test_test_action_with_unreadable_stored_credentials_is_explained(api, workspace, fake_sf):
+    pk = api.post(CONNECTIONS, payload(fake_sf), format="json").json()["id"]
+    CrmConnection.objects.filter(pk=pk).update(credentials_encrypted="not-a-fernet-token")
+    response = api.post(f"{CONNECTIONS}{pk}/test/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "ok": False,
+        "detail": "The stored credentials cannot be read; save them again",
+    }
