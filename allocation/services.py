@@ -53,6 +53,54 @@ def idempotency_lookup(*, workspace, key: str, body_hash: str) -> dict | None:
     return record.response
 
 
+class _IdempotencyKeyTaken(Exception):
+    """A live row holds the key: a concurrent request with it committed first."""
+
+
+def _idempotency_claim(*, workspace, key: str, body_hash: str, response: dict) -> None:
+    """Stores the first response to `key` in one statement that also replaces a row older
+    than 24 h: an expired key starts afresh, with no unique violation, and of concurrent
+    requests with it exactly one claims it (the others wait for its row, see it live and
+    raise `_IdempotencyKeyTaken`, so they roll back and replay it)."""
+    now = timezone.now()
+    table = IdempotencyRecord._meta.db_table
+    quote = connection.ops.quote_name
+    response_field = IdempotencyRecord._meta.get_field("response")
+    adapt = connection.ops.adapt_datetimefield_value
+    with hot_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (workspace_id, {quote('key')}, request_hash, response, "
+            "created_at) VALUES (%s, %s, %s, %s, %s) "
+            f"ON CONFLICT (workspace_id, {quote('key')}) DO UPDATE SET "
+            "request_hash = excluded.request_hash, response = excluded.response, "
+            f"created_at = excluded.created_at WHERE {table}.created_at < %s RETURNING id",
+            [
+                workspace.pk,
+                key,
+                body_hash,
+                response_field.get_db_prep_save(response, connection),
+                adapt(now),
+                adapt(now - IDEMPOTENCY_TTL),
+            ],
+        )
+        if cursor.fetchone() is None:
+            raise _IdempotencyKeyTaken
+
+
+def idempotency_purge(*, batch_size: int = 5000) -> int:
+    """Deletes idempotency rows older than 24 h (they replay nothing any more), in batches
+    so no statement holds many row locks. The DELETE re-checks the age: a row that a request
+    renewed meanwhile stays. Returns how many rows went."""
+    cutoff = timezone.now() - IDEMPOTENCY_TTL
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+    deleted = 0
+    while True:
+        ids = list(expired.order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        deleted += expired.filter(pk__in=ids).delete()[0]
+
+
 def _territory_chain(*, workspace, winner, plan):
     chain, seen = [], set()
     current = winner
@@ -298,7 +346,7 @@ def allocation_create(
                     render=render,
                 )
             return allocation, response, False
-        except IntegrityError:
+        except (IntegrityError, _IdempotencyKeyTaken) as exc:
             # A concurrent request with the same key won: replay its result.
             if idempotency_key:
                 stored = idempotency_lookup(
@@ -306,6 +354,8 @@ def allocation_create(
                 )
                 if stored is not None:
                     return None, stored, True
+                if isinstance(exc, _IdempotencyKeyTaken) and attempt < MAX_RETRIES - 1:
+                    continue  # the winner's row expired in between: claim it afresh
             raise
         except DatabaseError as exc:
             sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
@@ -349,8 +399,8 @@ def _create_once(
         Allocation.writeback.related.set_cached_value(allocation, None)
     response = render(allocation, decision, False)
     if idempotency_key:
-        IdempotencyRecord.objects.create(
-            workspace=workspace, key=idempotency_key, request_hash=payload_hash, response=response
+        _idempotency_claim(
+            workspace=workspace, key=idempotency_key, body_hash=payload_hash, response=response
         )
     return allocation, response
 
