@@ -181,6 +181,25 @@ def _allocate_request_fast(data) -> dict | None:
 class ReassignSerializer(serializers.Serializer):
     member = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     reason = serializers.CharField(max_length=2000)
+    # Reassign although the member is inactive, absent or at capacity (write scope, or
+    # the manager role).
+    override = serializers.BooleanField(required=False, default=False)
+
+
+class ReassignCheckSerializer(serializers.Serializer):
+    """The query of the dry check the reassign form runs before it submits."""
+
+    member = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+
+
+class ReassignCheckResultSerializer(serializers.Serializer):
+    member = serializers.IntegerField()
+    available = serializers.BooleanField()
+    problem = serializers.CharField(allow_null=True, help_text="why not, e.g. 'inactive'")
+    may_override = serializers.BooleanField()
+    current = serializers.IntegerField(
+        allow_null=True, help_text="the record's current entry (the one to reassign)"
+    )
 
 
 def _member(member):
