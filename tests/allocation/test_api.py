@@ -186,6 +186,16 @@ def test_hot_path_query_count(api, reps, django_assert_max_num_queries):
         assert api.post(URL, lead(), format="json").status_code == 201
 
 
+def test_a_record_id_adds_no_statement(api, reps, django_assert_max_num_queries):
+    """The record's lock (serialising it with its reassignments) rides in the statement
+    that takes the territory and member locks."""
+    body = {"record": {"type": "lead", "id": "00Q1", "fields": {}}}
+    api.post(URL, body, format="json")
+    with django_assert_max_num_queries(8):
+        assert api.post(URL, body, format="json").status_code == 201
+    assert Allocation.objects.filter(record_id="00Q1", is_current=True).count() == 1
+
+
 def test_read_only_key_cannot_allocate(make_client, workspace, reps):
     client = make_client(workspace, scopes="read")
     assert client.post(URL, lead(), format="json").status_code == 403
