@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from allocation.models import Allocation, AllocationStatus, RecordType
+from allocation.selectors import allocation_current_id
 from crm_sync.models import WritebackOutbox, WritebackStatus
 from members.models import Member
 from revorg.views import role_required
@@ -95,7 +96,16 @@ def allocation_detail(request, pk):
         .order_by("name")
         .values("id", "name")[:500]
     )
-    context = {"a": allocation, "steps": steps, "writeback": writeback, "members": members}
+    context = {
+        "a": allocation,
+        "steps": steps,
+        "writeback": writeback,
+        "members": members,
+        # A replaced entry cannot be reassigned (409): the page links the current one.
+        "current_id": None
+        if allocation.is_current
+        else allocation_current_id(allocation=allocation),
+    }
     return render(request, "allocation/detail.html", context)
 
 

@@ -224,6 +224,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ROUTES = {"crm_sync.tasks.*": {"queue": "crm"}}
 CELERY_BEAT_SCHEDULE = {
     "crm-writeback-sweep": {"task": "crm_sync.tasks.writeback_sweep", "schedule": 60.0},
+    # Idempotency keys replay for 24 h; older rows only take space.
+    "allocation-idempotency-purge": {
+        "task": "allocation.tasks.idempotency_purge",
+        "schedule": 3600.0,
+    },
 }
 
 # --- secrets at rest ------------------------------------------------------------------------
