@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
@@ -15,6 +16,7 @@ from ..models import Allocation
 from ..services import allocation_create, allocation_reassign, request_hash
 from .serializers import (
     AllocateSerializer,
+    AllocationSerializer,
     ReassignSerializer,
     allocate_request_validate,
     allocation_render,
@@ -28,6 +30,34 @@ class HistoryPagination(CursorPagination):
     max_page_size = 200
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="Allocation history, newest first, in cursor pages.",
+        responses=AllocationSerializer(many=True),
+    ),
+    retrieve=extend_schema(
+        description="One allocation with its decision trace and write-back status.",
+        responses=AllocationSerializer,
+    ),
+    create=extend_schema(
+        description="Allocate a record: the owner, the territory and the whole decision.",
+        request=AllocateSerializer,
+        responses={
+            201: AllocationSerializer,
+            200: AllocationSerializer,  # an idempotent replay or a dry run
+        },
+    ),
+    reassign=extend_schema(
+        description="Give the record a new owner; the answer is the new, current entry.",
+        request=ReassignSerializer,
+        responses={201: AllocationSerializer},
+    ),
+    # History is immutable: these answer 405 (404 for another workspace's row) and are no
+    # operations a client can use, so the schema does not list them.
+    update=extend_schema(exclude=True),
+    partial_update=extend_schema(exclude=True),
+    destroy=extend_schema(exclude=True),
+)
 class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Allocate (POST), history (GET, cursor-paginated), detail with trace, reassign."""
 
