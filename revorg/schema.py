@@ -47,6 +47,7 @@ _ERRORS = {
     "404": ("No such object in this workspace.", "Error"),
     "409": ("The request conflicts with the current state.", "Error"),
     "413": ("The body is too large.", "Error"),
+    "415": ("The body is not JSON (CSV uploads excepted).", "Error"),
     "429": ("Too many requests for this key; retry after Retry-After seconds.", "Error"),
 }
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -56,7 +57,7 @@ def _statuses_for(method: str, path: str) -> list[str]:
     # 404: an object that is not there, or for lists a page past the end.
     statuses = ["400", "401", "403", "404", "429"]
     if method in _WRITE_METHODS:
-        statuses += ["409", "413"]
+        statuses += ["409", "413", "415"]
     return statuses
 
 
