@@ -25,3 +25,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("revorg.ui_urls")),
 ]
+
+handler404 = "revorg.errors.page_not_found"
+handler500 = "revorg.errors.server_error"

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Allocation, RecordType
+from ..models import Allocation, AllocationStatus, RecordType
 
 MAX_INT = 2**63 - 1
 
@@ -41,6 +41,13 @@ def _fields_check(data):
     return data
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "rule fields: string keys, JSON scalars or lists of scalars",
+        "additionalProperties": {},
+    }
+)
 class FieldsField(serializers.Field):
     def to_internal_value(self, data):
         return _fields_check(data)
@@ -253,3 +260,65 @@ def allocation_render(allocation: Allocation, *, members_by_id=None, dry_run=Fal
         if allocation.created_at
         else None,
     }
+
+
+# --- what the API sends: the schema's description of `allocation_render` -----------------------
+
+
+class MemberBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    crm_user_id = serializers.CharField()
+
+
+class NamedRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DecisionStepSerializer(serializers.Serializer):
+    """One step of the decision trace; steps add keys such as `territory` or `member`."""
+
+    step = serializers.CharField(help_text="lock, named_account, territory, conflict, …")
+    outcome = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
+    territory = serializers.IntegerField(required=False, allow_null=True)
+    member = serializers.IntegerField(required=False, allow_null=True)
+
+
+class RecordOutSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=RecordType.choices)
+    id = serializers.CharField()
+    crm = serializers.CharField()
+    fields = FieldsField()
+
+
+class PlayRunOutSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    url = serializers.CharField()
+
+
+class WritebackOutSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="none, pending, succeeded, failed or superseded")
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField(allow_null=True)
+
+
+class AllocationSerializer(serializers.Serializer):
+    """An allocation entry as `allocation_render` sends it (allocate, read, reassign)."""
+
+    id = serializers.IntegerField(allow_null=True, help_text="null on a dry run")
+    status = serializers.ChoiceField(choices=AllocationStatus.choices)
+    owner = MemberBriefSerializer(allow_null=True)
+    territory = NamedRefSerializer(allow_null=True)
+    overlays = NamedRefSerializer(many=True)
+    decision = DecisionStepSerializer(many=True)
+    record = RecordOutSerializer()
+    play_run = PlayRunOutSerializer()
+    writeback = WritebackOutSerializer()
+    reassigned_from = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+    actor = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    created_at = serializers.DateTimeField(allow_null=True)

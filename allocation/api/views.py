@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
@@ -20,6 +20,7 @@ from ..selectors import allocation_current_id
 from ..services import allocation_create, allocation_reassign, reassign_problem, request_hash
 from .serializers import (
     AllocateSerializer,
+    AllocationSerializer,
     ReassignCheckResultSerializer,
     ReassignCheckSerializer,
     ReassignSerializer,
@@ -35,6 +36,34 @@ class HistoryPagination(CursorPagination):
     max_page_size = 200
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="Allocation history, newest first, in cursor pages.",
+        responses=AllocationSerializer(many=True),
+    ),
+    retrieve=extend_schema(
+        description="One allocation with its decision trace and write-back status.",
+        responses=AllocationSerializer,
+    ),
+    create=extend_schema(
+        description="Allocate a record: the owner, the territory and the whole decision.",
+        request=AllocateSerializer,
+        responses={
+            201: AllocationSerializer,
+            200: AllocationSerializer,  # an idempotent replay or a dry run
+        },
+    ),
+    reassign=extend_schema(
+        description="Give the record a new owner; the answer is the new, current entry.",
+        request=ReassignSerializer,
+        responses={201: AllocationSerializer},
+    ),
+    # History is immutable: these answer 405 (404 for another workspace's row) and are no
+    # operations a client can use, so the schema does not list them.
+    update=extend_schema(exclude=True),
+    partial_update=extend_schema(exclude=True),
+    destroy=extend_schema(exclude=True),
+)
 class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Allocate (POST), history (GET, cursor-paginated), detail with trace, reassign."""
 
@@ -130,7 +159,6 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise ApplicationError("No such member in this workspace.", field="member")
         return owner
 
-    @extend_schema(request=ReassignSerializer)
     @action(detail=True, methods=["post"])
     def reassign(self, request, pk=None):
         allocation = get_object_or_404(self.get_queryset(), pk=pk)

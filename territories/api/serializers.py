@@ -153,3 +153,44 @@ def resolution_payload(resolution) -> dict:
         "conflicts": [brief(t) for t in resolution.conflicts],
         "decision": list(resolution.trace),
     }
+
+
+# --- what the API sends: the schema's description of these answers ----------------------------
+
+
+class TerritoryBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    priority = serializers.IntegerField()
+
+
+class ResolutionSerializer(serializers.Serializer):
+    """`resolution_payload`: the winner, every candidate, the conflicts and the trace."""
+
+    plan = serializers.IntegerField()
+    step = serializers.CharField(help_text="lock, named_account, territory or none")
+    winner = TerritoryBriefSerializer(allow_null=True)
+    candidates = TerritoryBriefSerializer(many=True)
+    conflicts = TerritoryBriefSerializer(many=True)
+    decision = serializers.ListField(child=serializers.DictField())
+
+
+class SimulatedTerritorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    records = serializers.IntegerField()
+
+
+class SimulationSerializer(serializers.Serializer):
+    plan = serializers.IntegerField()
+    records = serializers.IntegerField()
+    unmatched = serializers.IntegerField()
+    territories = SimulatedTerritorySerializer(many=True)
+
+
+class ActivateRequestSerializer(serializers.Serializer):
+    effective_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class CloneRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)

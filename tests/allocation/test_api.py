@@ -75,7 +75,9 @@ def test_capacity_is_never_exceeded_and_frees_on_reassign(api, workspace):
 
 def test_reassign_without_reason_is_400(api, reps):
     allocation = api.post(URL, lead(), format="json").json()
-    response = api.post(f"{URL}{allocation['id']}/reassign/", {"member": reps[1][0].pk})
+    response = api.post(
+        f"{URL}{allocation['id']}/reassign/", {"member": reps[1][0].pk}, format="json"
+    )
     assert response.status_code == 400
     assert "reason" in response.json()
 
