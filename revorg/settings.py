@@ -173,10 +173,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "revorg.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["revorg.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_KEY_THROTTLE_RATE", "6000/min")},
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+    # JSON in, JSON out: nesting is bounded, and no Accept header can pick another renderer.
+    "DEFAULT_PARSER_CLASSES": [
+        "revorg.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "revorg.parsers.JsonOnlyNegotiation",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
