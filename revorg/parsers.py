@@ -9,7 +9,7 @@ import json
 import re
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import NotAcceptable, ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.utils.json import strict_constant
@@ -71,15 +71,15 @@ class BoundedJSONParser(JSONParser):
 
 
 class JsonOnlyNegotiation(DefaultContentNegotiation):
-    """The API answers in its first renderer (JSON) whatever Accept says: an odd Accept header
-    must neither fail after a write (the browsable renderer did, so clients retried and
-    allocated twice) nor be refused with 406 before it. `?format=` still picks among a view's
-    own renderers (the schema's JSON or YAML)."""
+    """An Accept header no renderer matches gets the view's first renderer (JSON for every API
+    view) instead of a 406: an odd Accept must neither fail after a write (the browsable
+    renderer did, so clients retried and allocated twice) nor be refused. Views with several
+    renderers (the schema: YAML or JSON) still honour Accept and `?format=`."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
-        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
-        if wanted:
-            for renderer in renderers:
-                if renderer.format == wanted:
-                    return renderer, renderer.media_type
-        return renderers[0], renderers[0].media_type
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+            fallback = next((r for r in renderers if wanted and r.format == wanted), renderers[0])
+            return fallback, fallback.media_type

@@ -4,8 +4,6 @@ The builder posts to the territories REST API with the session (one validation p
 plays and people); plan activation and cloning call the services directly.
 """
 
-import json
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -102,7 +100,7 @@ def territory_builder(request, pk=None):
     context = {
         "territory": territory,
         "plan": plan,
-        "initial": json.dumps(initial, default=str),
+        "initial": initial,
         "operators": sorted(OPERATORS),
         "members": list(
             Member.objects.filter(workspace=request.workspace, is_active=True)
@@ -115,5 +113,4 @@ def territory_builder(request, pk=None):
         .order_by("name"),
         "is_draft": plan.status == PlanStatus.DRAFT,
     }
-    context["members_json"] = json.dumps(context["members"])
     return render(request, "territories/builder.html", context)
