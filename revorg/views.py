@@ -123,6 +123,20 @@ def api_key_revoke(request, pk):
     return redirect("ui:api-keys")
 
 
+def login_locked_out(request, response=None, credentials=None):
+    """django-axes' answer to a locked-out login (UI or admin): the login page's look with
+    what happened and when to retry, status 429."""
+    from django.conf import settings
+
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
+        "username": (credentials or {}).get("username", "")
+        or request.POST.get("username", "")[:150],
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
+
+
 def healthz(request):
     """Liveness for load balancers and compose: the process answers and the database too."""
     from django.db import connection
