@@ -4,6 +4,8 @@ import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Allocation, RecordType
@@ -40,6 +42,7 @@ def _fields_check(data):
     return data
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
 class FieldsField(serializers.Field):
     def to_internal_value(self, data):
         return _fields_check(data)
