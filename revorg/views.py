@@ -15,6 +15,7 @@ from . import selectors, services
 from .errors import ApplicationError
 from .middleware import SESSION_WORKSPACE_KEY
 from .models import ROLE_RANK, ApiKey, Scope
+from .parsing import parse_id
 
 
 def role_required(role: str):
@@ -84,10 +85,7 @@ def dashboard(request):
 @login_required
 @require_POST
 def workspace_switch(request):
-    try:
-        workspace_id = int(request.POST.get("workspace", ""))
-    except ValueError:
-        workspace_id = None
+    workspace_id = parse_id(request.POST.get("workspace"), field="workspace")
     membership = selectors.membership_for_user(user=request.user, workspace_id=workspace_id)
     if membership is not None and membership.workspace_id == workspace_id:
         request.session[SESSION_WORKSPACE_KEY] = workspace_id
