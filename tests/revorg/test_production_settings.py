@@ -51,7 +51,9 @@ def run(script_or_args, tmp_path, **env_overrides):
     env = {
         key: value
         for key, value in os.environ.items()
+        # The suite's own switches (plain http, and Playwright's async escape hatch) stay out.
         if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "DEBUG", "DATABASE_URL"))
+        and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50),
