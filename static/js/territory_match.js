@@ -25,7 +25,7 @@
       add("pre", JSON.stringify(data, null, 2), "json");
       return;
     }
-    add("p", data.winner ? `Winner: ${data.winner.name}` : "No territory matches this record.", data.winner ? "strong" : "empty");
+    add("p", data.winner ? `Winner: ${data.winner.name}` : "No territory matches this record.", data.winner ? "strong" : "strong empty");
     const steps = document.createElement("ol"); steps.className = "steps"; box.appendChild(steps);
     for (const step of data.decision || []) {
       const li = document.createElement("li");
