@@ -15,6 +15,7 @@ from . import selectors, services
 from .errors import ApplicationError
 from .middleware import SESSION_WORKSPACE_KEY
 from .models import ROLE_RANK, ApiKey, Scope
+from .parsing import parse_id
 
 
 def role_required(role: str):
@@ -84,10 +85,7 @@ def dashboard(request):
 @login_required
 @require_POST
 def workspace_switch(request):
-    try:
-        workspace_id = int(request.POST.get("workspace", ""))
-    except ValueError:
-        workspace_id = None
+    workspace_id = parse_id(request.POST.get("workspace"), field="workspace")
     membership = selectors.membership_for_user(user=request.user, workspace_id=workspace_id)
     if membership is not None and membership.workspace_id == workspace_id:
         request.session[SESSION_WORKSPACE_KEY] = workspace_id
@@ -121,6 +119,20 @@ def api_key_revoke(request, pk):
     services.api_key_revoke(api_key=api_key)
     messages.success(request, f"Key {api_key.prefix}… revoked.")
     return redirect("ui:api-keys")
+
+
+def login_locked_out(request, response=None, credentials=None):
+    """django-axes' answer to a locked-out login (UI or admin): the login page's look with
+    what happened and when to retry, status 429."""
+    from django.conf import settings
+
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
+        "username": (credentials or {}).get("username", "")
+        or request.POST.get("username", "")[:150],
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 def healthz(request):

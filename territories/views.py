@@ -4,8 +4,6 @@ The builder posts to the territories REST API with the session (one validation p
 plays and people); plan activation and cloning call the services directly.
 """
 
-import json
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from members.models import Member
 from revorg.errors import ApplicationError
+from revorg.parsing import parse_id
 from revorg.views import role_required
 from territories import selectors, services
 from territories.api.serializers import TerritorySerializer
@@ -43,9 +42,8 @@ def _tree(territories):
 @role_required("viewer")
 def territory_index(request):
     plans = list(selectors.plan_list(workspace=request.workspace))
-    plan = None
-    if request.GET.get("plan", "").isdigit():
-        plan = next((p for p in plans if p.pk == int(request.GET["plan"])), None)
+    plan_id = parse_id(request.GET.get("plan"), field="plan")
+    plan = next((p for p in plans if p.pk == plan_id), None)
     plan = plan or selectors.plan_get_active(workspace=request.workspace) or next(iter(plans), None)
     territories = (
         list(selectors.territory_list(workspace=request.workspace, plan=plan).order_by("name"))
@@ -93,8 +91,8 @@ def territory_builder(request, pk=None):
             raise Http404("no such territory")
         plan = territory.plan
     else:
-        plan_id = request.GET.get("plan", "")
-        plan = _plan_or_404(request, int(plan_id)) if plan_id.isdigit() else None
+        plan_id = parse_id(request.GET.get("plan"), field="plan")
+        plan = _plan_or_404(request, plan_id) if plan_id is not None else None
         plan = plan or selectors.plan_get_active(workspace=request.workspace)
     if plan is None:
         raise Http404("no plan to add a territory to")
@@ -102,7 +100,7 @@ def territory_builder(request, pk=None):
     context = {
         "territory": territory,
         "plan": plan,
-        "initial": json.dumps(initial, default=str),
+        "initial": initial,
         "operators": sorted(OPERATORS),
         "members": list(
             Member.objects.filter(workspace=request.workspace, is_active=True)
@@ -115,5 +113,4 @@ def territory_builder(request, pk=None):
         .order_by("name"),
         "is_draft": plan.status == PlanStatus.DRAFT,
     }
-    context["members_json"] = json.dumps(context["members"])
     return render(request, "territories/builder.html", context)
