@@ -15,7 +15,7 @@ from allocation.selectors import allocation_current_id
 from crm_sync.models import WritebackOutbox, WritebackStatus
 from members.models import Member
 from revorg.parsing import parse_id
-from revorg.views import role_required
+from revorg.permissions import role_required
 
 PAGE_SIZE = 50
 

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from members.models import Member
 from revorg.parsing import BadParameter, parse_id
+from revorg.permissions import role_required
 from revorg.services import audit_request
-from revorg.views import role_required
 
 from .api.serializers import CapacitySerializer, usage_by_capacity
 from .models import Capacity, Period, Source

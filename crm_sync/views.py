@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from revorg.parsing import parse_int
+from revorg.permissions import role_required
 from revorg.services import audit_request
-from revorg.views import role_required
 
 from . import services
 from .api.serializers import CrmConnectionSerializer

@@ -1,11 +1,9 @@
 """Browser pages of the tenancy app: dashboard, workspace switcher, API keys, role guard."""
 
 from datetime import timedelta
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,24 +12,9 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .errors import ApplicationError
 from .middleware import SESSION_WORKSPACE_KEY
-from .models import ROLE_RANK, ApiKey, Scope
+from .models import ApiKey, Scope
 from .parsing import parse_id
-
-
-def role_required(role: str):
-    """Server-side guard: hiding a link is not enough, a viewer typing the URL gets a 403."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if request.workspace is None or ROLE_RANK.get(request.role, -1) < ROLE_RANK[role]:
-                raise PermissionDenied(f"this page needs the {role} role")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+from .permissions import role_required
 
 
 def _allocations_per_member(workspace, days=30):

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from members.models import Member
 from revorg.errors import ApplicationError
 from revorg.parsing import parse_id
-from revorg.views import role_required
+from revorg.permissions import role_required
 from territories import selectors, services
 from territories.api.serializers import TerritorySerializer
 from territories.models import PlanStatus, SlotRole, Territory, TerritoryPlan
