@@ -109,6 +109,12 @@ class AccountLockSerializer(WorkspaceScopedSerializer):
             raise serializers.ValidationError({"account": ["this account is already locked"]})
         return attrs
 
+    def create(self, validated_data):
+        return services.lock_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.lock_update(lock=instance, **validated_data)
+
 
 class MatchRequestSerializer(serializers.Serializer):
     record = serializers.JSONField(help_text='{"type": "lead", "fields": {...}}')
