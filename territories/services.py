@@ -259,6 +259,8 @@ def territory_update(*, territory: Territory, slots: list[dict] | None = None, *
     if "plan" in data and data["plan"] != territory.plan:
         raise ApplicationError("a territory cannot move to another plan", field="plan")
     _lock_plan(plan_id=territory.plan_id)
+    # What another edit committed while this one waited is kept, not overwritten.
+    territory.refresh_from_db()
     for name, value in data.items():
         setattr(territory, name, value)
     if territory.pk and territory.parent_id == territory.pk:

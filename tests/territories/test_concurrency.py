@@ -153,3 +153,25 @@ def test_simultaneous_parent_patches_around_a_ring_never_close_it(live_server):
         )
         assert sorted(code for code, _ in results) == [200, 200, 200, 400], results
         assert not any(_loops("parent", t) for t in ring)
+
+
+def test_simultaneous_patches_of_different_fields_both_apply(live_server):
+    """One request moves a territory, another renames it at the same moment: neither writes
+    back the stale value of the other's field."""
+    workspace = WorkspaceFactory()
+    key = api_key_for(workspace)
+    plan = active_plan(workspace)
+    parent = TerritoryFactory(workspace=workspace, plan=plan)
+    for round_number in range(ROUNDS):
+        territory = TerritoryFactory(workspace=workspace, plan=plan, priority=0)
+        url = f"{live_server.url}/api/v1/territories/{territory.pk}/"
+        results = _send_together(
+            [
+                ("PATCH", url, {"parent": parent.pk}),
+                ("PATCH", url, {"priority": round_number + 1}),
+            ],
+            key,
+        )
+        assert [code for code, _ in results] == [200, 200], results
+        territory.refresh_from_db()
+        assert (territory.parent_id, territory.priority) == (parent.pk, round_number + 1)
