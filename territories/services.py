@@ -272,6 +272,16 @@ def territory_update(*, territory: Territory, slots: list[dict] | None = None, *
     return territory
 
 
+def member_removed(*, member) -> None:
+    """Before a member is deleted: its slots and the fallbacks naming it go with it, so the
+    plans that had them change (a new version each)."""
+    plan_ids = set(
+        TerritorySlot.objects.filter(member=member).values_list("territory__plan_id", flat=True)
+    ) | set(Territory.objects.filter(fallback_member=member).values_list("plan_id", flat=True))
+    for plan_id in sorted(plan_ids):
+        plan_touch(plan_id=plan_id)
+
+
 def _allocations_referencing(*, territory_ids) -> int:
     """How many allocation history entries name one of these territories."""
     allocation = apps.get_model("allocation", "Allocation")

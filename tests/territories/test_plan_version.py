@@ -95,3 +95,16 @@ def test_activation_bumps_the_version_over_the_api_and_in_the_ui(api, user_clien
     before = _version(other)
     user_client(workspace).post(f"/territories/plans/{other.pk}/activate/", {"confirm": "FY28"})
     assert _version(other) == before + 1
+
+
+def test_deleting_a_member_bumps_the_plans_whose_slots_and_fallbacks_go_with_it(api, workspace):
+    member = MemberFactory(workspace=workspace)
+    slotted = TerritoryFactory(workspace=workspace)
+    slotted.slots.create(workspace=workspace, member=member)
+    draft = TerritoryPlanFactory(workspace=workspace)
+    TerritoryFactory(workspace=workspace, plan=draft, fallback_member=member)
+    untouched = TerritoryPlanFactory(workspace=workspace)
+    before = [_version(slotted.plan), _version(draft), _version(untouched)]
+    assert api.delete(f"/api/v1/members/{member.pk}/").status_code == 204
+    after = [_version(slotted.plan), _version(draft), _version(untouched)]
+    assert after == [before[0] + 1, before[1] + 1, before[2]]
