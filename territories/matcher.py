@@ -414,15 +414,15 @@ def _compile_text(name, op, expected):
 def _compile_matches(name, pattern):
     """`matches` with the pattern compiled once per plan by RE2 (linear time in the input, see
     `rules.compile_regex`); lists and non-strings go through the reference operator."""
-    search = rules.regex_searcher(pattern)
-    if search is None:  # a stored pattern RE2 cannot run matches nothing
+    found = rules.regex_searcher(pattern)
+    if found is None:  # a stored pattern RE2 cannot run matches nothing
         return lambda fields: False
     limit = rules.MAX_MATCH_INPUT
 
     def check_matches(fields):
         actual = fields.get(name)
         if type(actual) is str:
-            return search(actual[:limit]) is not None
+            return found(actual[:limit])
         return actual is not None and rules.apply_operator("matches", actual, pattern)
 
     return check_matches

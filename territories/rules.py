@@ -96,6 +96,7 @@ def _regex_options() -> re2.Options:
     options = re2.Options()
     options.case_sensitive = False  # `matches` has always been case-insensitive
     options.log_errors = False  # a refused pattern is reported to the caller, not to stderr
+    options.never_capture = True  # `matches` asks only whether: no group offsets (2x faster)
     return options
 
 
@@ -126,22 +127,37 @@ def regex_problem(pattern: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def regex_searcher(pattern):
-    """The compiled `search` of a pattern, or None for one RE2 cannot run: a stored rule from
-    before RE2, or a member attribute used as a pattern (`value_from`), then matches nothing."""
+    """`text -> bool`: does the pattern occur in the text? None for a pattern RE2 cannot run
+    (a stored rule from before RE2, or a member attribute used as a pattern through
+    `value_from`): it matches nothing."""
     if not isinstance(pattern, str):
         return None
     try:
-        return compile_regex(pattern).search
+        compiled = compile_regex(pattern)
     except re2.error:
         logger.warning("regular expression %r cannot run on RE2: it matches nothing", pattern)
         return None
+    # The wrapper's `search` builds a Match with decoded offsets, most of the cost of a call;
+    # `matches` only asks whether, so this asks RE2 itself (google-re2 is pinned).
+    match, unanchored = compiled._regexp.Match, re2._Anchor.UNANCHORED
+
+    def found(text: str) -> bool:
+        encoded = _utf8(text)
+        return match(unanchored, encoded, 0, len(encoded))[0][0] != -1
+
+    return found
+
+
+def _utf8(text: str) -> bytes:
+    # A lone surrogate (valid in a JSON string) has no UTF-8 form: it reads as "?".
+    return text.encode("utf-8", "replace")
 
 
 def regex_matches(pattern, actual) -> bool:
     """The `matches` operator on one present scalar value (the first MAX_MATCH_INPUT
     characters of its text, as before)."""
-    search = regex_searcher(pattern)
-    return search is not None and search(str(actual)[:MAX_MATCH_INPUT]) is not None
+    found = regex_searcher(pattern)
+    return found is not None and found(str(actual)[:MAX_MATCH_INPUT])
 
 
 # --- validation -----------------------------------------------------------------------------

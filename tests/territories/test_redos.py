@@ -137,6 +137,23 @@ def test_matches_keeps_its_semantics_case_insensitive_search_on_the_first_1000_c
     assert winner(domain="acme.com.evil") is None
     assert winner(note="x" * 990 + "NEEDLE") == "Tail"
     assert winner(note="x" * MAX_MATCH_INPUT + "needle") is None
+    # Any JSON string, even one with a lone surrogate (no UTF-8 form), is matched, not a 500.
+    raw = '{"record": {"fields": {"note": "needle \\ud800"}}}'
+    response = api.post(MATCH, raw, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["winner"]["name"] == "Tail"
+
+
+def test_matches_is_case_insensitive_beyond_ascii_and_allows_groups(api, workspace):
+    TerritoryFactory(
+        workspace=workspace,
+        name="Schools",
+        rule={"field": "name", "op": "matches", "value": r"^(?P<kind>école|school) (de|of) "},
+    )
+    body = {"record": {"fields": {"name": "ÉCOLE DE Paris"}}}
+    assert api.post(MATCH, body, format="json").json()["winner"]["name"] == "Schools"
+    body = {"record": {"fields": {"name": "Ecole de Paris"}}}
+    assert api.post(MATCH, body, format="json").json()["winner"] is None
 
 
 @pytest.mark.parametrize(
