@@ -65,6 +65,20 @@ def plan_ensure_active(*, workspace) -> TerritoryPlan:
     return plan
 
 
+def plan_create(*, workspace, **data) -> TerritoryPlan:
+    """A new plan is a draft: it routes nothing until it is activated."""
+    return TerritoryPlan.objects.create(workspace=workspace, status=PlanStatus.DRAFT, **data)
+
+
+@transaction.atomic
+def plan_update(*, plan: TerritoryPlan, **data) -> TerritoryPlan:
+    """Name and effective date: not what routes, so the version (matcher) stays."""
+    for name, value in data.items():
+        setattr(plan, name, value)
+    plan.save(update_fields=[*data, "updated_at"])
+    return plan
+
+
 @transaction.atomic
 def plan_activate(*, plan: TerritoryPlan, effective_at=None) -> TerritoryPlan:
     """Archives the active plan and activates this one, atomically. Two activations in one

@@ -108,3 +108,14 @@ def test_deleting_a_member_bumps_the_plans_whose_slots_and_fallbacks_go_with_it(
     assert api.delete(f"/api/v1/members/{member.pk}/").status_code == 204
     after = [_version(slotted.plan), _version(draft), _version(untouched)]
     assert after == [before[0] + 1, before[1] + 1, before[2]]
+
+
+def test_plans_are_created_as_drafts_and_renaming_one_keeps_its_matcher(api, workspace):
+    created = api.post("/api/v1/territory-plans/", {"name": "FY27", "status": "active"})
+    assert created.status_code == 201
+    assert created.json()["status"] == "draft"
+    plan = TerritoryPlan.objects.get(pk=created.json()["id"])
+    before = _version(plan)
+    renamed = api.patch(f"/api/v1/territory-plans/{plan.pk}/", {"name": "FY27 v2"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "FY27 v2"
+    assert _version(plan) == before
