@@ -322,35 +322,45 @@ def territory_delete(*, territory: Territory) -> None:
     plan_touch(plan_id=plan_id)
 
 
-def _touch_plan_of(*, territory_id: int) -> None:
-    plan_touch(plan_id=Territory.objects.values_list("plan_id", flat=True).get(pk=territory_id))
+def _lock_plans_of(*, territory_ids) -> list[int]:
+    """Locks the plans of these territories (in id order: no deadlock), as a territory delete
+    does, so that an account lock is never written to a territory being deleted."""
+    plan_ids = sorted(
+        set(Territory.objects.filter(pk__in=territory_ids).values_list("plan_id", flat=True))
+    )
+    for plan_id in plan_ids:
+        _lock_plan(plan_id=plan_id)
+    return plan_ids
 
 
 @transaction.atomic
 def lock_create(*, workspace, **data) -> AccountLock:
+    plan_ids = _lock_plans_of(territory_ids=[data["territory"].pk])
     lock = AccountLock.objects.create(workspace=workspace, **data)
-    _touch_plan_of(territory_id=lock.territory_id)
+    for plan_id in plan_ids:
+        plan_touch(plan_id=plan_id)
     return lock
 
 
 @transaction.atomic
 def lock_update(*, lock: AccountLock, **data) -> AccountLock:
     """A lock moved to a territory of another plan changes both plans."""
-    old_territory_id = lock.territory_id
+    new_territory = data.get("territory", lock.territory)
+    plan_ids = _lock_plans_of(territory_ids=[lock.territory_id, new_territory.pk])
     for name, value in data.items():
         setattr(lock, name, value)
     lock.save()
-    _touch_plan_of(territory_id=lock.territory_id)
-    if old_territory_id != lock.territory_id:
-        _touch_plan_of(territory_id=old_territory_id)
+    for plan_id in plan_ids:
+        plan_touch(plan_id=plan_id)
     return lock
 
 
 @transaction.atomic
 def lock_delete(*, lock: AccountLock) -> None:
-    territory_id = lock.territory_id
+    plan_ids = _lock_plans_of(territory_ids=[lock.territory_id])
     lock.delete()
-    _touch_plan_of(territory_id=territory_id)
+    for plan_id in plan_ids:
+        plan_touch(plan_id=plan_id)
 
 
 @transaction.atomic
@@ -359,7 +369,7 @@ def plan_delete(*, plan: TerritoryPlan) -> None:
     the tree is flattened first). The active plan is never deleted; an archived one is kept
     as history, as is any plan whose territories allocations reference."""
     _lock_workspace_plans(workspace_id=plan.workspace_id)
-    current = TerritoryPlan.objects.filter(pk=plan.pk).first()
+    current = _lock_plan(plan_id=plan.pk)  # no territory is added while the tree goes
     if current is None:
         return
     if current.status == PlanStatus.ACTIVE:

@@ -175,3 +175,24 @@ def test_simultaneous_patches_of_different_fields_both_apply(live_server):
         assert [code for code, _ in results] == [200, 200], results
         territory.refresh_from_db()
         assert (territory.parent_id, territory.priority) == (parent.pk, round_number + 1)
+
+
+def test_a_territory_added_to_a_draft_being_deleted_is_never_a_500(live_server):
+    """Either the territory is created first (and goes with the plan) or the plan is gone
+    first (and the creation is refused): never a half-deleted plan or a 500."""
+    workspace = WorkspaceFactory()
+    key = api_key_for(workspace)
+    for _ in range(ROUNDS):
+        draft = TerritoryPlanFactory(workspace=workspace)
+        TerritoryFactory(workspace=workspace, plan=draft)
+        results = _send_together(
+            [
+                ("POST", f"{live_server.url}/api/v1/territories/", {"plan": draft.pk, "name": "N"}),
+                ("DELETE", f"{live_server.url}/api/v1/territory-plans/{draft.pk}/", None),
+            ],
+            key,
+        )
+        created, deleted = (code for code, _ in results)
+        assert created in (201, 400, 409) and deleted == 204, results
+        assert not TerritoryPlan.objects.filter(pk=draft.pk).exists()
+        assert not Territory.objects.filter(plan_id=draft.pk).exists()
