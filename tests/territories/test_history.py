@@ -3,6 +3,7 @@ whose territories they name, and archived plans (the record of what routed) are 
 409 that says why; at the database level the reference is protected too."""
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from allocation.models import Allocation
@@ -82,6 +83,15 @@ def test_the_database_protects_the_reference_whatever_deletes(workspace):
         territory.delete()
     allocation.refresh_from_db()
     assert allocation.territory_id == territory.pk
+
+
+def test_the_database_refuses_a_raw_delete_of_a_referenced_territory(workspace):
+    territory = TerritoryFactory(workspace=workspace)
+    _allocations(territory, 1)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM territories_territory WHERE id = %s", [territory.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert Allocation.objects.filter(territory=territory).count() == 1
 
 
 def test_other_workspace_cannot_delete_our_territory(workspace, other_api):
