@@ -19,7 +19,7 @@ MATCH = "/api/v1/territories/match/"
 ALLOCATIONS = "/api/v1/allocations/"
 
 # Each pattern with a text that is adversarial over its whole matched prefix (matching reads
-# the first MAX_MATCH_INPUT characters): Python's `re` needs 2^999 or n^5 steps on these.
+# the first MAX_MATCH_INPUT characters): Python's `re` needs ~2^999 or ~n^5 steps on these.
 LONG = 50_000
 PATHOLOGICAL = [
     ("(a|a)+$", "a" * (MAX_MATCH_INPUT - 1) + "!" + "a" * LONG),
