@@ -23,9 +23,11 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py load_demo
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## The whole suite against Postgres and Redis on 127.0.0.1.
+## The whole suite against Postgres and Redis on 127.0.0.1. It talks plain http to the test
+## client and the live server: the https-only defaults of DEBUG=0 are tested in subprocesses.
 test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=test-only-secret \
+		SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Benchmarks: one command each; they print their figures (see bench/README.md).

@@ -3,7 +3,7 @@
 import hashlib
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import NamedTuple
 
 from django.db import (
@@ -21,15 +21,23 @@ from capacities.models import Capacity
 from capacities.services import capacities_load, capacity_columns, capacity_usage_for_members
 from crm_sync.services import writeback_enqueue
 from members.models import Member
-from revorg.errors import ConflictError
+from members.selectors import absence_end
+from revorg.errors import ApplicationError, ConflictError
 from revorg.rawsql import hot_cursor, placeholders
 from territories import rules
 from territories.matcher import TerritoryInfo
 from territories.models import Territory
 from territories.selectors import plan_get_active, territory_info_get, territory_resolve
 
-from .engine import Decision, MemberState, RotationSnapshot, allocation_decide
+from .engine import (
+    Decision,
+    MemberState,
+    RotationSnapshot,
+    allocation_decide,
+    member_unavailable_reason,
+)
 from .models import Allocation, AllocationStatus, IdempotencyRecord, RotationState
+from .selectors import allocation_current_id
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_RETRIES = 5
@@ -53,6 +61,54 @@ def idempotency_lookup(*, workspace, key: str, body_hash: str) -> dict | None:
     return record.response
 
 
+class _IdempotencyKeyTaken(Exception):
+    """A live row holds the key: a concurrent request with it committed first."""
+
+
+def _idempotency_claim(*, workspace, key: str, body_hash: str, response: dict) -> None:
+    """Stores the first response to `key` in one statement that also replaces a row older
+    than 24 h: an expired key starts afresh, with no unique violation, and of concurrent
+    requests with it exactly one claims it (the others wait for its row, see it live and
+    raise `_IdempotencyKeyTaken`, so they roll back and replay it)."""
+    now = timezone.now()
+    table = IdempotencyRecord._meta.db_table
+    quote = connection.ops.quote_name
+    response_field = IdempotencyRecord._meta.get_field("response")
+    adapt = connection.ops.adapt_datetimefield_value
+    with hot_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (workspace_id, {quote('key')}, request_hash, response, "
+            "created_at) VALUES (%s, %s, %s, %s, %s) "
+            f"ON CONFLICT (workspace_id, {quote('key')}) DO UPDATE SET "
+            "request_hash = excluded.request_hash, response = excluded.response, "
+            f"created_at = excluded.created_at WHERE {table}.created_at < %s RETURNING id",
+            [
+                workspace.pk,
+                key,
+                body_hash,
+                response_field.get_db_prep_save(response, connection),
+                adapt(now),
+                adapt(now - IDEMPOTENCY_TTL),
+            ],
+        )
+        if cursor.fetchone() is None:
+            raise _IdempotencyKeyTaken
+
+
+def idempotency_purge(*, batch_size: int = 5000) -> int:
+    """Deletes idempotency rows older than 24 h (they replay nothing any more), in batches
+    so no statement holds many row locks. The DELETE re-checks the age: a row that a request
+    renewed meanwhile stays. Returns how many rows went."""
+    cutoff = timezone.now() - IDEMPOTENCY_TTL
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+    deleted = 0
+    while True:
+        ids = list(expired.order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        deleted += expired.filter(pk__in=ids).delete()[0]
+
+
 def _territory_chain(*, workspace, winner, plan):
     chain, seen = [], set()
     current = winner
@@ -66,16 +122,47 @@ def _territory_chain(*, workspace, winner, plan):
     return chain
 
 
-def _lock(*, territory_ids=(), member_ids=()) -> None:
+def _lock(*, territory_ids=(), member_ids=(), record_key: int | None = None) -> None:
     """Serialise allocations per territory (strict rotation) and capacity checks per member
     (a rep may sit in several territories), with transaction-scoped advisory locks taken in
     one statement, in the same global order by every transaction (no deadlock): territories
     use the negative key space, members the positive one. No lock spans territories that do
-    not share a rep. SQLite (make run) has one writer at a time and needs none."""
+    not share a rep. A record's lock (`record_lock_key`) comes first, before any other lock
+    is held: whoever waits for a record holds nothing another writer of it waits for.
+    SQLite (make run) has one writer at a time and needs none."""
     keys = sorted({-int(t) for t in territory_ids} | {int(m) for m in member_ids})
+    if record_key is not None:
+        keys.insert(0, record_key)
     if keys and connection.vendor == "postgresql":
         with hot_cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+
+
+RECORD_LOCK_SPACE = 1 << 62  # record keys in [2**62, 2**63): above any member id
+
+
+def record_lock_key(*, workspace_id: int, record_type: str, record_id: str) -> int:
+    """The advisory-lock key of one CRM record: everything that changes which entry of a
+    record is current (allocate, reassign) holds it, so a record has one current entry. The
+    record is what `_decision_save` makes current: workspace, type and id (not the CRM: the
+    entries of one id are one history whichever CRM named it). A 62-bit hash: two records
+    that collide only wait for each other."""
+    digest = hashlib.blake2b(
+        f"{workspace_id}:{record_type}:{record_id}".encode(), digest_size=8
+    ).digest()
+    return RECORD_LOCK_SPACE | (int.from_bytes(digest, "big") & (RECORD_LOCK_SPACE - 1))
+
+
+def lock_record(*, workspace, record_type: str, record_id: str) -> None:
+    """Holds the record's lock until the transaction ends; take it before any other lock
+    (see `_lock`). Outside a transaction it would be released at once, hence the refusal."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_record needs a transaction (transaction.atomic)")
+    _lock(
+        record_key=record_lock_key(
+            workspace_id=workspace.pk, record_type=record_type, record_id=record_id
+        )
+    )
 
 
 class PoolMember(NamedTuple):
@@ -214,7 +301,9 @@ class Decided(NamedTuple):
     territories: dict[int, TerritoryInfo]  # the winner and its fallback chain
 
 
-def _decide(*, workspace, record_type, fields, lock: bool) -> Decided:
+def _decide(
+    *, workspace, record_type, fields, lock: bool, record_key: int | None = None
+) -> Decided:
     plan = plan_get_active(workspace=workspace)
     resolution = territory_resolve(workspace=workspace, fields=fields, plan=plan)
     chain = (
@@ -231,7 +320,7 @@ def _decide(*, workspace, record_type, fields, lock: bool) -> Decided:
         member_ids.add(workspace.default_member_id)
     territory_ids = [t.id for t in chain]
     if lock:
-        _lock(territory_ids=territory_ids, member_ids=member_ids)
+        _lock(territory_ids=territory_ids, member_ids=member_ids, record_key=record_key)
     now = timezone.now()
     pool = _pool_get(
         workspace=workspace, member_ids=list(member_ids), territory_ids=territory_ids, now=now
@@ -298,7 +387,7 @@ def allocation_create(
                     render=render,
                 )
             return allocation, response, False
-        except IntegrityError:
+        except (IntegrityError, _IdempotencyKeyTaken) as exc:
             # A concurrent request with the same key won: replay its result.
             if idempotency_key:
                 stored = idempotency_lookup(
@@ -306,6 +395,8 @@ def allocation_create(
                 )
                 if stored is not None:
                     return None, stored, True
+                if isinstance(exc, _IdempotencyKeyTaken) and attempt < MAX_RETRIES - 1:
+                    continue  # the winner's row expired in between: claim it afresh
             raise
         except DatabaseError as exc:
             sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
@@ -318,8 +409,19 @@ def allocation_create(
 def _create_once(
     *, workspace, actor, record, fields, play_run, idempotency_key, payload_hash, render
 ):
+    record_id = record.get("id")
     decision, members, territories = _decide(
-        workspace=workspace, record_type=record["type"], fields=fields, lock=True
+        workspace=workspace,
+        record_type=record["type"],
+        fields=fields,
+        lock=True,
+        # Same statement as the other locks: an allocate of a record id is serialised with
+        # its reassignments at no extra round trip.
+        record_key=record_lock_key(
+            workspace_id=workspace.pk, record_type=record["type"], record_id=record_id
+        )
+        if record_id
+        else None,
     )
     pool_owner = members.get(decision.owner_id)
     allocation = Allocation(
@@ -349,8 +451,8 @@ def _create_once(
         Allocation.writeback.related.set_cached_value(allocation, None)
     response = render(allocation, decision, False)
     if idempotency_key:
-        IdempotencyRecord.objects.create(
-            workspace=workspace, key=idempotency_key, request_hash=payload_hash, response=response
+        _idempotency_claim(
+            workspace=workspace, key=idempotency_key, body_hash=payload_hash, response=response
         )
     return allocation, response
 
@@ -461,45 +563,121 @@ def _maybe_writeback(*, allocation, record):
     )
 
 
-def allocation_reassign(*, workspace, actor, allocation: Allocation, owner: Member, reason: str):
-    """A new history row owned by `owner`; the old entry stops counting against capacity."""
+def reassign_problem(*, workspace, allocation: Allocation, member_id: int, now=None) -> str | None:
+    """Why the member may not take this record now, or None: the allocation path's own
+    eligibility (inactive, absent, member not found) and capacity, read the way a decision
+    reads them. No territory eligibility rule: a reassignment is a person's choice. Exact
+    only under the member's lock (`allocation_reassign` takes it); without it, a warning."""
+    now = now or timezone.now()
+    pool = _pool_get(workspace=workspace, member_ids=[member_id], territory_ids=[], now=now)
+    states = _member_states(
+        workspace=workspace,
+        pool=pool,
+        record_type=allocation.record_type,
+        now=now,
+        need_last=False,
+    )
+    problem = member_unavailable_reason(
+        states.get(member_id),
+        member_rule=None,
+        fields=allocation.record_fields or {},
+        evaluate=rules.evaluate,
+    )
+    if problem is not None and states.get(member_id) is not None and states[member_id].absent:
+        until = absence_end(workspace=workspace, member_id=member_id, at=now)
+        if until is not None:
+            problem = f"{problem} until {until.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return problem
+
+
+def allocation_reassign(
+    *,
+    workspace,
+    actor,
+    allocation: Allocation,
+    owner: Member,
+    reason: str,
+    override: bool = False,
+) -> Allocation:
+    """A new history row owned by `owner`; the old entry stops counting against capacity.
+
+    Serialised per record (its advisory lock, as allocating it takes) and per entry (its row
+    lock, which is all a record without an id has): of concurrent reassignments one wins, the
+    others find the entry no longer current (409 naming the current one). The new owner must
+    be able to take the record (`reassign_problem`, checked under the owner's lock, so
+    concurrent reassignments to one rep never exceed a capacity either), unless `override`,
+    which the caller grants only to who may override; the trace records what it overrode."""
     with transaction.atomic():
-        _lock(member_ids=[owner.pk])
-        previous = Allocation.objects.filter(pk=allocation.pk)
         if allocation.record_id:
-            previous = Allocation.objects.filter(
+            lock_record(
                 workspace=workspace,
                 record_type=allocation.record_type,
                 record_id=allocation.record_id,
             )
+        entry = (
+            Allocation.objects.select_for_update()
+            .filter(workspace=workspace, pk=allocation.pk)
+            .first()
+        )
+        if entry is None or not entry.is_current:
+            current = allocation_current_id(allocation=entry or allocation)
+            raise ConflictError(
+                f"Allocation {allocation.pk} is no longer the current entry of its record"
+                + (f"; the current one is {current}." if current else "."),
+                extra={"current": current},
+            )
+        if entry.owner_id == owner.pk:
+            raise ApplicationError("This member already owns the record.", field="member")
+        _lock(member_ids=[owner.pk])
+        problem = reassign_problem(workspace=workspace, allocation=entry, member_id=owner.pk)
+        if problem is not None and not override:
+            raise ApplicationError(
+                f"{owner.name} cannot take this record: {problem}. "
+                'Send "override": true to reassign anyway.',
+                field="member",
+            )
+        previous = Allocation.objects.filter(pk=entry.pk)
+        if entry.record_id:
+            previous = Allocation.objects.filter(
+                workspace=workspace, record_type=entry.record_type, record_id=entry.record_id
+            )
         previous.filter(is_current=True).update(is_current=False)
+        trace = []
+        if problem is not None:
+            trace.append(
+                {
+                    "step": "eligibility",
+                    "member": owner.pk,
+                    "outcome": "overridden",
+                    "detail": f"{problem}, overridden by {actor.label}",
+                }
+            )
+        trace.append(
+            {
+                "step": "reassign",
+                "member": owner.pk,
+                "outcome": "chosen",
+                "detail": f"reassigned from {entry.owner_id}: {reason}",
+            }
+        )
         new = Allocation.objects.create(
             workspace=workspace,
             status=AllocationStatus.ASSIGNED,
             owner=owner,
-            territory_id=allocation.territory_id,
-            record_type=allocation.record_type,
-            record_id=allocation.record_id,
-            record_crm=allocation.record_crm,
-            record_fields=allocation.record_fields,
-            decision=[
-                {
-                    "step": "reassign",
-                    "member": owner.pk,
-                    "outcome": "chosen",
-                    "detail": f"reassigned from {allocation.owner_id}: {reason}",
-                }
-            ],
-            overlays=allocation.overlays,
-            play_run_id=allocation.play_run_id,
-            play_run_url=allocation.play_run_url,
-            reassigned_from=allocation,
+            territory_id=entry.territory_id,
+            record_type=entry.record_type,
+            record_id=entry.record_id,
+            record_crm=entry.record_crm,
+            record_fields=entry.record_fields,
+            decision=trace,
+            overlays=entry.overlays,
+            play_run_id=entry.play_run_id,
+            play_run_url=entry.play_run_url,
+            reassigned_from=entry,
             reason=reason,
             actor_user=actor.user,
             actor_api_key=actor.api_key,
             actor_label=actor.label,
         )
-        _maybe_writeback(
-            allocation=new, record={"crm": allocation.record_crm, "id": allocation.record_id}
-        )
+        _maybe_writeback(allocation=new, record={"crm": entry.record_crm, "id": entry.record_id})
     return new

@@ -11,16 +11,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from allocation.models import Allocation, AllocationStatus, RecordType
+from allocation.selectors import allocation_current_id
 from crm_sync import services as crm_services
 from crm_sync.models import WritebackOutbox, WritebackStatus
 from members.models import Member
-from revorg.views import role_required
+from revorg.parsing import parse_id
+from revorg.permissions import role_required
 
 PAGE_SIZE = 50
-
-
-def _int_or_none(value):
-    return int(value) if value and value.isdigit() else None
 
 
 @role_required("viewer")
@@ -34,7 +32,7 @@ def allocation_index(request):
     record_type = request.GET.get("record_type", "")
     if record_type in RecordType.values:
         rows = rows.filter(record_type=record_type)
-    owner = _int_or_none(request.GET.get("owner", ""))
+    owner = parse_id(request.GET.get("owner"), field="owner")
     if owner is not None:
         rows = rows.filter(owner_id=owner)
     record_id = request.GET.get("record_id", "").strip()[:255]
@@ -43,7 +41,7 @@ def allocation_index(request):
     writeback = request.GET.get("writeback", "")
     if writeback in WritebackStatus.values:
         rows = rows.filter(writeback__status=writeback)
-    before = _int_or_none(request.GET.get("before", ""))
+    before = parse_id(request.GET.get("before"), field="before")
     if before is not None:
         rows = rows.filter(id__lt=before)
     page = list(rows.order_by("-id")[: PAGE_SIZE + 1])
@@ -96,7 +94,16 @@ def allocation_detail(request, pk):
         .order_by("name")
         .values("id", "name")[:500]
     )
-    context = {"a": allocation, "steps": steps, "writeback": writeback, "members": members}
+    context = {
+        "a": allocation,
+        "steps": steps,
+        "writeback": writeback,
+        "members": members,
+        # A replaced entry cannot be reassigned (409): the page links the current one.
+        "current_id": None
+        if allocation.is_current
+        else allocation_current_id(allocation=allocation),
+    }
     return render(request, "allocation/detail.html", context)
 
 

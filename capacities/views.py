@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from members.models import Member
+from revorg.parsing import BadParameter, parse_id
+from revorg.permissions import role_required
 from revorg.services import audit_request
-from revorg.views import role_required
 
 from .api.serializers import CapacitySerializer, usage_by_capacity
 from .models import Capacity, Period, Source
@@ -77,9 +78,12 @@ def _member_options(workspace, search: str = "", selected=None) -> list[Member]:
     if search:
         members = members.filter(name__icontains=search)
     options = list(members[:MEMBER_OPTIONS])
-    chosen = str(selected or "")
-    if chosen.isdigit() and all(str(m.pk) != chosen for m in options):
-        options = list(Member.objects.filter(workspace=workspace, pk=int(chosen))) + options
+    try:
+        chosen = parse_id(selected, field="member")
+    except BadParameter:  # the form already shows the serializer's error for this field
+        chosen = None
+    if chosen is not None and all(m.pk != chosen for m in options):
+        options = list(Member.objects.filter(workspace=workspace, pk=chosen)) + options
     return options
 
 

@@ -6,8 +6,9 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from revorg.parsing import parse_int
+from revorg.permissions import role_required
 from revorg.services import audit_request
-from revorg.views import role_required
 
 from . import services
 from .api.serializers import CrmConnectionSerializer
@@ -47,7 +48,7 @@ def _payload(post) -> dict:
     settings = {key: post[key].strip() for key in SETTING_FIELDS if post.get(key, "").strip()}
     if post.get("sync_interval_minutes", "").strip():
         minutes = post["sync_interval_minutes"].strip()
-        settings["sync_interval_minutes"] = int(minutes) if minutes.isdigit() else minutes
+        settings["sync_interval_minutes"] = parse_int(minutes, field="sync_interval_minutes")
     credentials = {key: post[key].strip() for key in CREDENTIAL_FIELDS if post.get(key, "").strip()}
     return {
         "provider": provider,

@@ -29,3 +29,17 @@ def absent_member_ids(*, workspace, member_ids, at: datetime | None = None) -> s
             workspace=workspace, member_id__in=member_ids, starts_at__lte=at, ends_at__gt=at
         ).values_list("member_id", flat=True)
     )
+
+
+def absence_end(*, workspace, member_id, at: datetime | None = None) -> datetime | None:
+    """When the time off the member is on at `at` (now by default) ends, None when present:
+    a refusal can then say until when."""
+    at = at or timezone.now()
+    return (
+        Absence.objects.filter(
+            workspace=workspace, member_id=member_id, starts_at__lte=at, ends_at__gt=at
+        )
+        .order_by("-ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
+    )

@@ -13,8 +13,8 @@ from capacities.selectors import utilisation_by_member
 from members.api.serializers import AbsenceSerializer, MemberSerializer
 from members.models import Absence
 from members.selectors import member_get, member_list
+from revorg.permissions import role_required
 from revorg.services import audit_request
-from revorg.views import role_required
 
 PAGE_SIZE = 50
 TAG_FIELDS = ("languages", "specialisations")

@@ -93,3 +93,33 @@ def exception_handler(exc, context):
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         response.data.setdefault("code", getattr(exc, "default_code", "error"))
     return response
+
+
+# --- Django's error views: JSON under the API, the templates elsewhere -------------------------
+
+_API_PREFIX = "/api/"
+
+
+def _json_or_page(request, status_code: int, detail: str, code: str, page):
+    if request.path.startswith(_API_PREFIX):
+        from django.http import JsonResponse
+
+        return JsonResponse({"detail": detail, "code": code}, status=status_code)
+    return page()
+
+
+def page_not_found(request, exception):
+    """An unrouted API path (e.g. /api/v1/members/abc/) is a JSON 404 like any other."""
+    from django.views import defaults
+
+    return _json_or_page(
+        request, 404, "Not found.", "not_found", lambda: defaults.page_not_found(request, exception)
+    )
+
+
+def server_error(request):
+    from django.views import defaults
+
+    return _json_or_page(
+        request, 500, "Server error.", "error", lambda: defaults.server_error(request)
+    )

@@ -1,9 +1,12 @@
-"""Request plumbing: the browser user's current workspace, and the API body size limit."""
+"""Request plumbing: the browser user's current workspace, the API body size limit, and
+query-string/form values no view can use."""
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.shortcuts import render
 
 from . import selectors
+from .parsing import BadParameter, nul_field
 
 SESSION_WORKSPACE_KEY = "workspace_id"
 
@@ -46,5 +49,41 @@ class WorkspaceMiddleware:
                     "code": "payload_too_large",
                 },
                 status=413,
+            )
+        return None
+
+
+def bad_parameter_response(request, *, field: str, message: str):
+    """A 400 naming the field: `{"field": ["message"]}` for the API, the error page for people."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({field: [message]}, status=400)
+    return render(request, "400.html", {"message": message, "field": field}, status=400)
+
+
+class RequestParametersMiddleware:
+    """Refuses NUL characters in query strings and form fields before any view runs (Postgres
+    cannot store or compare them: every such value used to be a 500), and turns the parsing
+    helpers' BadParameter raised by a page into the 400 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = nul_field(request.GET)
+        if field is None and request.method == "POST" and not request.path.startswith("/api/"):
+            # Page forms only: the API reads its own bodies (DRF refuses NUL in text fields).
+            field = nul_field(request.POST)
+        if field is not None:
+            return bad_parameter_response(
+                request,
+                field=field,
+                message=f"“{field}” contains a NUL character (\\x00), which is not allowed.",
+            )
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, BadParameter):
+            return bad_parameter_response(
+                request, field=exception.field or "detail", message=exception.message
             )
         return None

@@ -4,6 +4,10 @@ A view states what an action needs with `access_rules = {"action_or_method": (sc
 without a rule, reads need ("read", viewer) and writes need ("write", admin).
 """
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from rest_framework import exceptions, permissions
 
 from .models import ROLE_RANK, ApiKey, Role
@@ -52,3 +56,28 @@ class WorkspaceAccess(permissions.BasePermission):
         if ROLE_RANK[request.role] < ROLE_RANK[role]:
             raise exceptions.PermissionDenied(f"This needs the '{role}' role in the workspace.")
         return True
+
+
+def request_may(request, scope: str, role: str) -> bool:
+    """Whether the request's API key has `scope`, or its user `role` or a higher one: for a
+    right within an action (overriding a reassignment's checks) rather than the action's."""
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, ApiKey):
+        return auth.has_scope(scope)
+    return ROLE_RANK.get(getattr(request, "role", None), -1) >= ROLE_RANK[role]
+
+
+def role_required(role: str):
+    """Server-side guard: hiding a link is not enough, a viewer typing the URL gets a 403."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.workspace is None or ROLE_RANK.get(request.role, -1) < ROLE_RANK[role]:
+                raise PermissionDenied(f"this page needs the {role} role")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,11 +1,9 @@
 """Browser pages of the tenancy app: dashboard, workspace switcher, API keys, role guard."""
 
 from datetime import timedelta
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,23 +12,9 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .errors import ApplicationError
 from .middleware import SESSION_WORKSPACE_KEY
-from .models import ROLE_RANK, ApiKey, Scope
-
-
-def role_required(role: str):
-    """Server-side guard: hiding a link is not enough, a viewer typing the URL gets a 403."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if request.workspace is None or ROLE_RANK.get(request.role, -1) < ROLE_RANK[role]:
-                raise PermissionDenied(f"this page needs the {role} role")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+from .models import ApiKey, Scope
+from .parsing import parse_id
+from .permissions import role_required
 
 
 def _allocations_per_member(workspace, days=30):
@@ -84,10 +68,7 @@ def dashboard(request):
 @login_required
 @require_POST
 def workspace_switch(request):
-    try:
-        workspace_id = int(request.POST.get("workspace", ""))
-    except ValueError:
-        workspace_id = None
+    workspace_id = parse_id(request.POST.get("workspace"), field="workspace")
     membership = selectors.membership_for_user(user=request.user, workspace_id=workspace_id)
     if membership is not None and membership.workspace_id == workspace_id:
         request.session[SESSION_WORKSPACE_KEY] = workspace_id
@@ -121,6 +102,20 @@ def api_key_revoke(request, pk):
     services.api_key_revoke(api_key=api_key)
     messages.success(request, f"Key {api_key.prefix}… revoked.")
     return redirect("ui:api-keys")
+
+
+def login_locked_out(request, response=None, credentials=None):
+    """django-axes' answer to a locked-out login (UI or admin): the login page's look with
+    what happened and when to retry, status 429."""
+    from django.conf import settings
+
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
+        "username": (credentials or {}).get("username", "")
+        or request.POST.get("username", "")[:150],
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 def healthz(request):

@@ -4,8 +4,6 @@ The builder posts to the territories REST API with the session (one validation p
 plays and people); plan activation and cloning call the services directly.
 """
 
-import json
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -14,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from members.models import Member
 from revorg.errors import ApplicationError
-from revorg.views import role_required
+from revorg.parsing import parse_id
+from revorg.permissions import role_required
 from territories import selectors, services
 from territories.api.serializers import TerritorySerializer
 from territories.models import PlanStatus, SlotRole, Territory, TerritoryPlan
@@ -28,24 +27,43 @@ def _plan_or_404(request, pk):
     return plan
 
 
-def _tree(territories):
-    """Nests territories under their parents for the collapsible tree."""
-    children = {}
+def _tree(territories) -> list[dict]:
+    """The collapsible tree as a flat list of rows that one template loop renders, so any
+    depth renders (no recursion, in Python or in templates): `{"t": territory, "opens":
+    True if its children follow}`, and `{"closes": True}` after the last of them. Every
+    territory appears once; one whose parent chain never reaches a root (legacy data with a
+    cycle) is shown at the top level rather than hidden."""
+    children: dict = {}
+    ids = {territory.pk for territory in territories}
     for territory in territories:
-        children.setdefault(territory.parent_id, []).append(territory)
-
-    def build(parent_id):
-        return [{"t": t, "children": build(t.pk)} for t in children.get(parent_id, [])]
-
-    return build(None)
+        parent_id = territory.parent_id if territory.parent_id in ids else None
+        children.setdefault(parent_id, []).append(territory)
+    rows: list[dict] = []
+    seen: set = set()
+    closes = {"closes": True}
+    for start in [*children.get(None, []), *territories]:
+        stack = [start]
+        while stack:
+            item = stack.pop()
+            if item is closes:
+                rows.append(closes)
+                continue
+            if item.pk in seen:
+                continue
+            seen.add(item.pk)
+            below = [child for child in children.get(item.pk, []) if child.pk not in seen]
+            rows.append({"t": item, "opens": bool(below)})
+            if below:
+                stack.append(closes)
+                stack.extend(reversed(below))
+    return rows
 
 
 @role_required("viewer")
 def territory_index(request):
     plans = list(selectors.plan_list(workspace=request.workspace))
-    plan = None
-    if request.GET.get("plan", "").isdigit():
-        plan = next((p for p in plans if p.pk == int(request.GET["plan"])), None)
+    plan_id = parse_id(request.GET.get("plan"), field="plan")
+    plan = next((p for p in plans if p.pk == plan_id), None)
     plan = plan or selectors.plan_get_active(workspace=request.workspace) or next(iter(plans), None)
     territories = (
         list(selectors.territory_list(workspace=request.workspace, plan=plan).order_by("name"))
@@ -93,8 +111,8 @@ def territory_builder(request, pk=None):
             raise Http404("no such territory")
         plan = territory.plan
     else:
-        plan_id = request.GET.get("plan", "")
-        plan = _plan_or_404(request, int(plan_id)) if plan_id.isdigit() else None
+        plan_id = parse_id(request.GET.get("plan"), field="plan")
+        plan = _plan_or_404(request, plan_id) if plan_id is not None else None
         plan = plan or selectors.plan_get_active(workspace=request.workspace)
     if plan is None:
         raise Http404("no plan to add a territory to")
@@ -102,7 +120,7 @@ def territory_builder(request, pk=None):
     context = {
         "territory": territory,
         "plan": plan,
-        "initial": json.dumps(initial, default=str),
+        "initial": initial,
         "operators": sorted(OPERATORS),
         "members": list(
             Member.objects.filter(workspace=request.workspace, is_active=True)
@@ -115,5 +133,4 @@ def territory_builder(request, pk=None):
         .order_by("name"),
         "is_draft": plan.status == PlanStatus.DRAFT,
     }
-    context["members_json"] = json.dumps(context["members"])
     return render(request, "territories/builder.html", context)

@@ -1,12 +1,13 @@
 """Input validation for allocation requests: garbage in → 400 naming the field."""
 
 import math
+from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import URLValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Allocation, RecordType
+from ..models import Allocation, AllocationStatus, RecordType
 
 MAX_INT = 2**63 - 1
 
@@ -40,6 +41,13 @@ def _fields_check(data):
     return data
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "rule fields: string keys, JSON scalars or lists of scalars",
+        "additionalProperties": {},
+    }
+)
 class FieldsField(serializers.Field):
     def to_internal_value(self, data):
         return _fields_check(data)
@@ -57,9 +65,41 @@ class RecordSerializer(serializers.Serializer):
     fields = FieldsField(required=False, default=dict)
 
 
+_URL_SCHEMES = frozenset(("http", "https"))
+
+
+def http_url_valid(url: str) -> bool:
+    """Any absolute http(s) URL: a scheme, a host, no whitespace or control character.
+    Plays run on internal hosts (`http://n8n:5678/run/7`, `https://x/run/7`), which Django's
+    URLValidator refuses for want of a top-level domain."""
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number in range
+    except ValueError:
+        return False
+    return parts.scheme in _URL_SCHEMES and bool(parts.hostname)
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class HttpUrlField(serializers.CharField):
+    """A `CharField` holding an absolute http(s) URL (see `http_url_valid`)."""
+
+    default_error_messages = {
+        "invalid": "Enter an absolute http or https URL (a scheme, a host, no spaces)."
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and not http_url_valid(value):
+            self.fail("invalid")
+        return value
+
+
 class PlayRunSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
+    url = HttpUrlField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class AllocateSerializer(serializers.Serializer):
@@ -90,7 +130,6 @@ def allocate_request_validate(data) -> dict:
 _RECORD_TYPES = frozenset(RecordType.values)
 _CRMS = frozenset(("", "salesforce", "hubspot"))
 _TOP_LEVEL_KEYS = frozenset(("record", "play_run", "idempotency_key", "dry_run"))
-_validate_url = URLValidator()
 
 
 def _plain_text(value, max_length: int) -> bool:
@@ -136,11 +175,8 @@ def _allocate_request_fast(data) -> dict | None:
         run_id, url = play_run.get("id", ""), play_run.get("url", "")
         if not (_plain_text(run_id, 255) and _plain_text(url, 2000)):
             return None
-        if url:
-            try:
-                _validate_url(url)
-            except DjangoValidationError:
-                return None
+        if url and not http_url_valid(url):
+            return None
         validated["play_run"] = {"id": run_id, "url": url}
     if "idempotency_key" in data:
         if not _plain_text(data["idempotency_key"], 255):
@@ -152,6 +188,25 @@ def _allocate_request_fast(data) -> dict | None:
 class ReassignSerializer(serializers.Serializer):
     member = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     reason = serializers.CharField(max_length=2000)
+    # Reassign although the member is inactive, absent or at capacity (write scope, or
+    # the manager role).
+    override = serializers.BooleanField(required=False, default=False)
+
+
+class ReassignCheckSerializer(serializers.Serializer):
+    """The query of the dry check the reassign form runs before it submits."""
+
+    member = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+
+
+class ReassignCheckResultSerializer(serializers.Serializer):
+    member = serializers.IntegerField()
+    available = serializers.BooleanField()
+    problem = serializers.CharField(allow_null=True, help_text="why not, e.g. 'inactive'")
+    may_override = serializers.BooleanField()
+    current = serializers.IntegerField(
+        allow_null=True, help_text="the record's current entry (the one to reassign)"
+    )
 
 
 def _member(member):
@@ -205,3 +260,65 @@ def allocation_render(allocation: Allocation, *, members_by_id=None, dry_run=Fal
         if allocation.created_at
         else None,
     }
+
+
+# --- what the API sends: the schema's description of `allocation_render` -----------------------
+
+
+class MemberBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    crm_user_id = serializers.CharField()
+
+
+class NamedRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DecisionStepSerializer(serializers.Serializer):
+    """One step of the decision trace; steps add keys such as `territory` or `member`."""
+
+    step = serializers.CharField(help_text="lock, named_account, territory, conflict, …")
+    outcome = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
+    territory = serializers.IntegerField(required=False, allow_null=True)
+    member = serializers.IntegerField(required=False, allow_null=True)
+
+
+class RecordOutSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=RecordType.choices)
+    id = serializers.CharField()
+    crm = serializers.CharField()
+    fields = FieldsField()
+
+
+class PlayRunOutSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    url = serializers.CharField()
+
+
+class WritebackOutSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="none, pending, succeeded, failed or superseded")
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField(allow_null=True)
+
+
+class AllocationSerializer(serializers.Serializer):
+    """An allocation entry as `allocation_render` sends it (allocate, read, reassign)."""
+
+    id = serializers.IntegerField(allow_null=True, help_text="null on a dry run")
+    status = serializers.ChoiceField(choices=AllocationStatus.choices)
+    owner = MemberBriefSerializer(allow_null=True)
+    territory = NamedRefSerializer(allow_null=True)
+    overlays = NamedRefSerializer(many=True)
+    decision = DecisionStepSerializer(many=True)
+    record = RecordOutSerializer()
+    play_run = PlayRunOutSerializer()
+    writeback = WritebackOutSerializer()
+    reassigned_from = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+    actor = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    created_at = serializers.DateTimeField(allow_null=True)

@@ -1,20 +1,28 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from members.models import Member
+from members.selectors import member_get
 from revorg.api import workspace_of
 from revorg.errors import ApplicationError
+from revorg.models import Role
+from revorg.permissions import request_may
 from revorg.services import actor_from_request
 
 from ..filtersets import AllocationFilterSet
 from ..models import Allocation
-from ..services import allocation_create, allocation_reassign, request_hash
+from ..selectors import allocation_current_id
+from ..services import allocation_create, allocation_reassign, reassign_problem, request_hash
 from .serializers import (
     AllocateSerializer,
+    AllocationSerializer,
+    ReassignCheckResultSerializer,
+    ReassignCheckSerializer,
     ReassignSerializer,
     allocate_request_validate,
     allocation_render,
@@ -28,6 +36,34 @@ class HistoryPagination(CursorPagination):
     max_page_size = 200
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="Allocation history, newest first, in cursor pages.",
+        responses=AllocationSerializer(many=True),
+    ),
+    retrieve=extend_schema(
+        description="One allocation with its decision trace and write-back status.",
+        responses=AllocationSerializer,
+    ),
+    create=extend_schema(
+        description="Allocate a record: the owner, the territory and the whole decision.",
+        request=AllocateSerializer,
+        responses={
+            201: AllocationSerializer,
+            200: AllocationSerializer,  # an idempotent replay or a dry run
+        },
+    ),
+    reassign=extend_schema(
+        description="Give the record a new owner; the answer is the new, current entry.",
+        request=ReassignSerializer,
+        responses={201: AllocationSerializer},
+    ),
+    # History is immutable: these answer 405 (404 for another workspace's row) and are no
+    # operations a client can use, so the schema does not list them.
+    update=extend_schema(exclude=True),
+    partial_update=extend_schema(exclude=True),
+    destroy=extend_schema(exclude=True),
+)
 class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Allocate (POST), history (GET, cursor-paginated), detail with trace, reassign."""
 
@@ -35,7 +71,13 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = AllocationFilterSet
     lookup_value_regex = "[0-9]+"
     pagination_class = HistoryPagination
-    access_rules = {"create": ("allocate", "manager"), "reassign": ("allocate", "manager")}
+    access_rules = {
+        "create": ("allocate", "manager"),
+        "reassign": ("allocate", "manager"),
+        "reassign_check": ("allocate", "manager"),
+    }
+    # Who may reassign to an inactive, absent or full member (API.md).
+    override_rule = ("write", Role.MANAGER)
 
     def get_queryset(self):
         return super().get_queryset().filter(workspace=workspace_of(self.request))
@@ -111,23 +153,55 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     update = partial_update = destroy = _immutable
 
+    def _new_owner(self, member_id) -> Member:
+        owner = member_get(workspace=workspace_of(self.request), member_id=member_id)
+        if owner is None:
+            raise ApplicationError("No such member in this workspace.", field="member")
+        return owner
+
     @action(detail=True, methods=["post"])
     def reassign(self, request, pk=None):
         allocation = get_object_or_404(self.get_queryset(), pk=pk)
         serializer = ReassignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workspace = workspace_of(request)
-        owner = Member.objects.filter(
-            workspace=workspace, pk=serializer.validated_data["member"]
-        ).first()
-        if owner is None:
-            raise ApplicationError("No such member in this workspace.", field="member")
+        owner = self._new_owner(serializer.validated_data["member"])
+        override = serializer.validated_data["override"]
+        if override and not request_may(request, *self.override_rule):
+            raise PermissionDenied(
+                "Overriding needs an API key with the 'write' scope or the manager role."
+            )
         new = allocation_reassign(
-            workspace=workspace,
+            workspace=workspace_of(request),
             actor=actor_from_request(request),
             allocation=allocation,
             owner=owner,
             reason=serializer.validated_data["reason"],
+            override=override,
         )
         new = self.get_queryset().get(pk=new.pk)
         return Response(allocation_render(new), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("member", int, required=True)],
+        responses=ReassignCheckResultSerializer,
+    )
+    @action(detail=True, methods=["get"], url_path="reassign-check")
+    def reassign_check(self, request, pk=None):
+        """Dry check before a reassignment: may the member take the record now, and may this
+        caller override if not. Nothing is written or locked."""
+        allocation = get_object_or_404(self.get_queryset(), pk=pk)
+        query = ReassignCheckSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        owner = self._new_owner(query.validated_data["member"])
+        problem = reassign_problem(
+            workspace=workspace_of(request), allocation=allocation, member_id=owner.pk
+        )
+        return Response(
+            {
+                "member": owner.pk,
+                "available": problem is None,
+                "problem": problem,
+                "may_override": request_may(request, *self.override_rule),
+                "current": allocation_current_id(allocation=allocation),
+            }
+        )

@@ -1,5 +1,5 @@
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
@@ -87,6 +87,13 @@ class CrmConnectionViewSet(WorkspaceScopedViewSet):
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema_view(
+    # A read-only log: writes answer 405 and are not operations a client can use.
+    create=extend_schema(exclude=True),
+    update=extend_schema(exclude=True),
+    partial_update=extend_schema(exclude=True),
+    destroy=extend_schema(exclude=True),
+)
 class SyncRunViewSet(WorkspaceScopedViewSet):
     """The read-only log of sync runs."""
 

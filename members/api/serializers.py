@@ -1,3 +1,5 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from rest_framework import serializers
 
 from revorg.api import WorkspaceScopedSerializer
@@ -7,6 +9,9 @@ from ..validation import metadata_errors, timezone_errors
 
 
 class MemberSerializer(WorkspaceScopedSerializer):
+    # Members imported from a CRM may have no email: a string field (not format "email") so
+    # that the schema admits the "" they are sent with.
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     metadata = serializers.JSONField(required=False)
 
     class Meta:
@@ -27,6 +32,14 @@ class MemberSerializer(WorkspaceScopedSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate_email(self, value):
+        if value:
+            try:
+                validate_email(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+        return value
 
     def validate_timezone(self, value):
         if errors := timezone_errors(value):

@@ -1,7 +1,11 @@
 // The visual rule builder: nested AND/OR groups of field/operator/value rows <-> the JSON rule.
 // Server-side validation paths (JSON pointers such as /all/1/any/0/value) land on their row.
 (function () {
-  const cfg = window.RB;
+  // Data arrives as json_script blocks and data attributes: never as script text.
+  const data = (id) => JSON.parse(document.getElementById(id).textContent);
+  const box = document.getElementById("rb-config").dataset;
+  const cfg = {initial: data("rb-initial"), members: data("rb-members"), operators: data("rb-operators"),
+    territoryId: box.territoryId ? Number(box.territoryId) : null, csrf: box.csrf, planUrl: box.planUrl};
   const LIST_OPS = ["in", "not_in"], NO_VALUE = ["exists", "not_exists"];
   const el = (tag, attrs = {}, kids = []) => {
     const e = document.createElement(tag);
@@ -92,7 +96,7 @@
   let dragged = null;
   function slotItem(slot) {
     const li = el("li", {draggable: "true", "data-member": slot.member, "data-role": slot.role || "primary"});
-    const weight = el("input", {type: "number", min: "1", value: slot.weight || 1, class: "rb-weight", style: "width:4rem", title: "weight"});
+    const weight = el("input", {type: "number", min: "1", value: slot.weight || 1, class: "rb-weight", title: "weight"});
     const remove = el("button", {type: "button", class: "danger", text: "×"});
     remove.onclick = () => li.remove();
     li.append(el("span", {text: `☰ ${memberName(slot.member)} · ${slot.role || "primary"} · weight `}), weight, remove);

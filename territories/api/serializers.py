@@ -12,6 +12,12 @@ class TerritoryPlanSerializer(WorkspaceScopedSerializer):
         fields = ["id", "name", "status", "effective_at", "activated_at", "version", "created_at"]
         read_only_fields = ["status", "activated_at", "version", "created_at"]
 
+    def create(self, validated_data):
+        return services.plan_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.plan_update(plan=instance, **validated_data)
+
 
 class SlotSerializer(WorkspaceScopedSerializer):
     class Meta:
@@ -109,6 +115,12 @@ class AccountLockSerializer(WorkspaceScopedSerializer):
             raise serializers.ValidationError({"account": ["this account is already locked"]})
         return attrs
 
+    def create(self, validated_data):
+        return services.lock_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.lock_update(lock=instance, **validated_data)
+
 
 class MatchRequestSerializer(serializers.Serializer):
     record = serializers.JSONField(help_text='{"type": "lead", "fields": {...}}')
@@ -153,3 +165,44 @@ def resolution_payload(resolution) -> dict:
         "conflicts": [brief(t) for t in resolution.conflicts],
         "decision": list(resolution.trace),
     }
+
+
+# --- what the API sends: the schema's description of these answers ----------------------------
+
+
+class TerritoryBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    priority = serializers.IntegerField()
+
+
+class ResolutionSerializer(serializers.Serializer):
+    """`resolution_payload`: the winner, every candidate, the conflicts and the trace."""
+
+    plan = serializers.IntegerField()
+    step = serializers.CharField(help_text="lock, named_account, territory or none")
+    winner = TerritoryBriefSerializer(allow_null=True)
+    candidates = TerritoryBriefSerializer(many=True)
+    conflicts = TerritoryBriefSerializer(many=True)
+    decision = serializers.ListField(child=serializers.DictField())
+
+
+class SimulatedTerritorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    records = serializers.IntegerField()
+
+
+class SimulationSerializer(serializers.Serializer):
+    plan = serializers.IntegerField()
+    records = serializers.IntegerField()
+    unmatched = serializers.IntegerField()
+    territories = SimulatedTerritorySerializer(many=True)
+
+
+class ActivateRequestSerializer(serializers.Serializer):
+    effective_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class CloneRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)

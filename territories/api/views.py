@@ -1,7 +1,7 @@
 from collections import Counter
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,8 +14,12 @@ from ..filtersets import AccountLockFilterSet, TerritoryFilterSet
 from ..models import AccountLock, Territory, TerritoryPlan
 from .serializers import (
     AccountLockSerializer,
+    ActivateRequestSerializer,
+    CloneRequestSerializer,
     MatchRequestSerializer,
+    ResolutionSerializer,
     SimulateRequestSerializer,
+    SimulationSerializer,
     TerritoryPlanSerializer,
     TerritorySerializer,
     resolution_payload,
@@ -38,7 +42,7 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
     def _audited(self, verb, plan, before):
         self._audit(verb, plan, before, TerritoryPlanSerializer(plan).data)
 
-    @extend_schema(request=None, responses=TerritoryPlanSerializer)
+    @extend_schema(request=ActivateRequestSerializer, responses=TerritoryPlanSerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
         plan = self.get_object()
@@ -52,7 +56,7 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
             self._audited("activate", plan, before)
         return Response(TerritoryPlanSerializer(plan).data)
 
-    @extend_schema(request=None, responses={201: TerritoryPlanSerializer})
+    @extend_schema(request=CloneRequestSerializer, responses={201: TerritoryPlanSerializer})
     @action(detail=True, methods=["post"])
     def clone(self, request, pk=None):
         plan = self.get_object()
@@ -64,10 +68,7 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
             self._audit("create", clone, None, TerritoryPlanSerializer(clone).data)
         return Response(TerritoryPlanSerializer(clone).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        request=SimulateRequestSerializer,
-        responses=OpenApiResponse(description="records per territory under this plan"),
-    )
+    @extend_schema(request=SimulateRequestSerializer, responses=SimulationSerializer)
     @action(detail=True, methods=["post"])
     def simulate(self, request, pk=None):
         """Resolve many records against this plan (draft or active) without writing anything."""
@@ -114,10 +115,7 @@ class TerritoryViewSet(WorkspaceScopedViewSet):
             self._audit("delete", instance, before, None)
             services.territory_delete(territory=instance)
 
-    @extend_schema(
-        request=MatchRequestSerializer,
-        responses=OpenApiResponse(description="winner, candidates, conflicts and the decision"),
-    )
+    @extend_schema(request=MatchRequestSerializer, responses=ResolutionSerializer)
     @action(detail=False, methods=["post"])
     def match(self, request):
         """Explain which territory a record belongs to. Nothing is written."""
@@ -137,19 +135,8 @@ class AccountLockViewSet(WorkspaceScopedViewSet):
     serializer_class = AccountLockSerializer
     filterset_class = AccountLockFilterSet
 
-    def perform_create(self, serializer):
-        with transaction.atomic():
-            super().perform_create(serializer)
-            services.lock_changed(lock=serializer.instance)
-
-    def perform_update(self, serializer):
-        old_plan_id = serializer.instance.territory.plan_id
-        with transaction.atomic():
-            super().perform_update(serializer)
-            services.lock_changed(lock=serializer.instance)
-            services.plan_touch(plan_id=old_plan_id)
-
     def perform_destroy(self, instance):
+        before = self.get_serializer(instance).data
         with transaction.atomic():
-            services.lock_changed(lock=instance)
-            super().perform_destroy(instance)
+            self._audit("delete", instance, before, None)
+            services.lock_delete(lock=instance)

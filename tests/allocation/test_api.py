@@ -75,7 +75,9 @@ def test_capacity_is_never_exceeded_and_frees_on_reassign(api, workspace):
 
 def test_reassign_without_reason_is_400(api, reps):
     allocation = api.post(URL, lead(), format="json").json()
-    response = api.post(f"{URL}{allocation['id']}/reassign/", {"member": reps[1][0].pk})
+    response = api.post(
+        f"{URL}{allocation['id']}/reassign/", {"member": reps[1][0].pk}, format="json"
+    )
     assert response.status_code == 400
     assert "reason" in response.json()
 
@@ -186,6 +188,68 @@ def test_hot_path_query_count(api, reps, django_assert_max_num_queries):
         assert api.post(URL, lead(), format="json").status_code == 201
 
 
+def test_a_record_id_adds_no_statement(api, reps, django_assert_max_num_queries):
+    """The record's lock (serialising it with its reassignments) rides in the statement
+    that takes the territory and member locks."""
+    body = {"record": {"type": "lead", "id": "00Q1", "fields": {}}}
+    api.post(URL, body, format="json")
+    with django_assert_max_num_queries(8):
+        assert api.post(URL, body, format="json").status_code == 201
+    assert Allocation.objects.filter(record_id="00Q1", is_current=True).count() == 1
+
+
 def test_read_only_key_cannot_allocate(make_client, workspace, reps):
     client = make_client(workspace, scopes="read")
     assert client.post(URL, lead(), format="json").status_code == 403
+
+
+# A body the hand-checked path accepts as given, and one it leaves to AllocateSerializer
+# (a numeric record id, which the serializer turns into a string).
+BODY_PATHS = {
+    "hand-checked": {"record": {"type": "lead", "id": "00Q1", "fields": {}}},
+    "serializer": {"record": {"type": "lead", "id": 1, "fields": {}}},
+}
+
+
+@pytest.mark.parametrize("path", BODY_PATHS)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x/run/7",
+        "http://n8n:5678/run/7",
+        "http://10.0.0.7/run/7",
+        "https://plays.example.com/runs/8812?tab=log#step-3",
+        "HTTPS://[::1]:8443/run/7",
+    ],
+)
+def test_play_run_url_accepts_any_absolute_http_url(api, reps, path, url):
+    body = {**BODY_PATHS[path], "play_run": {"id": "run_7", "url": url}}
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["play_run"] == {"id": "run_7", "url": url}
+    assert Allocation.objects.get().play_run_url == url
+
+
+@pytest.mark.parametrize("path", BODY_PATHS)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://files.example/run/7",
+        "javascript:alert(1)",
+        "mailto:ops@example.com",
+        "n8n:5678/run/7",
+        "https://",
+        "https:///run/7",
+        "https://exa mple.com/run/7",
+        "https://example.com/run\t7",
+        "http://n8n:port/run/7",
+        "https://example.com/" + "r" * 2000,
+    ],
+)
+def test_play_run_url_refuses_other_schemes_and_malformed_urls(api, reps, path, url):
+    body = {**BODY_PATHS[path], "play_run": {"url": url}}
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["play_run"]
+    assert list(response.json()["play_run"]) == ["url"]
+    assert Allocation.objects.count() == 0

@@ -49,6 +49,8 @@ def assert_agrees(body):
         {"record": {"type": "lead", "fields": {}}, "dry_run": True},
         {"record": {"type": "lead", "unknown": 1}, "play_run": {}},
         {"record": {"type": "lead"}, "play_run": {"id": "r1"}, "idempotency_key": ""},
+        {"record": {"type": "lead"}, "play_run": {"url": "https://x/run/7"}},
+        {"record": {"type": "lead"}, "play_run": {"url": "http://n8n:5678/run/7"}},
     ],
 )
 def test_common_bodies_are_checked_by_hand(body):
@@ -72,6 +74,7 @@ def test_common_bodies_are_checked_by_hand(body):
         {"record": {"type": "lead"}, "dry_run": None},
         {"record": {"type": "lead"}, "play_run": None},
         {"record": {"type": "lead"}, "play_run": {"url": "not a url"}},
+        {"record": {"type": "lead"}, "play_run": {"url": "ftp://files.example/run/7"}},
         {"record": {"type": "lead"}, "idempotency_key": "k" * 256},
         {"record": {"type": "lead"}, "surprise": 1},
         {"play_run": {}},
@@ -89,7 +92,12 @@ def test_errors_are_worded_by_the_serializer():
 
 
 text = st.one_of(
-    st.sampled_from(["", "lead", "hubspot", "salesforce", " x", "x\x00", "https://a.example"]),
+    st.sampled_from(
+        [
+            *("", "lead", "hubspot", "salesforce", " x", "x\x00", "https://a.example"),
+            *("http://n8n:5678/run/7", "https://x", "https://", "http://x:99999/", "ftp://x/"),
+        ]
+    ),
     st.text(max_size=8),
 )
 json_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), text)

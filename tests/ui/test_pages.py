@@ -291,8 +291,8 @@ def test_forms_refuse_posts_without_csrf_token(workspace):
     [
         ("/members/?page=abc", 200),
         ("/members/?page=99999&active=maybe", 200),
-        ("/allocations/?before=x&owner=-1&status=bogus", 200),
-        ("/territories/?plan=abc", 200),
+        ("/allocations/?before=x&owner=-1&status=bogus", 400),  # names the field
+        ("/territories/?plan=abc", 400),
         ("/territories/new/?plan=999999", 404),
         ("/members/999999/", 404),
     ],
