@@ -272,6 +272,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+# CRM endpoint URLs may name hosts that resolve to private/loopback addresses (local fakes,
+# an on-premises proxy); off by default so a connection cannot reach the internal network.
+CRM_ALLOW_PRIVATE_HOSTS = env_bool("CRM_ALLOW_PRIVATE_HOSTS", False)
 
 # --- secrets at rest ------------------------------------------------------------------------
 FIELD_ENCRYPTION_KEY = (

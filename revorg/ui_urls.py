@@ -42,10 +42,16 @@ urlpatterns = [
     path("crm/", crm_views.crm_index, name="crm"),
     path("crm/<int:pk>/test/", crm_views.crm_test, name="crm-test"),
     path("crm/<int:pk>/sync/", crm_views.crm_sync_now, name="crm-sync"),
+    path("crm/<int:pk>/reconnect/", crm_views.crm_reconnect, name="crm-reconnect"),
     path("crm/<int:pk>/delete/", crm_views.crm_delete, name="crm-delete"),
     path("crm/runs/<int:pk>/", crm_views.sync_run_detail, name="sync-run"),
     path("allocations/", allocation_views.allocation_index, name="allocations"),
     path("allocations/<int:pk>/", allocation_views.allocation_detail, name="allocation-detail"),
+    path(
+        "allocations/writeback/retry-failed/",
+        allocation_views.writeback_retry_failed,
+        name="writeback-retry-failed",
+    ),
     path(
         "allocations/<int:pk>/writeback/retry/",
         allocation_views.writeback_retry,
