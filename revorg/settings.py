@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "capacities",
     "allocation",
     "crm_sync",
+    "jobs",
+    "book",
 ]
 
 MIDDLEWARE = [
@@ -224,7 +226,16 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ROUTES = {"crm_sync.tasks.*": {"queue": "crm"}}
 CELERY_BEAT_SCHEDULE = {
     "crm-writeback-sweep": {"task": "crm_sync.tasks.writeback_sweep", "schedule": 60.0},
+    "jobs-sweep": {"task": "jobs.tasks.job_sweep_task", "schedule": 60.0},
 }
+# jobs: a chunk claimed (or queued) longer ago than this is re-queued by the sweeper; keep it
+# above the task time limit so a live chunk is never taken twice.
+JOBS_CHUNK_LEASE_SECONDS = int(os.environ.get("JOBS_CHUNK_LEASE_SECONDS", "600"))
+# Demo mode (no broker): "thread" runs a job in a background thread after the request.
+JOBS_EAGER_MODE = os.environ.get("JOBS_EAGER_MODE", "thread")
+# book: accounts per re-evaluation chunk; the largest CSV upload accepted.
+BOOK_CHUNK_SIZE = int(os.environ.get("BOOK_CHUNK_SIZE", "5000"))
+BOOK_IMPORT_MAX_BYTES = int(os.environ.get("BOOK_IMPORT_MAX_BYTES", str(1024 * 1024)))
 
 # --- secrets at rest ------------------------------------------------------------------------
 FIELD_ENCRYPTION_KEY = (

@@ -15,6 +15,14 @@ from .models import AccountLock, PlanStatus, Territory, TerritoryPlan, Territory
 
 def plan_touch(*, plan_id: int) -> None:
     TerritoryPlan.objects.filter(pk=plan_id).update(version=F("version") + 1)
+    _book_reevaluate_after_commit(plan_id=plan_id)
+
+
+def _book_reevaluate_after_commit(*, plan_id: int) -> None:
+    """The active plan changed: the book is re-evaluated once the change is committed."""
+    from book.services import plan_changed  # the book builds on territories
+
+    transaction.on_commit(lambda: plan_changed(plan_id=plan_id))
 
 
 def plan_ensure_active(*, workspace) -> TerritoryPlan:
@@ -58,6 +66,7 @@ def plan_activate(*, plan: TerritoryPlan, effective_at=None) -> TerritoryPlan:
     plan.version = F("version") + 1
     plan.save(update_fields=["status", "activated_at", "effective_at", "version", "updated_at"])
     plan.refresh_from_db()
+    _book_reevaluate_after_commit(plan_id=plan.pk)
     return plan
 
 
