@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -189,7 +189,6 @@ def chunk_run(*, chunk_id: int) -> str:
 
 def _chunk_fail(chunk_id: int, exc: Exception) -> None:
     logger.exception("chunk %s failed", chunk_id)
-    close_old_connections()
     JobChunk.objects.filter(pk=chunk_id).exclude(state=ChunkState.DONE).update(
         state=ChunkState.FAILED,
         errors=[_error(f"{type(exc).__name__}: {exc}")],
