@@ -2,6 +2,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,6 +48,12 @@ class _BookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self):
         return scope_to_workspace(super().get_queryset(), workspace_of(self.request))
+
+    def _read_only(self, request, *args, **kwargs):
+        self.get_object()  # another workspace's row is a 404 first
+        raise MethodNotAllowed(request.method, detail="The book is read-only except import.")
+
+    update = partial_update = destroy = _read_only
 
 
 class AccountViewSet(_BookViewSet):

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import scope_to_workspace, workspace_of
@@ -22,6 +23,12 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def get_queryset(self):
         return scope_to_workspace(super().get_queryset(), workspace_of(self.request))
+
+    def _read_only(self, request, *args, **kwargs):
+        self.get_object()  # another workspace's job is a 404 first
+        raise MethodNotAllowed(request.method, detail="Jobs are read-only; cancel with POST.")
+
+    update = partial_update = destroy = _read_only
 
     @extend_schema(request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])
