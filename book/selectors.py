@@ -111,7 +111,7 @@ def coverage_get(*, workspace) -> dict:
                 "industry": industry,
                 "size_band": size_band,
                 "accounts": count,
-                "open_pipeline": str(pipeline),
+                "open_pipeline": f"{pipeline:.2f}",
             }
             for country, state, industry, size_band, count, pipeline in cursor.fetchall()
         ]
