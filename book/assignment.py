@@ -109,6 +109,19 @@ def _sticky(owner_id, winner, members, fields) -> str | None:
     return None
 
 
+def _candidates(winner, by_id, members, default_member_id) -> dict[int, MemberState]:
+    """The engine's view of only the members a pick can reach (the chain's slots, fallback
+    members, the workspace default), not of the whole workspace."""
+    ids = set()
+    for territory in territory_chain(winner, by_id):
+        ids.update(s.member_id for s in territory.slots)
+        if territory.fallback_member_id:
+            ids.add(territory.fallback_member_id)
+    if default_member_id:
+        ids.add(default_member_id)
+    return {mid: members[mid].as_candidate() for mid in ids if mid in members}
+
+
 def account_decide(
     *,
     owner_id: int | None,
@@ -136,7 +149,7 @@ def account_decide(
     decision = allocation_decide(
         territory=winner,
         territory_get=by_id.get,
-        members={mid: m.as_candidate() for mid, m in members.items()},
+        members=_candidates(winner, by_id, members, default_member_id),
         rotations=rotations,
         fields=fields,
         default_member_id=default_member_id,

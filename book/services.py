@@ -336,6 +336,8 @@ class Prepared:
     resolutions: dict  # account id -> (fields, Resolution)
     pick_territories: set
     pick_members: set
+    # Members whose book size a pick reads (least_loaded pools): counted under the locks.
+    load_members: set
 
 
 def _range_filter(payload) -> tuple[str, list]:
@@ -376,15 +378,18 @@ def reevaluate_prepare(job, payload) -> Prepared:
         if needs_pick(owner_id=owner_id, resolution=resolution, members=members, fields=record):
             pick_territories.update(t.id for t in territory_chain(resolution.winner, matcher.by_id))
     pick_members: set[int] = set()
+    load_members: set[int] = set()
     if matcher is not None:
         for tid in pick_territories:
             territory = matcher.by_id[tid]
             pick_members.update(s.member_id for s in territory.slots)
+            if territory.distribution == "least_loaded":
+                load_members.update(s.member_id for s in territory.slots)
             if territory.fallback_member_id:
                 pick_members.add(territory.fallback_member_id)
         if pick_territories and workspace.default_member_id:
             pick_members.add(workspace.default_member_id)
-    return Prepared(matcher, resolutions, pick_territories, pick_members)
+    return Prepared(matcher, resolutions, pick_territories, pick_members, load_members)
 
 
 class _NoPlan:
@@ -414,7 +419,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
         members = _members_load(
             workspace_id=workspace.pk,
             member_ids=_plan_member_ids(matcher, workspace.default_member_id),
-            with_books=prepared.pick_members,
+            with_books=prepared.load_members,
         )
         rotations = rotation_states_load(territory_ids=prepared.pick_territories)
     where, params = _range_filter(payload)

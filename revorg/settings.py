@@ -197,6 +197,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"AccountStatusEnum": "book.models.AccountStatus.choices"},
 }
 
 # --- cache ----------------------------------------------------------------------------------
