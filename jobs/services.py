@@ -114,7 +114,8 @@ def job_start(*, job_id: int) -> list[int]:
             job.status = JobStatus.RUNNING
             job.started_at = timezone.now()
             job.progress_total = sum(int(p.get("size", 0)) for p in payloads)
-            job.save(update_fields=["status", "started_at", "progress_total"])
+            job.input_text = ""  # the chunks hold what the handler needs from it
+            job.save(update_fields=["status", "started_at", "progress_total", "input_text"])
         chunk_ids = list(
             JobChunk.objects.filter(job=job)
             .exclude(state__in=[ChunkState.DONE, ChunkState.FAILED])
