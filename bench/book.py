@@ -90,7 +90,7 @@ def build_book(args, rng):
     with connection.cursor() as cursor:
         with cursor.cursor.copy(
             "COPY book_account (workspace_id, crm_provider, crm_id, name, domain, fields, "
-            "status, created_at, updated_at) FROM STDIN"
+            "crm_owner_id, status, created_at, updated_at) FROM STDIN"
         ) as copy:
             for i in range(args.accounts):
                 domain = f"acct{i}.example"
@@ -105,7 +105,7 @@ def build_book(args, rng):
                 }
                 copy.write_row(
                     (workspace.pk, "", f"A{i:08d}", f"Account {i}", domain,
-                     json.dumps(fields), "orphaned", now, now)
+                     json.dumps(fields), "", "orphaned", now, now)
                 )  # fmt: skip
         cursor.execute("ANALYZE book_account")
     print(

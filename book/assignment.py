@@ -82,6 +82,27 @@ def needs_pick(*, owner_id, resolution, members: dict[int, BookMember], fields) 
     return _sticky(owner_id, winner, members, fields) is None
 
 
+def account_unchanged(
+    *, owner_id, territory_id, runner_up_id, status, assigned_at, resolution, members, fields
+) -> bool:
+    """Whether re-evaluation would leave this account exactly as it is: its territory and
+    runner-up are the resolved ones and its owner stays (sticky, or orphaned). Cheap — no
+    trace is built — so a rerun with nothing changed locks and writes nothing."""
+    winner = resolution.winner
+    runner_up = resolution.candidate_ids[1] if len(resolution.candidate_ids) > 1 else None
+    if runner_up_id != runner_up:
+        return False
+    if winner is None:
+        evaluated = assigned_at is not None or owner_id is None
+        return territory_id is None and status == "orphaned" and evaluated
+    return (
+        territory_id == winner.id
+        and status == "assigned"
+        and assigned_at is not None
+        and _sticky(owner_id, winner, members, fields) is not None
+    )
+
+
 def _sticky(owner_id, winner, members, fields) -> str | None:
     """The trace detail when the current owner stays, else None."""
     if owner_id is None:

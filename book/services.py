@@ -33,7 +33,13 @@ from territories.models import PlanStatus
 from territories.selectors import matcher_for_plan, plan_get_active
 
 from . import csv_import
-from .assignment import BookMember, account_decide, needs_pick, territory_chain
+from .assignment import (
+    BookMember,
+    account_decide,
+    account_unchanged,
+    needs_pick,
+    territory_chain,
+)
 from .models import Account, AccountStatus, Opportunity
 
 IMPORT_CHUNK_ROWS = 2000
@@ -338,13 +344,8 @@ class Prepared:
     pick_members: set
     # Members whose book size a pick reads (least_loaded pools): counted under the locks.
     load_members: set
-
-
-def _range_filter(payload) -> tuple[str, list]:
-    """The chunk's id range as SQL (its last range is open-ended)."""
-    if payload["max_id"] is None:
-        return "id >= %s", [payload["min_id"]]
-    return "id BETWEEN %s AND %s", [payload["min_id"], payload["max_id"]]
+    read: int = 0  # accounts of the chunk
+    orphaned: int = 0  # of which no territory matched
 
 
 def _range_q(payload) -> Q:
@@ -353,27 +354,61 @@ def _range_q(payload) -> Q:
 
 
 def reevaluate_prepare(job, payload) -> Prepared:
-    """Outside the transaction: every account of the chunk through the compiled matcher,
-    and which territories will have to pick an owner (their locks are taken first)."""
+    """Outside the transaction: every account of the chunk through the compiled matcher;
+    those that would stay exactly as they are are dropped here (a rerun with nothing
+    changed locks and writes nothing). For the others it notes which territories will have
+    to pick an owner: their locks are taken first."""
     workspace = job.workspace
     plan = plan_get_active(workspace=workspace)
     matcher = matcher_for_plan(plan=plan) if plan else None
     rows = Account.objects.filter(_range_q(payload), workspace_id=workspace.pk)
     resolutions = {}
     pick_territories: set[int] = set()
+    read = orphaned = 0
     members = {}
     if matcher is not None:
         members = _members_load(
             workspace_id=workspace.pk,
             member_ids=_plan_member_ids(matcher, workspace.default_member_id),
         )
-    for account_id, crm_id, domain, fields, owner_id in rows.values_list(
-        "id", "crm_id", "domain", "fields", "owner_id"
+    for (
+        account_id,
+        crm_id,
+        domain,
+        fields,
+        owner_id,
+        territory_id,
+        runner_up_id,
+        status,
+        assigned_at,
+    ) in rows.values_list(
+        "id",
+        "crm_id",
+        "domain",
+        "fields",
+        "owner_id",
+        "territory_id",
+        "runner_up_id",
+        "status",
+        "assigned_at",
     ):
         record = {**(fields or {}), "account_id": crm_id}
         if domain:
             record["domain"] = domain
         resolution = matcher.resolve(record) if matcher else _NO_PLAN
+        read += 1
+        orphaned += resolution.winner is None
+        if account_unchanged(
+            owner_id=owner_id,
+            territory_id=territory_id,
+            runner_up_id=runner_up_id,
+            status=status,
+            assigned_at=assigned_at,
+            resolution=resolution,
+            members=members,
+            fields=record,
+        ):
+            continue
         resolutions[account_id] = (record, resolution)
         if needs_pick(owner_id=owner_id, resolution=resolution, members=members, fields=record):
             pick_territories.update(t.id for t in territory_chain(resolution.winner, matcher.by_id))
@@ -389,7 +424,9 @@ def reevaluate_prepare(job, payload) -> Prepared:
                 pick_members.add(territory.fallback_member_id)
         if pick_territories and workspace.default_member_id:
             pick_members.add(workspace.default_member_id)
-    return Prepared(matcher, resolutions, pick_territories, pick_members, load_members)
+    return Prepared(
+        matcher, resolutions, pick_territories, pick_members, load_members, read, orphaned
+    )
 
 
 class _NoPlan:
@@ -422,23 +459,29 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
             with_books=prepared.load_members,
         )
         rotations = rotation_states_load(territory_ids=prepared.pick_territories)
-    where, params = _range_filter(payload)
-    table = Account._meta.db_table
-    with connection.cursor() as cursor:
-        lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
-        cursor.execute(
-            "SELECT id, crm_provider, crm_id, owner_id, territory_id, runner_up_id, status, "
-            f"assigned_at FROM {table} WHERE workspace_id = %s AND {where} ORDER BY id{lock}",
-            [workspace.pk, *params],
+    # Only the accounts that may change are locked (and re-read: an allocation may have
+    # changed their owner since the chunk was read).
+    locked = list(
+        Account.objects.select_for_update()
+        .filter(workspace_id=workspace.pk, pk__in=list(prepared.resolutions))
+        .order_by("id")
+        .values_list(
+            "id",
+            "crm_provider",
+            "crm_id",
+            "owner_id",
+            "territory_id",
+            "runner_up_id",
+            "status",
+            "assigned_at",
         )
-        locked = cursor.fetchall()
+    )
     counts = {
-        "evaluated": 0,
+        "evaluated": prepared.read,
+        "orphaned": prepared.orphaned,
         "changed": 0,
         "owner_changed": 0,
         "territory_changed": 0,
-        "orphaned": 0,
-        "vacant": 0,
         "deferred": 0,
     }
     account_changes, entries, rotation_updates = [], [], {}
@@ -452,8 +495,6 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
         status,
         assigned_at,
     ) in locked:
-        if account_id not in prepared.resolutions:
-            continue  # created after the chunk was read: the import's own job evaluates it
         record, resolution = prepared.resolutions[account_id]
         if resolution.winner is not None and needs_pick(
             owner_id=owner_id, resolution=resolution, members=members, fields=record
@@ -473,9 +514,6 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
             fields=record,
             default_member_id=workspace.default_member_id,
         )
-        counts["evaluated"] += 1
-        counts["orphaned"] += outcome.status == AccountStatus.ORPHANED
-        counts["vacant"] += outcome.status == AccountStatus.VACANT
         if outcome.rotation_updates:
             rotations.update(outcome.rotation_updates)
             rotation_updates.update(outcome.rotation_updates)
