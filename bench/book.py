@@ -263,9 +263,15 @@ def main():
     print(f"{'naive ORM loop, ' + format(args.naive, ',') + ' accounts':<32} {naive:8.1f} s")
     per_naive = naive / args.naive
     per_job = changed.elapsed / max(1, changed.result.get("changed", 0))
+    marginal = max(changed.elapsed - rerun.elapsed, 1e-9)
     print(
-        f"per changed account: naive {per_naive * 1000:.2f} ms, chunked job "
-        f"{per_job * 1000:.3f} ms (whole book scanned) → {per_naive / per_job:.1f}× faster"
+        f"whole job vs naive loop: {naive / changed.elapsed:.1f}x "
+        f"({per_naive * 1000:.2f} ms vs {per_job * 1000:.2f} ms per changed account, the job "
+        "also scanning the whole book)"
+    )
+    print(
+        f"writes only (changed rerun - no-change rerun = {marginal:.1f} s): "
+        f"{naive / marginal:.1f}x faster than the naive loop"
     )
     print(
         f"first assignment: {args.accounts / full.elapsed:,.0f} accounts/s; no-change rerun: "

@@ -262,3 +262,28 @@ def test_a_plan_change_queues_one_reevaluation(workspace, api, django_capture_on
     assert response.status_code == 200, response.content
     [job] = Job.objects.filter(workspace=workspace)
     assert (job.kind, job.status, job.created_by) == ("reevaluate", "succeeded", "plan change")
+
+
+def _statements_to_reevaluate(workspace, accounts) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from book import services
+    from jobs.services import job_run_inline
+
+    for _ in range(accounts):
+        AccountFactory(workspace=workspace)
+    job = services.book_reevaluate_start(workspace=workspace, actor_label="tests")
+    with CaptureQueriesContext(connection) as queries:
+        job_run_inline(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.result["entries"] == accounts
+    return len(queries)
+
+
+def test_the_writes_are_set_based(workspace, other_workspace):
+    """A chunk's statements do not grow with its accounts: 40 changed accounts take as many
+    statements as 4 (COPY, UPDATE … FROM, INSERT … SELECT), never one per account."""
+    us_territory(workspace)
+    us_territory(other_workspace)
+    assert _statements_to_reevaluate(other_workspace, 40) == _statements_to_reevaluate(workspace, 4)
