@@ -17,6 +17,7 @@ from django.utils import timezone
 from revorg.errors import ApplicationError, ConflictError
 from revorg.models import Workspace
 
+from . import signals
 from .models import AccountLock, PlanStatus, Territory, TerritoryPlan, TerritorySlot
 
 # Deeper trees than this are refused at save (the UI renders deeper legacy data too).
@@ -26,6 +27,7 @@ MAX_TREE_DEPTH = 20
 def plan_touch(*, plan_id: int) -> None:
     """The plan's contents changed: a new version, so every process recompiles its matcher."""
     TerritoryPlan.objects.filter(pk=plan_id).update(version=F("version") + 1)
+    transaction.on_commit(lambda: signals.plan_changed.send(sender=TerritoryPlan, plan_id=plan_id))
 
 
 def _lock_workspace_plans(*, workspace_id: int) -> None:
