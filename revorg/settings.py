@@ -219,7 +219,10 @@ SPECTACULAR_SETTINGS = {
     # One name for the CRM choice set that members, connections and records share.
     "ENUM_NAME_OVERRIDES": {
         "CrmProviderEnum": "crm_sync.models.CrmProvider",
-        "AccountStatusEnum": "book.models.AccountStatus.choices",
+        "AccountStatusEnum": "book.models.AccountStatus",
+        "AllocationStatusEnum": "allocation.models.AllocationStatus",
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "PlanStatusEnum": "territories.models.PlanStatus",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",

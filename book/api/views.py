@@ -49,6 +49,7 @@ class _BookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         return scope_to_workspace(super().get_queryset(), workspace_of(self.request))
 
+    @extend_schema(exclude=True)  # answers 405: no operation a client can use
     def _read_only(self, request, *args, **kwargs):
         self.get_object()  # another workspace's row is a 404 first
         raise MethodNotAllowed(request.method, detail="The book is read-only except import.")

@@ -24,6 +24,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self):
         return scope_to_workspace(super().get_queryset(), workspace_of(self.request))
 
+    @extend_schema(exclude=True)  # answers 405: no operation a client can use
     def _read_only(self, request, *args, **kwargs):
         self.get_object()  # another workspace's job is a 404 first
         raise MethodNotAllowed(request.method, detail="Jobs are read-only; cancel with POST.")
