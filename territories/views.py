@@ -35,7 +35,7 @@ from territories.models import (
     TerritoryPlan,
 )
 from territories.record_text import record_text_parse
-from territories.rules import OPERATORS
+from territories.rules import OPERATORS, rule_failures
 
 # The rule fields a CRM connection maps by default (DESIGN.md section 7).
 CRM_DEFAULT_FIELDS = (
@@ -311,7 +311,21 @@ def territory_builder(request, pk=None):
     return render(request, "territories/builder.html", context)
 
 
-def _decision_view(request, decided) -> dict:
+MEMBER_RULE_FAILED = "member eligibility rule not met"
+
+
+def _member_rule_failures(decided, territory_id, member_id, fields) -> list[str]:
+    """Which conditions of the territory's eligibility rule this member failed, in words,
+    read against the same attributes the engine judged (metadata, role, time zone)."""
+    territory = decided.territories.get(territory_id)
+    member = decided.members.get(member_id)
+    if territory is None or member is None:
+        return []
+    attributes = {**member.metadata, "role": member.role, "timezone": member.timezone}
+    return rule_failures(territory.member_rule, fields, attributes)
+
+
+def _decision_view(request, decided, fields: dict) -> dict:
     """The dry-run decision for people: every step with the names of the members and
     territories it mentions (the trace stores ids), grouped as the page shows them."""
     decision = decided.decision
@@ -331,12 +345,20 @@ def _decision_view(request, decided) -> dict:
         .values_list("pk", "name")
     )
     steps = []
+    # Whose pool an eligibility step judges: the winner's, then each fallback territory's.
+    pool_territory = next(
+        (s.get("territory") for s in decision.trace if s.get("outcome") == "matched"), None
+    )
     for step in decision.trace:
         row = dict(step)
+        if step["step"] == "fallback" and step.get("outcome") == "followed":
+            pool_territory = step.get("territory")
         if step.get("member") is not None:
             row["name"] = member_names.get(step["member"], f"member {step['member']}")
         elif step.get("territory") is not None:
             row["name"] = territory_names.get(step["territory"], f"territory {step['territory']}")
+        if step["step"] == "eligibility" and step.get("detail", "").endswith(MEMBER_RULE_FAILED):
+            row["why"] = _member_rule_failures(decided, pool_territory, step["member"], fields)
         steps.append(row)
 
     def of(*kinds):
@@ -375,6 +397,6 @@ def territory_test_record(request):
         decided = allocation_dry_run(
             workspace=request.workspace, record_type=record_type, fields=parsed.fields, plan=plan
         )
-        context["result"] = _decision_view(request, decided)
+        context["result"] = _decision_view(request, decided, parsed.fields)
     status = 400 if parsed.errors or "type_error" in context else 200
     return render(request, "territories/_test_result.html", context, status=status)

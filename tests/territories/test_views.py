@@ -53,8 +53,12 @@ def test_test_a_record_shows_owner_exclusions_distribution_and_fallback_by_name(
     assert chosen.status_code == 200
     result = chosen.context["result"]
     assert (result["status"], result["owner"], result["territory"]) == ("assigned", "Ben", "Europe")
-    assert [(s["name"], s["detail"]) for s in result["exclusions"]] == [
-        ("Ana", "primary: member eligibility rule not met")
+    assert [(s["name"], s["detail"], s["why"]) for s in result["exclusions"]] == [
+        (
+            "Ana",
+            "primary: member eligibility rule not met",
+            ["language en is not in member.languages (fr)"],
+        )
     ]
     assert [(s["name"], s["detail"]) for s in result["distribution"]] == [
         ("Ben", "round_robin turn 2 of 2")
@@ -63,7 +67,10 @@ def test_test_a_record_shows_owner_exclusions_distribution_and_fallback_by_name(
     nobody_speaks = _test(client, "country: DE")  # no language: the rule fails for both
     result = nobody_speaks.context["result"]
     assert (result["status"], result["owner"]) == ("fallback", "Cy")
-    assert [s["name"] for s in result["exclusions"]] == ["Ana", "Ben"]
+    assert [(s["name"], s["why"]) for s in result["exclusions"]] == [
+        ("Ana", ["the record has no language"]),
+        ("Ben", ["the record has no language"]),
+    ]
     assert [(s["name"], s["outcome"], s["detail"]) for s in result["fallbacks"]] == [
         ("Cy", "chosen", "fallback member of Europe")
     ]

@@ -175,11 +175,15 @@ def test_member_rule_fallbacks_active_flag_and_parent_take_effect(
     }
     result = run_test_record(page, "country: FR\nlanguage: en")
     expect(result.locator("[data-testid=test-exclusions]")).to_have_text(
-        "Ana Rossi excluded — primary: member eligibility rule not met"
+        "Ana Rossi excluded — primary: member eligibility rule not met: "
+        "language en is not in member.languages (fr)"
     )
     expect(result.locator("[data-testid=test-owner]")).to_contain_text("Ben Okafor")
     result = run_test_record(page, "country: FR")  # no language: nobody is eligible
     expect(result.locator("[data-testid=test-exclusions] li")).to_have_count(2)
+    expect(result.locator("[data-testid=test-exclusions]")).to_contain_text(
+        "Ben Okafor excluded — primary: member eligibility rule not met: the record has no language"
+    )
     expect(result.locator("[data-testid=test-owner]")).to_contain_text("unassigned")
 
     # Fallback member, then (without it) the fallback territory's pool.
