@@ -205,3 +205,27 @@ def test_the_editor_suggests_record_fields_and_member_attributes(user_client, wo
     assert config["member_keys"] == ["languages", "role", "seniority", "timezone"]
     body = response.content.decode()
     assert '<option value="product">' in body
+
+
+def test_the_demos_hidden_language_rule_is_shown_and_explained(user_client):
+    """Issue 15's day-one question: why does a European lead without `language` go
+    unassigned? The Europe page shows its eligibility rule, and Test a record says why."""
+    from revorg.demo import load_demo
+
+    workspace, _ = load_demo()
+    europe = Territory.objects.get(workspace=workspace, name="Europe")
+    client = user_client(workspace)
+    page = client.get(f"/territories/{europe.pk}/")
+    assert page.context["initial"]["member_rule"] == {
+        "field": "language",
+        "op": "in",
+        "value_from": "member.languages",
+    }
+    assert "languages" in page.context["builder_config"]["member_keys"]
+    result = _test(client, "country: FR", plan=europe.plan_id).context["result"]
+    assert result["territory"] == "Europe"
+    assert result["exclusions"] and all(
+        row["why"] == ["the record has no language"] for row in result["exclusions"]
+    )
+    with_language = _test(client, "country: FR\nlanguage: fr").context["result"]
+    assert with_language["status"] == "assigned" and with_language["exclusions"] != []
