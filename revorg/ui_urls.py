@@ -32,6 +32,14 @@ urlpatterns = [
         "territories/plans/<int:pk>/activate/", territory_views.plan_activate, name="plan-activate"
     ),
     path("territories/plans/<int:pk>/clone/", territory_views.plan_clone, name="plan-clone"),
+    path("territories/plans/<int:pk>/rename/", territory_views.plan_rename, name="plan-rename"),
+    path("territories/plans/<int:pk>/delete/", territory_views.plan_delete, name="plan-delete"),
+    path("territories/<int:pk>/delete/", territory_views.territory_delete, name="territory-delete"),
+    path(
+        "territories/test-record/",
+        territory_views.territory_test_record,
+        name="territory-test-record",
+    ),
     path("capacities/", capacity_views.capacity_index, name="capacities"),
     path("capacities/new/", capacity_views.capacity_save, name="capacity-new"),
     path(

@@ -384,3 +384,41 @@ def apply_operator(op: str, actual, expected) -> bool:
 def _list_contains(items: list, expected) -> bool:
     key = value_key(expected)
     return any(value_key(item) == key for item in items if item is not None)
+
+
+# --- explanation ----------------------------------------------------------------------------
+def rule_failures(rule, fields: dict, member: dict | None = None) -> list[str]:
+    """Why `rule` does not hold, in words, one line per failing condition of its ALL groups
+    (an ANY or NOT group that fails is one line): what "Test a record" shows next to an
+    eligibility exclusion. Empty when the rule holds."""
+    if rule is None or evaluate(rule, fields, member):
+        return []
+    if "all" in rule:
+        return [line for child in rule["all"] for line in rule_failures(child, fields, member)]
+    if "any" in rule:
+        return [f"none of {len(rule['any'])} alternatives holds"]
+    if "not" in rule:
+        return ["a NOT group's condition holds"]
+    return [_condition_failure(rule, fields, member)]
+
+
+def _shown(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _condition_failure(node, fields, member) -> str:
+    name, op = node["field"], node["op"]
+    actual = fields.get(name)
+    if actual is None:
+        return f"the record has no {name}" if op != "not_exists" else f"the record has {name}"
+    if op == "exists":
+        return f"the record has no {name}"
+    if op == "not_exists":
+        return f"the record has {name} ({_shown(actual)})"
+    if "value_from" in node:
+        key = node["value_from"].removeprefix("member.")
+        expected = (member or {}).get(key)
+        if expected is None:
+            return f"the member has no {key}"
+        return f"{name} {_shown(actual)} is not {op} member.{key} ({_shown(expected)})"
+    return f"{name} {_shown(actual)} is not {op} {_shown(node.get('value'))}"

@@ -41,6 +41,16 @@ def _lock_plan(*, plan_id: int) -> TerritoryPlan | None:
     return TerritoryPlan.objects.select_for_update(no_key=True).filter(pk=plan_id).first()
 
 
+def _refuse_archived(plan: TerritoryPlan | None) -> None:
+    """An archived plan is the record of what routed: its territories, slots and locks are
+    read-only (409 naming the plan and its state); clone it to a draft to change it."""
+    if plan is not None and plan.status == PlanStatus.ARCHIVED:
+        raise ConflictError(
+            f"plan '{plan.name}' is archived: an archived plan's territories and account locks "
+            "are read-only history; clone it to a draft to make changes"
+        )
+
+
 def _active_plan_id(*, workspace_id: int) -> int | None:
     return (
         TerritoryPlan.objects.filter(workspace_id=workspace_id, status=PlanStatus.ACTIVE)
@@ -74,7 +84,10 @@ def plan_create(*, workspace, **data) -> TerritoryPlan:
 
 @transaction.atomic
 def plan_update(*, plan: TerritoryPlan, **data) -> TerritoryPlan:
-    """Name and effective date: not what routes, so the version (matcher) stays."""
+    """Name and effective date: not what routes, so the version (matcher) stays. An
+    archived plan is history: not even renamed."""
+    if plan.status == PlanStatus.ARCHIVED:
+        raise ConflictError(f"plan '{plan.name}' is archived: an archived plan is read-only")
     for name, value in data.items():
         setattr(plan, name, value)
     plan.save(update_fields=[*data, "updated_at"])
@@ -260,8 +273,10 @@ def _write_slots(*, territory: Territory, slots: list[dict] | None) -> None:
 def territory_create(*, workspace, slots: list[dict] | None = None, **data) -> Territory:
     if data.get("plan") is None:
         data["plan"] = plan_ensure_active(workspace=workspace)
-    if _lock_plan(plan_id=data["plan"].pk) is None:
+    plan = _lock_plan(plan_id=data["plan"].pk)
+    if plan is None:
         raise ConflictError("this plan was deleted by another request", field="plan")
+    _refuse_archived(plan)
     territory = Territory(workspace=workspace, **data)
     _check_tree(territory=territory)
     territory.save()
@@ -274,7 +289,7 @@ def territory_create(*, workspace, slots: list[dict] | None = None, **data) -> T
 def territory_update(*, territory: Territory, slots: list[dict] | None = None, **data) -> Territory:
     if "plan" in data and data["plan"] != territory.plan:
         raise ApplicationError("a territory cannot move to another plan", field="plan")
-    _lock_plan(plan_id=territory.plan_id)
+    _refuse_archived(_lock_plan(plan_id=territory.plan_id))
     # What another edit committed while this one waited is kept, not overwritten.
     territory.refresh_from_db()
     for name, value in data.items():
@@ -308,9 +323,7 @@ def _allocations_referencing(*, territory_ids) -> int:
 def territory_delete(*, territory: Territory) -> None:
     """History is never rewritten: a territory that allocations reference, or one of an
     archived plan (kept as the record of what routed), is refused; deactivate it instead."""
-    plan = _lock_plan(plan_id=territory.plan_id)
-    if plan is not None and plan.status == PlanStatus.ARCHIVED:
-        raise ConflictError("territories of an archived plan are kept as history")
+    _refuse_archived(_lock_plan(plan_id=territory.plan_id))
     if count := _allocations_referencing(territory_ids=[territory.pk]):
         raise ConflictError(
             f"{count} allocation{'s' if count != 1 else ''} reference this territory; "
@@ -331,7 +344,7 @@ def _lock_plans_of(*, territory_ids) -> list[int]:
         set(Territory.objects.filter(pk__in=territory_ids).values_list("plan_id", flat=True))
     )
     for plan_id in plan_ids:
-        _lock_plan(plan_id=plan_id)
+        _refuse_archived(_lock_plan(plan_id=plan_id))
     return plan_ids
 
 
