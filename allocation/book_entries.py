@@ -105,6 +105,8 @@ def _write_postgres(workspace_id, actor_label, entries, now):
                         e.writeback_owner_crm_user_id,
                     )
                 )
+        # Its real size, so the joins below use the indexes instead of scanning the tables.
+        cursor.execute("ANALYZE book_entry_tmp")
         cursor.execute(
             f"UPDATE {allocations} al SET is_current = false FROM book_entry_tmp t "
             "WHERE al.workspace_id = %s AND al.record_type = %s AND al.record_id = t.record_id "

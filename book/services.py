@@ -611,6 +611,8 @@ def _accounts_update(workspace_id, changes, now) -> None:
         ) as copy:
             for row in changes:
                 copy.write_row(row)
+        # Its real size, so the joins below use the indexes instead of scanning the tables.
+        cursor.execute("ANALYZE book_account_tmp")
         cursor.execute(
             f"UPDATE {table} a SET territory_id = t.territory_id, runner_up_id = t.runner_up_id, "
             "owner_id = t.owner_id, status = t.status, updated_at = %s, "
