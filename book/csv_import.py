@@ -45,6 +45,17 @@ class CsvRow:
     values: dict[str, str]
 
 
+def upload_read(upload, *, max_bytes: int) -> bytes:
+    """An uploaded file's bytes, refused (413) by its declared size before it is read."""
+    from revorg.errors import PayloadTooLargeError
+
+    if upload.size > max_bytes:
+        raise PayloadTooLargeError(
+            f"the file is {upload.size} bytes; the limit is {max_bytes} bytes"
+        )
+    return upload.read(max_bytes + 1)
+
+
 def csv_decode(raw: bytes, *, max_bytes: int) -> str:
     """The upload as text; 413 when too large, 400 naming `file` when not UTF-8 CSV."""
     from revorg.errors import PayloadTooLargeError

@@ -3,6 +3,7 @@ its owner's reason and history, and coverage with drill-down links and a CSV exp
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -11,11 +12,12 @@ from django.views.decorators.http import require_POST
 
 from members.models import Member
 from revorg.errors import ApplicationError
+from revorg.permissions import role_required
 from revorg.services import actor_from_request
-from revorg.views import role_required
 from territories.selectors import plan_get_active, territory_list
 
 from . import selectors, services
+from .csv_import import upload_read
 from .filtersets import AccountFilterSet
 from .models import AccountStatus
 
@@ -86,7 +88,7 @@ def book_import(request, kind):
             workspace=request.workspace,
             actor_label=actor_from_request(request).label,
             kind=kind,
-            raw=upload.read(),
+            raw=upload_read(upload, max_bytes=settings.BOOK_IMPORT_MAX_BYTES),
         )
     except ApplicationError as exc:
         messages.error(request, f"{upload.name}: {exc.message}")

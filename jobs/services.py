@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from revorg.errors import ConflictError
+from revorg.errors import ApplicationError, ConflictError
 
 from .models import ACTIVE_STATUSES, ChunkState, Job, JobChunk, JobStatus
 from .registry import handler_get
@@ -98,7 +98,7 @@ def job_start(*, job_id: int) -> list[int]:
                 payloads = handler.plan(job)
             except Exception as exc:
                 logger.exception("job %s could not be planned", job_id)
-                _finish(job, JobStatus.FAILED, errors=[_error(str(exc))])
+                _finish(job, JobStatus.FAILED, errors=[_public_error(exc)])
                 return []
             lease = timezone.now() + timedelta(seconds=_lease_seconds())
             JobChunk.objects.bulk_create(
@@ -128,6 +128,14 @@ def job_start(*, job_id: int) -> list[int]:
 
 def _error(message: str, line=None, column=None) -> dict:
     return {"line": line, "column": column, "message": message}
+
+
+def _public_error(exc: Exception) -> dict:
+    """What a job shows of a failure: our own words (an ApplicationError's message) or a fixed
+    sentence; the exception itself (SQL, key values) goes only to the server log."""
+    if isinstance(exc, ApplicationError):
+        return _error(exc.message)
+    return _error(f"{type(exc).__name__}: an internal error stopped this step (see the server log)")
 
 
 def _claim(chunk_id: int) -> JobChunk | None:
@@ -192,7 +200,7 @@ def _chunk_fail(chunk_id: int, exc: Exception) -> None:
     logger.exception("chunk %s failed", chunk_id)
     JobChunk.objects.filter(pk=chunk_id).exclude(state=ChunkState.DONE).update(
         state=ChunkState.FAILED,
-        errors=[_error(f"{type(exc).__name__}: {exc}")],
+        errors=[_public_error(exc)],
         updated_at=timezone.now(),
     )
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from revorg.errors import ConflictError
-from revorg.views import role_required
+from revorg.permissions import role_required
 
 from . import selectors, services
 

@@ -3,6 +3,20 @@ from django.contrib import admin
 from .models import ApiKey, AuditEntry, Workspace, WorkspaceMembership
 
 
+class ReadOnlyAdminMixin:
+    """View permission only: no add, change or delete form, whatever the user's rights. For
+    models whose writes have one home in a service (history, audit, plan version)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = WorkspaceMembership
     extra = 0
@@ -26,13 +40,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "workspace", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["workspace", "action", "object_type"]
-    readonly_fields = [field.name for field in AuditEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

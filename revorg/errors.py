@@ -8,7 +8,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -51,6 +51,13 @@ class PayloadTooLargeError(ApplicationError):
     code = "payload_too_large"
 
 
+_TRANSIENT_SQLSTATES = frozenset(("40001", "40P01"))  # serialization_failure, deadlock_detected
+
+
+def _is_transient_conflict(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
 def exception_handler(exc, context):
     # Imported here: rest_framework.views loads our authentication classes, which use this module.
     from rest_framework.views import exception_handler as drf_exception_handler
@@ -76,6 +83,16 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, OperationalError) and _is_transient_conflict(exc):
+        # Postgres chose this transaction as a deadlock or serialization victim (e.g. a
+        # reassignment meeting a book re-evaluation): nothing was written; the client retries.
+        logger.warning("transient database conflict, answered 503: %s", exc)
+        return Response(
+            {"detail": "a concurrent change got in the way; nothing was written, retry",
+             "code": "retry"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )  # fmt: skip
     if isinstance(exc, DataError):
         # A value the database cannot hold (e.g. an integer out of range) is the client's input.
         logger.info("rejected input the database cannot store: %s", exc)

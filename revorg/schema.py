@@ -49,6 +49,7 @@ _ERRORS = {
     "413": ("The body is too large.", "Error"),
     "415": ("The body is not JSON (CSV uploads excepted).", "Error"),
     "429": ("Too many requests for this key; retry after Retry-After seconds.", "Error"),
+    "503": ("A concurrent change got in the way; nothing was written, retry.", "Error"),
 }
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -57,7 +58,7 @@ def _statuses_for(method: str, path: str) -> list[str]:
     # 404: an object that is not there, or for lists a page past the end.
     statuses = ["400", "401", "403", "404", "429"]
     if method in _WRITE_METHODS:
-        statuses += ["409", "413", "415"]
+        statuses += ["409", "413", "415", "503"]
     return statuses
 
 

@@ -7,20 +7,9 @@ both, so the admin only shows these models. Edit them in the app or the REST API
 
 from django.contrib import admin
 
+from revorg.admin import ReadOnlyAdminMixin
+
 from .models import AccountLock, Territory, TerritoryPlan, TerritorySlot
-
-
-class ReadOnlyAdminMixin:
-    """View permission only: no add, change or delete form, whatever the user's rights."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SlotInline(ReadOnlyAdminMixin, admin.TabularInline):

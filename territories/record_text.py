@@ -7,6 +7,8 @@ silently, because a dropped `language: fr` would change the decision being expla
 import json
 from dataclasses import dataclass, field
 
+from revorg.parsers import JsonTooDeepError, json_loads_bounded
+
 from . import rules
 
 MAX_TEXT = 64 * 1024
@@ -47,11 +49,15 @@ def record_text_parse(text: str) -> ParsedRecord:
 
 def _json_record(text: str) -> ParsedRecord:
     try:
-        data = json.loads(text)
+        data = json_loads_bounded(text)
+    except JsonTooDeepError as exc:
+        return ParsedRecord(errors=[LineError(1, text.strip()[:200], str(exc))])
     except json.JSONDecodeError as exc:
         lines = text.splitlines() or [""]
         line = lines[min(exc.lineno, len(lines)) - 1]
         return ParsedRecord(errors=[LineError(exc.lineno, line, f"invalid JSON: {exc.msg}")])
+    except ValueError as exc:  # NaN / Infinity, which JSON does not have
+        return ParsedRecord(errors=[LineError(1, text.strip()[:200], f"invalid JSON: {exc}")])
     if not isinstance(data, dict):
         return ParsedRecord(errors=[LineError(1, text.strip()[:200], "must be a JSON object")])
     record = data.get("record") if isinstance(data.get("record"), dict) else data
@@ -88,8 +94,8 @@ def _lines_record(text: str) -> ParsedRecord:
 
 def _value(text: str):
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = json_loads_bounded(text)
+    except ValueError:  # JsonTooDeepError is one too: such a value stays text
         if text.startswith("[") and text.endswith("]"):
             return [item.strip() for item in text[1:-1].split(",") if item.strip()]
         return text

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -14,6 +15,7 @@ from revorg.services import actor_from_request
 from territories.models import TerritoryPlan
 
 from .. import selectors, services
+from ..csv_import import upload_read
 from ..filtersets import AccountFilterSet, OpportunityFilterSet
 from ..models import Account, Opportunity
 from .serializers import (
@@ -35,7 +37,7 @@ def _import(request, kind: str) -> Response:
         workspace=workspace_of(request),
         actor_label=actor_from_request(request).label,
         kind=kind,
-        raw=upload.read(),
+        raw=upload_read(upload, max_bytes=settings.BOOK_IMPORT_MAX_BYTES),
     )
     return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

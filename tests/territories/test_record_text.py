@@ -48,3 +48,13 @@ def test_broken_json_names_its_line_and_bad_values_name_their_field():
     assert [(e.line, e.text) for e in nested.errors] == [(None, "field.owner")]
     assert record_text_parse("[1, 2]").errors[0].message.startswith("expected key")
     assert record_text_parse("   ").errors[0].message.startswith("no fields")
+
+
+def test_json_nested_thousands_deep_is_a_line_error_not_a_crash():
+    deep = '{"a": ' + "[" * 5000 + "]" * 5000 + "}"
+    parsed = record_text_parse(deep)
+    assert parsed.fields == {}
+    assert "nested deeper than" in parsed.errors[0].message
+    line = record_text_parse("country: FR\ntags: " + "[" * 5000 + "]" * 5000)
+    assert line.fields["country"] == "FR"
+    assert isinstance(line.fields["tags"], list | str)  # read as text or a list, never a crash
