@@ -50,7 +50,13 @@ def account_overlays(*, territory_ids) -> dict[int, list[dict]]:
 
 
 def _size_band_sql(column: str) -> str:
-    number = f"(CASE WHEN ({column}) ~ '^[0-9]+(\\.[0-9]+)?$' THEN ({column})::numeric END)"
+    if connection.vendor == "postgresql":
+        number = f"(CASE WHEN ({column}) ~ '^[0-9]+(\\.[0-9]+)?$' THEN ({column})::numeric END)"
+    else:  # SQLite (`make run`): no regex operator, no ::numeric
+        number = (
+            f"(CASE WHEN ({column}) GLOB '[0-9]*' AND NOT ({column}) GLOB '*[^0-9.]*' "
+            f"THEN CAST(({column}) AS REAL) END)"
+        )
     cases = " ".join(f"WHEN {number} < {bound} THEN '{label}'" for bound, label in SIZE_BANDS)
     return f"CASE WHEN {number} IS NULL THEN '{UNKNOWN_BAND}' {cases} ELSE '{LARGEST_BAND}' END"
 

@@ -32,8 +32,18 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 browser = Client(SERVER_NAME="127.0.0.1")
 browser.force_login(get_user_model().objects.get(username="admin"))
-pages = ["/", "/members/", "/territories/", "/capacities/", "/allocations/", "/crm/", "/api-keys/"]
-results.append({page: browser.get(page).status_code for page in pages})
+from book.models import Account
+from revorg.demo import DEMO_SLUG
+from revorg.models import Workspace
+demo = Workspace.objects.get(slug=DEMO_SLUG)
+for number, employees in enumerate([250, "1200", "n/a"]):  # white space by size band
+    Account.objects.create(workspace=demo, crm_id=f"A{number}", status="orphaned",
+                           fields={"country": "ZZ", "employees": employees})
+pages = ["/", "/members/", "/territories/", "/capacities/", "/allocations/", "/crm/",
+         "/api-keys/", "/accounts/", "/coverage/", "/jobs/", "/api/v1/coverage/"]
+statuses = {page: browser.get(page).status_code for page in pages}
+statuses["white space rows"] = len(browser.get("/api/v1/coverage/").json()["white_space"])
+results.append(statuses)
 print(json.dumps(results))
 """
 
@@ -55,6 +65,7 @@ def test_demo_allocates_on_sqlite_with_eager_tasks(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     *results, pages = json.loads(result.stdout.strip().splitlines()[-1])
     assert [status for status, _ in results] == [201] * 4
+    assert pages.pop("white space rows") == 3, pages  # one row per size band
     assert set(pages.values()) == {200}, pages  # every page renders on SQLite too
     # "West — Healthcare" rotates Ada and Ben 3:1 (smooth weighted round robin).
     assert [owner.split()[0] for _, owner in results] == ["Ada", "Ada", "Ben", "Ada"]
