@@ -118,7 +118,7 @@ def accounts_import_apply(job, payload, prepared) -> tuple[dict, list]:
             good.append(csv_import.account_row_parse(values, members_by_email=members_by_email))
         except csv_import.RowError as exc:
             errors.append({"line": line, "column": exc.column, "message": exc.message})
-    created = _accounts_upsert(job.workspace_id, good)
+    created = accounts_upsert(workspace_id=job.workspace_id, provider="", rows=good)
     return {
         "rows": len(payload["rows"]),
         "imported": len(good),
@@ -127,22 +127,30 @@ def accounts_import_apply(job, payload, prepared) -> tuple[dict, list]:
     }, errors
 
 
-def _accounts_upsert(workspace_id, rows) -> int:
-    """INSERT … ON CONFLICT DO UPDATE, a thousand rows a statement. An owner named by the
-    file becomes the account's owner with `assigned_at` cleared: re-evaluation records it."""
+def accounts_upsert(*, workspace_id, provider: str, rows) -> int:
+    """INSERT … ON CONFLICT DO UPDATE, a thousand rows a statement; returns how many were
+    new. CSV (`provider` ''): an owner named by the file becomes the account's owner with
+    `assigned_at` cleared, so re-evaluation records it. A CRM sync: the owner is revorg's, so
+    the CRM owner's member only fills an account that has none."""
     if not rows:
         return 0
     now = timezone.now()
     fields_field = Account._meta.get_field("fields")
     table = Account._meta.db_table
+    owner = (
+        f"COALESCE(excluded.owner_id, {table}.owner_id)"
+        if not provider
+        else f"COALESCE({table}.owner_id, excluded.owner_id)"
+    )
     created = 0
     for start in range(0, len(rows), 1000):
         batch = rows[start : start + 1000]
         values, params = [], []
         for row in batch:
-            values.append("(%s, '', %s, %s, %s, %s, %s, %s, %s, NULL, %s, %s)")
+            values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, %s, %s)")
             params += [
                 workspace_id,
+                provider,
                 row["crm_id"],
                 row["name"],
                 row["domain"],
@@ -160,17 +168,71 @@ def _accounts_upsert(workspace_id, rows) -> int:
                 f"VALUES {', '.join(values)} "
                 "ON CONFLICT (workspace_id, crm_provider, crm_id) DO UPDATE SET "
                 "name = excluded.name, domain = excluded.domain, fields = excluded.fields, "
-                f"owner_id = COALESCE(excluded.owner_id, {table}.owner_id), "
+                f"owner_id = {owner}, "
                 "crm_owner_id = CASE WHEN excluded.crm_owner_id <> '' "
                 f"THEN excluded.crm_owner_id ELSE {table}.crm_owner_id END, "
-                "assigned_at = CASE WHEN excluded.owner_id IS NOT NULL AND "
-                f"excluded.owner_id IS DISTINCT FROM {table}.owner_id THEN NULL "
+                f"assigned_at = CASE WHEN {owner} IS DISTINCT FROM {table}.owner_id THEN NULL "
                 f"ELSE {table}.assigned_at END, updated_at = excluded.updated_at "
                 "RETURNING created_at = updated_at",
                 params,
             )
             created += sum(1 for (is_new,) in cursor.fetchall() if is_new)
     return created
+
+
+def accounts_remove_unseen(*, workspace_id, provider: str, seen_since) -> int:
+    """After a full CRM sync: the provider's accounts the sync did not touch (not updated
+    since it started) are gone from the CRM, so they leave the book with their
+    opportunities; their allocation history stays."""
+    gone = Account.objects.filter(
+        workspace_id=workspace_id, crm_provider=provider, updated_at__lt=seen_since
+    )
+    _, by_model = gone.delete()
+    return by_model.get(Account._meta.label, 0)
+
+
+def opportunities_upsert(*, workspace_id, provider: str, rows) -> int:
+    """Opportunities by (provider, crm_id); a closed deal keeps its account's territory of
+    then. Returns how many rows were written."""
+    if not rows:
+        return 0
+    territories = dict(
+        Account.objects.filter(pk__in={row["account_id"] for row in rows}).values_list(
+            "id", "territory_id"
+        )
+    )
+    Opportunity.objects.bulk_create(
+        [
+            Opportunity(
+                workspace_id=workspace_id,
+                crm_provider=provider,
+                closed_territory_id=(
+                    territories.get(row["account_id"]) if row["is_closed"] else None
+                ),
+                **row,
+            )
+            for row in rows
+        ],
+        update_conflicts=True,
+        unique_fields=["workspace", "crm_provider", "crm_id"],
+        update_fields=[
+            "account",
+            "name",
+            "owner",
+            "stage",
+            "probability",
+            "amount",
+            "close_date",
+            "is_closed",
+            "is_won",
+            "created_date",
+            "closed_date",
+            "closed_territory",
+            "updated_at",
+        ],
+        batch_size=1000,
+    )
+    return len(rows)
 
 
 def opportunities_import_apply(job, payload, prepared) -> tuple[dict, list]:
@@ -193,42 +255,7 @@ def opportunities_import_apply(job, payload, prepared) -> tuple[dict, list]:
             )
         except csv_import.RowError as exc:
             errors.append({"line": line, "column": exc.column, "message": exc.message})
-    if good:
-        territories = dict(
-            Account.objects.filter(pk__in={row["account_id"] for row in good}).values_list(
-                "id", "territory_id"
-            )
-        )
-        Opportunity.objects.bulk_create(
-            [
-                Opportunity(
-                    workspace_id=job.workspace_id,
-                    crm_provider="",
-                    closed_territory_id=territories.get(row["account_id"])
-                    if row["is_closed"]
-                    else None,
-                    **row,
-                )
-                for row in good
-            ],
-            update_conflicts=True,
-            unique_fields=["workspace", "crm_provider", "crm_id"],
-            update_fields=[
-                "account",
-                "name",
-                "owner",
-                "stage",
-                "probability",
-                "amount",
-                "close_date",
-                "is_closed",
-                "is_won",
-                "created_date",
-                "closed_date",
-                "closed_territory",
-                "updated_at",
-            ],
-        )
+    opportunities_upsert(workspace_id=job.workspace_id, provider="", rows=good)
     return {"rows": len(payload["rows"]), "imported": len(good), "skipped": len(errors)}, errors
 
 
