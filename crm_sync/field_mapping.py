@@ -45,8 +45,8 @@ def field_mapping_errors(provider: str, mapping) -> dict[str, list[str]]:
         if not _RULE_FIELD.match(str(rule_field)):
             errors[key] = ["rule fields are lower-case letters, digits and _"]
         elif not isinstance(crm_field, str) or (crm_field and not _CRM_FIELD.match(crm_field)):
-            hint = "Account field" if provider == "salesforce" else "company property"
-            errors[key] = [f'the name of a {hint} (letters, digits, _), or "" to drop it']
+            hint = "an Account field" if provider == "salesforce" else "a company property"
+            errors[key] = [f'the name of {hint} (letters, digits, _), or "" to drop it']
     return errors
 
 
