@@ -37,6 +37,7 @@ class FakeSalesforce:
         # Results pages at these locators answer 503 for as long as they are listed.
         self.broken_locators: set[str] = set()
         self.on_broken = None  # called after each 503 of a broken locator
+        self.results_latency = 0.0  # seconds before a results page is answered
         self.soql_fields: list[list[str]] = []  # the SELECT list of each book query
         self.open_deals: dict[str, int] = {}
         self.queries: list[str] = []
@@ -161,6 +162,7 @@ class FakeSalesforce:
                         if fake.on_broken:
                             fake.on_broken()
                         return None
+                    time.sleep(fake.results_latency)
                     text, next_locator, count = fake.bulk_page(
                         job["query"], int(locator or 0), int(params.get("maxRecords", 50000))
                     )
