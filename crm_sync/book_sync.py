@@ -177,7 +177,7 @@ def _page_fetch(provider, entity, fields, since, cursor):
         except TransientCrmError as exc:
             if attempt == PAGE_ATTEMPTS - 1:
                 raise
-            base = float(getattr(settings, "CRM_BOOK_BACKOFF_SECONDS", 0.5))
+            base = settings.CRM_BOOK_BACKOFF_SECONDS
             wait = exc.retry_after if exc.retry_after is not None else base * 2**attempt
             logger.info("CRM page of %s: %s; retrying in %.1f s", entity, exc, wait)
             time.sleep(min(MAX_BACKOFF_SECONDS, max(0.0, wait)))
