@@ -220,6 +220,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CrmProviderEnum": "crm_sync.models.CrmProvider",
         "AccountStatusEnum": "book.models.AccountStatus.choices",
+        "AllocationStatusEnum": "allocation.models.AllocationStatus.choices",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
