@@ -187,7 +187,17 @@ class HubSpotProvider:
                 str(item.id): _associated_ids(getattr(item, "associations", None))
                 for item in page.results or []
             }
-            total = None
+            # The listing has no total: one search of a single record counts them (for the
+            # progress bar), on the first page only; later pages carry it in the cursor.
+            if cursor is None:
+                counted = self._call(
+                    lambda client: api(client).search_api.do_search(
+                        public_object_search_request={"limit": 1, "properties": ["hs_object_id"]}
+                    )
+                )
+                total = getattr(counted, "total", None)
+            else:
+                total = cursor.get("total")
         else:
             request = {
                 "filterGroups": [
@@ -221,7 +231,8 @@ class HubSpotProvider:
             _hs_book_record(entity, item, companies.get(str(item.id), [])) for item in page.results
         ]
         next_after = page.paging.next.after if page.paging and page.paging.next else None
-        return BookPage(records, {"after": next_after} if next_after else None, total)
+        next_cursor = {"after": next_after, "total": total} if next_after else None
+        return BookPage(records, next_cursor, total)
 
     def _deal_companies(self, deal_ids: list[str]) -> dict[str, list[str]]:
         """Associations v4, deals → companies, for one page of deals."""

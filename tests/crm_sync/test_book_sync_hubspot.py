@@ -44,6 +44,7 @@ def test_full_then_incremental_sync_of_companies_and_deals_with_associations(
     job.refresh_from_db()
     assert job.status == "succeeded", job.errors
     assert job.result["accounts_created"] == 3
+    assert job.progress_done == job.progress_total == 6  # totals counted by a search
     assert job.result["opportunities_written"] == 2
     assert job.result["opportunities_without_account"] == 1  # a deal with no company
     acme = Account.objects.get(crm_id="101")
@@ -87,7 +88,7 @@ def test_throttling_and_server_errors_are_retried(
     job.refresh_from_db()
     assert job.status == "succeeded", job.errors
     assert Account.objects.count() == 5
-    assert job.progress_done == 5
+    assert job.progress_done == job.progress_total == 5
 
 
 def test_a_revoked_token_mid_import_needs_reauth_and_the_sync_resumes_from_its_last_page(
@@ -96,7 +97,7 @@ def test_a_revoked_token_mid_import_needs_reauth_and_the_sync_resumes_from_its_l
     fake = FakeHubSpotBook(httpserver)
     fake.companies = [company(n) for n in range(101, 107)]
     connection = hubspot(workspace, httpserver)
-    fake.revoke_after = 2  # two pages are read, then the token is revoked
+    fake.revoke_after = 3  # the count and two pages are read, then the token is revoked
 
     failed = sync_book(api, connection, django_capture_on_commit_callbacks)
     failed.refresh_from_db()
