@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-writeback bench-ui bench-book clean
+.PHONY: install run test lint format bench-match bench-allocate bench-writeback bench-ui bench-book bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,3 +66,12 @@ format: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles artifacts
+
+## A fresh database each run: 100,000 accounts from the fake Salesforce, 100,000 CSV rows.
+IMPORT_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_import_bench
+
+bench-import: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "DROP DATABASE IF EXISTS revorg_import_bench"
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_import_bench"
+	DATABASE_URL=$(IMPORT_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(IMPORT_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/crm_import.py $(IMPORT_BENCH_ARGS)

@@ -8,6 +8,7 @@ rotations, books and capacities read under those locks, and only the changes are
 set-based (COPY into a temporary table, UPDATE … FROM, one INSERT … SELECT of the history).
 """
 
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -118,7 +119,7 @@ def accounts_import_apply(job, payload, prepared) -> tuple[dict, list]:
             good.append(csv_import.account_row_parse(values, members_by_email=members_by_email))
         except csv_import.RowError as exc:
             errors.append({"line": line, "column": exc.column, "message": exc.message})
-    created = _accounts_upsert(job.workspace_id, good)
+    created = accounts_upsert(workspace_id=job.workspace_id, provider="", rows=good)
     return {
         "rows": len(payload["rows"]),
         "imported": len(good),
@@ -127,22 +128,46 @@ def accounts_import_apply(job, payload, prepared) -> tuple[dict, list]:
     }, errors
 
 
-def _accounts_upsert(workspace_id, rows) -> int:
-    """INSERT … ON CONFLICT DO UPDATE, a thousand rows a statement. An owner named by the
-    file becomes the account's owner with `assigned_at` cleared: re-evaluation records it."""
+def accounts_upsert(*, workspace_id, provider: str, rows) -> int:
+    """INSERT … ON CONFLICT DO UPDATE (from a COPY on Postgres); returns how many were
+    new. CSV (`provider` ''): an owner named by the file becomes the account's owner with
+    `assigned_at` cleared, so re-evaluation records it. A CRM sync: the owner is revorg's, so
+    the CRM owner's member only fills an account that has none."""
     if not rows:
         return 0
     now = timezone.now()
     fields_field = Account._meta.get_field("fields")
     table = Account._meta.db_table
+    owner = (
+        f"COALESCE(excluded.owner_id, {table}.owner_id)"
+        if not provider
+        else f"COALESCE({table}.owner_id, excluded.owner_id)"
+    )
+    conflict = (
+        "ON CONFLICT (workspace_id, crm_provider, crm_id) DO UPDATE SET "
+        "name = excluded.name, domain = excluded.domain, fields = excluded.fields, "
+        f"owner_id = {owner}, "
+        "crm_owner_id = CASE WHEN excluded.crm_owner_id <> '' "
+        f"THEN excluded.crm_owner_id ELSE {table}.crm_owner_id END, "
+        f"assigned_at = CASE WHEN {owner} IS DISTINCT FROM {table}.owner_id THEN NULL "
+        f"ELSE {table}.assigned_at END, updated_at = excluded.updated_at "
+        "RETURNING created_at = updated_at"
+    )
+    columns = (
+        "workspace_id, crm_provider, crm_id, name, domain, fields, owner_id, crm_owner_id, "
+        "status, assigned_at, created_at, updated_at"
+    )
+    if connection.vendor == "postgresql":
+        return _accounts_upsert_copy(workspace_id, provider, rows, columns, conflict, now)
     created = 0
     for start in range(0, len(rows), 1000):
         batch = rows[start : start + 1000]
         values, params = [], []
         for row in batch:
-            values.append("(%s, '', %s, %s, %s, %s, %s, %s, %s, NULL, %s, %s)")
+            values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, %s, %s)")
             params += [
                 workspace_id,
+                provider,
                 row["crm_id"],
                 row["name"],
                 row["domain"],
@@ -155,22 +180,103 @@ def _accounts_upsert(workspace_id, rows) -> int:
             ]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (workspace_id, crm_provider, crm_id, name, domain, fields, "
-                "owner_id, crm_owner_id, status, assigned_at, created_at, updated_at) "
-                f"VALUES {', '.join(values)} "
-                "ON CONFLICT (workspace_id, crm_provider, crm_id) DO UPDATE SET "
-                "name = excluded.name, domain = excluded.domain, fields = excluded.fields, "
-                f"owner_id = COALESCE(excluded.owner_id, {table}.owner_id), "
-                "crm_owner_id = CASE WHEN excluded.crm_owner_id <> '' "
-                f"THEN excluded.crm_owner_id ELSE {table}.crm_owner_id END, "
-                "assigned_at = CASE WHEN excluded.owner_id IS NOT NULL AND "
-                f"excluded.owner_id IS DISTINCT FROM {table}.owner_id THEN NULL "
-                f"ELSE {table}.assigned_at END, updated_at = excluded.updated_at "
-                "RETURNING created_at = updated_at",
-                params,
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)} {conflict}", params
             )
             created += sum(1 for (is_new,) in cursor.fetchall() if is_new)
     return created
+
+
+def _accounts_upsert_copy(workspace_id, provider, rows, columns, conflict, now) -> int:
+    """Postgres: the rows COPY'd into a temporary table, then one INSERT … SELECT … ON
+    CONFLICT (binding a hundred thousand parameters costs more than the write itself)."""
+    table = Account._meta.db_table
+    with connection.cursor() as cursor:
+        # Dropped at commit; dropped here too when an outer transaction is still open.
+        cursor.execute("DROP TABLE IF EXISTS book_account_in")
+        cursor.execute(
+            "CREATE TEMP TABLE book_account_in (ord int, crm_id text, name text, domain text, "
+            "fields jsonb, owner_id bigint, crm_owner_id text) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            "COPY book_account_in (ord, crm_id, name, domain, fields, owner_id, crm_owner_id) "
+            "FROM STDIN"
+        ) as copy:
+            for ord_, row in enumerate(rows):
+                copy.write_row(
+                    (
+                        ord_,
+                        row["crm_id"],
+                        row["name"],
+                        row["domain"],
+                        json.dumps(row["fields"]),
+                        row["owner_id"],
+                        row["crm_owner_id"],
+                    )
+                )
+        # A repeated id keeps its last row (one statement cannot update a row twice).
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "
+            "SELECT %s, %s, crm_id, name, domain, fields, owner_id, crm_owner_id, %s, NULL, "
+            "%s, %s FROM (SELECT DISTINCT ON (crm_id) * FROM book_account_in "
+            f"ORDER BY crm_id, ord DESC) t {conflict}",
+            [workspace_id, provider, AccountStatus.ORPHANED, now, now],
+        )
+        return sum(1 for (is_new,) in cursor.fetchall() if is_new)
+
+
+def accounts_remove_unseen(*, workspace_id, provider: str, seen_since) -> int:
+    """After a full CRM sync: the provider's accounts the sync did not touch (not updated
+    since it started) are gone from the CRM, so they leave the book with their
+    opportunities; their allocation history stays."""
+    gone = Account.objects.filter(
+        workspace_id=workspace_id, crm_provider=provider, updated_at__lt=seen_since
+    )
+    _, by_model = gone.delete()
+    return by_model.get(Account._meta.label, 0)
+
+
+def opportunities_upsert(*, workspace_id, provider: str, rows) -> int:
+    """Opportunities by (provider, crm_id); a closed deal keeps its account's territory of
+    then. Returns how many rows were written."""
+    if not rows:
+        return 0
+    territories = dict(
+        Account.objects.filter(pk__in={row["account_id"] for row in rows}).values_list(
+            "id", "territory_id"
+        )
+    )
+    Opportunity.objects.bulk_create(
+        [
+            Opportunity(
+                workspace_id=workspace_id,
+                crm_provider=provider,
+                closed_territory_id=(
+                    territories.get(row["account_id"]) if row["is_closed"] else None
+                ),
+                **row,
+            )
+            for row in rows
+        ],
+        update_conflicts=True,
+        unique_fields=["workspace", "crm_provider", "crm_id"],
+        update_fields=[
+            "account",
+            "name",
+            "owner",
+            "stage",
+            "probability",
+            "amount",
+            "close_date",
+            "is_closed",
+            "is_won",
+            "created_date",
+            "closed_date",
+            "closed_territory",
+            "updated_at",
+        ],
+        batch_size=1000,
+    )
+    return len(rows)
 
 
 def opportunities_import_apply(job, payload, prepared) -> tuple[dict, list]:
@@ -193,42 +299,7 @@ def opportunities_import_apply(job, payload, prepared) -> tuple[dict, list]:
             )
         except csv_import.RowError as exc:
             errors.append({"line": line, "column": exc.column, "message": exc.message})
-    if good:
-        territories = dict(
-            Account.objects.filter(pk__in={row["account_id"] for row in good}).values_list(
-                "id", "territory_id"
-            )
-        )
-        Opportunity.objects.bulk_create(
-            [
-                Opportunity(
-                    workspace_id=job.workspace_id,
-                    crm_provider="",
-                    closed_territory_id=territories.get(row["account_id"])
-                    if row["is_closed"]
-                    else None,
-                    **row,
-                )
-                for row in good
-            ],
-            update_conflicts=True,
-            unique_fields=["workspace", "crm_provider", "crm_id"],
-            update_fields=[
-                "account",
-                "name",
-                "owner",
-                "stage",
-                "probability",
-                "amount",
-                "close_date",
-                "is_closed",
-                "is_won",
-                "created_date",
-                "closed_date",
-                "closed_territory",
-                "updated_at",
-            ],
-        )
+    opportunities_upsert(workspace_id=job.workspace_id, provider="", rows=good)
     return {"rows": len(payload["rows"]), "imported": len(good), "skipped": len(errors)}, errors
 
 

@@ -6,12 +6,16 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from jobs.models import Job
+from revorg.errors import ConflictError
 from revorg.parsing import parse_int
 from revorg.permissions import role_required
-from revorg.services import audit_request
+from revorg.services import actor_from_request, audit_request
+from revorg.tenancy import workspace_object_or_404, workspace_rows
 
-from . import services
+from . import book_sync, services
 from .api.serializers import CrmConnectionSerializer
+from .field_mapping import DEFAULT_FIELD_MAPPINGS, field_mapping_effective
 from .models import CrmConnection, CrmProvider, SyncRun
 
 SETTING_FIELDS = ("instance_url", "login_url", "api_version", "base_url")
@@ -24,14 +28,25 @@ CREDENTIAL_FIELDS = (
     "access_token",
 )
 RUNS_SHOWN = 50
+CUSTOM_MAPPING_ROWS = 3  # empty rows offered for custom fields
 
 
-def _context(request, form=None, errors=None):
+def _context(request, form=None, errors=None, mapping_errors=None):
     connections = list(CrmConnection.objects.filter(workspace=request.workspace))
+    book_jobs = {}
+    for job in workspace_rows(request, Job).filter(handler=book_sync.BOOK_SYNC)[:200]:
+        book_jobs.setdefault(job.params.get("connection_id"), job)
     for connection in connections:
         settings = connection.settings or {}
         connection.host = settings.get("instance_url") or settings.get("base_url") or ""
         connection.every = settings.get("sync_interval_minutes") or services.DEFAULT_SYNC_MINUTES
+        mapping = field_mapping_effective(provider=connection.provider, settings=settings)
+        connection.mapping_rows = [
+            *mapping.items(),
+            *(("", "") for _ in range(CUSTOM_MAPPING_ROWS)),
+        ]
+        connection.book_job = book_jobs.get(connection.pk)
+        connection.mapping_errors = (mapping_errors or {}).get(connection.pk)
     return {
         "connections": connections,
         "runs": SyncRun.objects.filter(workspace=request.workspace).select_related("connection")[
@@ -168,3 +183,61 @@ def sync_run_detail(request, pk):
     }
     template = "crm_sync/_run.html" if request.htmx else "crm_sync/run.html"
     return render(request, template, context)
+
+
+@role_required("admin")
+@require_POST
+def crm_field_mapping(request, pk):
+    """Saves the connection's field mapping (rule field → CRM field) from the rows of the
+    form: a default left empty is dropped, a new row adds a custom field. Validated by the
+    API serializer: a bad name is a 400 naming the rule field."""
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
+    defaults = DEFAULT_FIELD_MAPPINGS.get(connection.provider, {})
+    mapping = dict.fromkeys(defaults, "")
+    for rule_field, crm_field in zip(
+        request.POST.getlist("rule_field"), request.POST.getlist("crm_field"), strict=False
+    ):
+        if rule_field.strip():
+            mapping[rule_field.strip()] = crm_field.strip()
+    mapping = {rule: crm for rule, crm in mapping.items() if crm or rule in defaults}
+    settings = {**(connection.settings or {}), "field_mapping": mapping}
+    serializer = CrmConnectionSerializer(
+        connection, data={"settings": settings}, partial=True, context={"request": request}
+    )
+    if not serializer.is_valid():
+        problems = [
+            f"{field.removeprefix('settings.field_mapping.')}: {' '.join(map(str, errors))}"
+            for field, errors in serializer.errors.items()
+        ]
+        context = _context(request, mapping_errors={connection.pk: problems})
+        return render(request, "crm_sync/index.html", context, status=400)
+    with transaction.atomic():
+        before = CrmConnectionSerializer(connection).data
+        services.connection_update(connection=connection, settings=settings)
+        audit_request(
+            request,
+            action="update",
+            obj=connection,
+            before=before,
+            after=CrmConnectionSerializer(connection).data,
+        )
+    messages.success(request, f"{connection.name or connection.provider}: field mapping saved.")
+    return redirect("ui:crm")
+
+
+@role_required("admin")
+@require_POST
+def crm_sync_book(request, pk):
+    """Queues the book sync (accounts and opportunities) and shows its job's live progress."""
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
+    try:
+        with transaction.atomic():
+            job = book_sync.book_sync_start(
+                connection=connection,
+                actor_label=actor_from_request(request).label,
+                full=request.POST.get("full") == "1",
+            )
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+        return redirect("ui:crm")
+    return redirect("ui:job", pk=job.pk)

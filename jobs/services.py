@@ -304,3 +304,26 @@ def job_sweep() -> dict:
     ).distinct():
         requeued += len(job_resume(job=job))
     return {"started": len(stale_queued), "requeued": requeued}
+
+
+def chunk_checkpoint(
+    *, job_id: int, index: int, payload: dict, done: int | None = None, total: int | None = None
+) -> bool:
+    """A long chunk's milestone (e.g. a CRM page written): its payload saved so that a retry
+    resumes from there, its lease renewed, the job's progress moved. Call it in the
+    transaction that wrote the milestone's work. False when the job stopped running
+    (cancelled): the chunk should stop too."""
+    now = timezone.now()
+    JobChunk.objects.filter(job_id=job_id, index=index).update(
+        payload=payload,
+        lease_expires_at=now + timedelta(seconds=_lease_seconds()),
+        updated_at=now,
+    )
+    progress = {}
+    if done is not None:
+        progress["progress_done"] = done
+    if total is not None:
+        progress["progress_total"] = total
+    if progress:
+        Job.objects.filter(pk=job_id).update(**progress)
+    return Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).exists()

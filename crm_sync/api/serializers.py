@@ -5,11 +5,20 @@ from rest_framework import serializers
 from revorg.api import WorkspaceScopedSerializer
 
 from ..endpoints import endpoint_host_problem, endpoint_url_problem
+from ..field_mapping import field_mapping_effective, field_mapping_errors
 from ..models import CrmConnection, CrmProvider, SyncRun
 
 SETTINGS = {
-    CrmProvider.SALESFORCE: {"instance_url", "login_url", "api_version", "sync_interval_minutes"},
-    CrmProvider.HUBSPOT: {"base_url", "sync_interval_minutes"},
+    CrmProvider.SALESFORCE: {
+        "instance_url",
+        "login_url",
+        "api_version",
+        "sync_interval_minutes",
+        "field_mapping",
+        "bulk_threshold",
+        "bulk_page_size",
+    },
+    CrmProvider.HUBSPOT: {"base_url", "sync_interval_minutes", "field_mapping"},
 }
 URL_SETTINGS = ("instance_url", "login_url", "base_url")
 SALESFORCE_CREDENTIALS = (
@@ -42,6 +51,14 @@ def settings_errors(provider: str, settings) -> dict[str, list[str]]:
         isinstance(minutes, int) and not isinstance(minutes, bool) and 5 <= minutes <= 10080
     ):
         errors["settings.sync_interval_minutes"] = ["a whole number of minutes, 5 to 10080"]
+    if "field_mapping" in settings:
+        errors.update(field_mapping_errors(provider, settings["field_mapping"]))
+    for key in ("bulk_threshold", "bulk_page_size"):
+        count = settings.get(key)
+        if count is not None and not (
+            isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= 1_000_000
+        ):
+            errors[f"settings.{key}"] = ["a whole number of records, 1 to 1000000"]
     return errors
 
 
@@ -70,6 +87,7 @@ class CrmConnectionSerializer(WorkspaceScopedSerializer):
     credentials = serializers.JSONField(write_only=True, required=False)
     credentials_set = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
+    field_mapping = serializers.SerializerMethodField()
     settings = serializers.JSONField(required=False)
 
     class Meta:
@@ -82,6 +100,7 @@ class CrmConnectionSerializer(WorkspaceScopedSerializer):
             "is_active",
             "last_synced_at",
             "settings",
+            "field_mapping",
             "credentials",
             "credentials_set",
             "created_at",
@@ -90,6 +109,11 @@ class CrmConnectionSerializer(WorkspaceScopedSerializer):
 
     def get_credentials_set(self, connection) -> bool:
         return bool(connection.credentials_encrypted)
+
+    def get_field_mapping(self, connection) -> dict[str, str]:
+        """The mapping the book sync uses (rule field -> CRM field): the CRM's defaults
+        overlaid with `settings.field_mapping`."""
+        return field_mapping_effective(provider=connection.provider, settings=connection.settings)
 
     def get_status(self, connection) -> str:
         """disabled, needs_reauth (the CRM refused the credentials: reconnect), never_synced,
@@ -145,3 +169,9 @@ class SyncRunSerializer(WorkspaceScopedSerializer):
 
     def get_error(self, run) -> str | None:
         return "; ".join(run.errors) if run.errors else None
+
+
+class BookSyncRequestSerializer(serializers.Serializer):
+    full = serializers.BooleanField(
+        default=False, help_text="List every record and remove accounts the CRM no longer has."
+    )

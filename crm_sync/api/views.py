@@ -5,13 +5,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
+from jobs.api.serializers import JobSerializer
 from revorg.api import WorkspaceScopedViewSet, workspace_of
 from revorg.models import Role
+from revorg.services import actor_from_request
 
-from .. import services
+from .. import book_sync, services
 from ..filtersets import SyncRunFilterSet
 from ..models import CrmConnection, SyncRun
-from .serializers import CrmConnectionSerializer, SyncRunSerializer
+from .serializers import BookSyncRequestSerializer, CrmConnectionSerializer, SyncRunSerializer
 
 
 class CrmConnectionViewSet(WorkspaceScopedViewSet):
@@ -85,6 +87,24 @@ class CrmConnectionViewSet(WorkspaceScopedViewSet):
         """Queues a sync now (members, then the open-deal snapshot); follow it in sync-runs."""
         run = services.sync_start(connection=self.get_object())
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=BookSyncRequestSerializer, responses={202: JobSerializer})
+    @action(detail=True, methods=["post"], url_path="sync-book")
+    def sync_book(self, request, pk=None):
+        """Queues a sync of the CRM's accounts and opportunities (the book) as a job; follow
+        it at `/jobs/{id}/`. Incremental after the last successful sync; `full` lists
+        everything and removes the accounts the CRM no longer has. A sync that failed is
+        continued from its last page. 409 while one is queued or running."""
+        connection = self.get_object()
+        body = BookSyncRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            job = book_sync.book_sync_start(
+                connection=connection,
+                actor_label=actor_from_request(request).label,
+                full=body.validated_data["full"],
+            )
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(

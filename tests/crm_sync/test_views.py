@@ -3,6 +3,8 @@
 import pytest
 
 from crm_sync.models import SyncRun
+from jobs.models import Job
+from revorg.models import AuditEntry
 from tests.crm_sync.factories import CrmConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +49,50 @@ def workspace_connection(workspace):
     from crm_sync.models import CrmConnection
 
     return CrmConnection.objects.get(workspace=workspace)
+
+
+def test_field_mapping_form_saves_defaults_custom_fields_and_refuses_bad_names(
+    user_client, workspace
+):
+    admin = user_client(workspace)
+    connection = CrmConnectionFactory(workspace=workspace, provider="hubspot")
+    page = admin.get("/crm/").content.decode()
+    assert 'value="numberofemployees"' in page  # the HubSpot defaults are shown
+
+    bad = admin.post(
+        f"/crm/{connection.pk}/field-mapping/",
+        {"rule_field": ["country", "segment"], "crm_field": ["country", "seg ment;"]},
+    )
+    assert bad.status_code == 400
+    assert "segment: the name of a company property" in bad.content.decode()
+    connection.refresh_from_db()
+    assert "field_mapping" not in connection.settings  # nothing half-saved
+
+    saved = admin.post(
+        f"/crm/{connection.pk}/field-mapping/",
+        {
+            "rule_field": ["country", "city", "segment", ""],
+            "crm_field": ["hq_country", "", "seg", ""],
+        },
+    )
+    assert saved.status_code == 302
+    connection.refresh_from_db()
+    mapping = connection.settings["field_mapping"]
+    assert (mapping["country"], mapping["city"], mapping["segment"]) == ("hq_country", "", "seg")
+    assert mapping["state"] == ""  # a default whose row was not sent is dropped
+    assert AuditEntry.objects.filter(action="update", object_id=str(connection.pk)).count() == 1
+
+
+def test_sync_book_button_opens_the_job_and_refuses_a_second_while_one_waits(
+    user_client, workspace
+):
+    admin = user_client(workspace)
+    connection = CrmConnectionFactory(workspace=workspace)
+    first = admin.post(f"/crm/{connection.pk}/sync-book/")
+    job = Job.objects.get(handler="crm_sync.book_sync")
+    assert first.status_code == 302 and first.url == f"/jobs/{job.pk}/"
+    second = admin.post(f"/crm/{connection.pk}/sync-book/", follow=True)
+    assert "already queued or running" in second.content.decode()
+    assert Job.objects.filter(handler="crm_sync.book_sync").count() == 1
+    viewer = user_client(workspace, role="manager")
+    assert viewer.post(f"/crm/{connection.pk}/sync-book/").status_code == 403

@@ -111,6 +111,8 @@ def world(workspace):
             "crm-test": connection.pk,
             "crm-sync": connection.pk,
             "crm-reconnect": connection.pk,
+            "crm-field-mapping": connection.pk,
+            "crm-sync-book": connection.pk,
             "crm-delete": connection.pk,
             "sync-run": run.pk,
             "allocation-detail": allocation.pk,

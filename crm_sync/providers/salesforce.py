@@ -1,95 +1,47 @@
-"""CRM providers behind one small interface, using the real client libraries:
+"""Salesforce through the real simple-salesforce: OAuth flows, SOQL paging, Bulk API 2.0
+queries for the book, composite sObject collections for write-back."""
 
-- `users_pages(since)`: pages of `CrmUser` (incremental when the CRM can filter by change),
-- `open_deal_counts()`: open deals per CRM owner id,
-- `owners_update(updates)`: owners written in batches.
-"""
-
-import logging
+import csv
+import io
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import jwt
 import requests
-import urllib3
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceOperationError,
+)
 
-from .endpoints import EndpointRefused, endpoint_check
+from .base import (
+    HTTP_TIMEOUT,
+    TRANSIENT_STATUSES,
+    BookPage,
+    BookRecord,
+    CrmAuthError,
+    CrmError,
+    CrmUser,
+    OwnerUpdate,
+    TransientCrmError,
+    logger,
+    redacted,
+    retry_after,
+)
+from .base import endpoint_guard as _endpoint
 
-logger = logging.getLogger(__name__)
 SALESFORCE_BATCH = 200
-HUBSPOT_BATCH = 100
 SF_OBJECTS = {
     "lead": "Lead",
     "account": "Account",
     "contact": "Contact",
     "opportunity": "Opportunity",
 }
-HS_OBJECTS = {"contact": "contacts", "account": "companies", "opportunity": "deals"}
-TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
-HTTP_TIMEOUT = 30
-
-
-class TransientCrmError(Exception):
-    """Retry later; retry_after is the CRM's Retry-After in seconds when it sent one."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class CrmError(Exception):
-    """A permanent failure (refused request, malformed answer): retrying will not help.
-    Messages are our own words, safe to show: what the CRM said goes to the server log only."""
-
-
-class CrmAuthError(CrmError):
-    """The CRM refused our credentials: nothing works until an admin reconnects, so
-    write-backs wait (pending) instead of failing."""
-
-
 # Salesforce error codes are enum-like (INVALID_CROSS_REFERENCE_KEY): safe to show.
 _ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-
-
-def _redacted(text, secrets) -> str:
-    """Remote text for the server log: credentials and tokens blanked, length bounded."""
-    text = str(text)
-    for secret in secrets:
-        if isinstance(secret, str) and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text[:1000]
-
-
-@dataclass
-class OwnerUpdate:
-    key: int  # caller's id (outbox row), returned with the result
-    record_type: str
-    record_id: str
-    owner_crm_user_id: str
-
-
-@dataclass
-class CrmUser:
-    crm_user_id: str
-    name: str
-    email: str
-    title: str
-    is_active: bool
-    timezone: str = ""
-    changed_at: datetime | None = None
-
-
-def _retry_after(headers) -> float | None:
-    value = (headers or {}).get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 class _NoRedirectSession(requests.Session):
@@ -122,7 +74,7 @@ class SalesforceProvider:
 
     def _log_remote(self, what: str, text) -> None:
         secrets = [*self.credentials.values(), self._token_issued]
-        logger.warning("Salesforce %s: %s", what, _redacted(text, secrets))
+        logger.warning("Salesforce %s: %s", what, redacted(text, secrets))
 
     # --- authentication ---------------------------------------------------------------------
     def _can_refresh(self) -> bool:
@@ -167,7 +119,7 @@ class SalesforceProvider:
         status = response.status_code
         if status in TRANSIENT_STATUSES:
             raise TransientCrmError(
-                f"Salesforce login {status}", retry_after=_retry_after(response.headers)
+                f"Salesforce login {status}", retry_after=retry_after(response.headers)
             )
         if status != 200:
             self._log_remote(f"login refused (HTTP {status})", _oauth_error(response))
@@ -230,10 +182,13 @@ class SalesforceProvider:
             if exc.status in TRANSIENT_STATUSES:
                 raise TransientCrmError(
                     f"Salesforce {exc.status}",
-                    retry_after=_retry_after(self.last_response_headers),
+                    retry_after=retry_after(self.last_response_headers),
                 ) from None
             self._log_remote(f"refused a request (HTTP {exc.status})", _sf_message(exc))
             raise CrmError(f"Salesforce refused the request (HTTP {exc.status})") from None
+        except SalesforceOperationError as exc:  # a Bulk API job that failed or was aborted
+            self._log_remote("Bulk API job failed", exc)
+            raise CrmError("Salesforce's Bulk API query job failed") from None
         except requests.exceptions.JSONDecodeError:
             raise CrmError("Salesforce answered something other than JSON") from None
         except requests.RequestException as exc:
@@ -322,6 +277,56 @@ class SalesforceProvider:
             return f"Salesforce refused the owner update ({', '.join(codes)})"
         return "Salesforce refused the owner update"
 
+    # --- the book -----------------------------------------------------------------------------
+    def book_page(
+        self, *, entity: str, fields: list[str], since: str | None, cursor: dict | None
+    ) -> BookPage:
+        """SOQL paging for small objects, a Bulk API 2.0 query job (CSV pages, `Sforce-Locator`)
+        from `bulk_threshold` records on; both resumable from the cursor they return."""
+        sobject = SF_BOOK_OBJECTS[entity]
+        columns = list(dict.fromkeys([*SF_BOOK_FIELDS[entity], *fields]))
+        where = f" WHERE SystemModstamp > {_soql_stamp(since)}" if since else ""
+        if cursor is None:
+            total = self._call(lambda sf: sf.query(f"SELECT COUNT() FROM {sobject}{where}"))
+            total = int(total.get("totalSize") or 0)
+            soql = f"SELECT {', '.join(columns)} FROM {sobject}{where}"
+            threshold = int(self.settings.get("bulk_threshold") or SF_BULK_THRESHOLD)
+            if total >= threshold:
+                job = self._call(lambda sf: _bulk(sf, sobject).create_job("query", soql))
+                job_id = job.get("id")
+                if not isinstance(job_id, str) or not _BULK_JOB_ID.match(job_id):
+                    raise CrmError("Salesforce answered a Bulk API job without an id")
+                cursor = {"mode": "bulk", "job_id": job_id, "locator": "", "total": total}
+                self._call(
+                    lambda sf: _bulk(sf, sobject).wait_for_job(job_id, True, SF_BULK_POLL),
+                    expect=str,
+                )
+            else:
+                result = self._call(lambda sf: sf.query(soql + " ORDER BY SystemModstamp, Id"))
+                return self._soql_page(entity, result, total)
+        if cursor.get("mode") == "soql":
+            next_url = cursor["next_url"]
+            result = self._call(lambda sf: sf.query_more(next_url, identifier_is_url=True))
+            return self._soql_page(entity, result, cursor.get("total"))
+        page_size = int(self.settings.get("bulk_page_size") or SF_BULK_PAGE)
+        result = self._call(
+            lambda sf: _bulk(sf, sobject).get_query_results(
+                cursor["job_id"], cursor["locator"], page_size
+            )
+        )
+        rows = csv.DictReader(io.StringIO(result.get("records") or ""))
+        records = [_sf_book_record(entity, _csv_values(row)) for row in rows]
+        locator = result.get("locator") or ""
+        next_cursor = {**cursor, "locator": locator} if locator else None
+        return BookPage(records, next_cursor, cursor.get("total"))
+
+    def _soql_page(self, entity: str, result: dict, total) -> BookPage:
+        records = [_sf_book_record(entity, row) for row in result.get("records", [])]
+        next_cursor = None
+        if not result.get("done", True) and result.get("nextRecordsUrl"):
+            next_cursor = {"mode": "soql", "next_url": result["nextRecordsUrl"], "total": total}
+        return BookPage(records, next_cursor, total)
+
 
 def _sf_user(row: dict) -> CrmUser:
     changed = row.get("SystemModstamp")
@@ -355,178 +360,64 @@ def _oauth_error(response) -> str:
     return str(body.get("error_description") or body.get("error") or "")
 
 
-class HubSpotProvider:
-    """hubspot-api-client with a private app token; `base_url` overrides the API host."""
-
-    incremental = False  # owners cannot be filtered by change time: always the full list
-
-    def __init__(self, *, settings: dict, credentials: dict):
-        self.settings = settings
-        self.credentials = credentials
-        self.calls = 0
-        self._endpoint_checked = False
-
-    def _client(self):
-        from hubspot import HubSpot
-
-        host = self.settings.get("base_url") or "https://api.hubapi.com"
-        if not self._endpoint_checked:
-            _endpoint(host, "HubSpot API base URL")
-            self._endpoint_checked = True
-        return HubSpot(
-            access_token=self.credentials.get("access_token", ""),
-            host=host,
-            # urllib3's default retries (429/503 Retry-After), but no redirect is followed.
-            retry=urllib3.Retry(3, redirect=False),
-        )
-
-    def _call(self, operation):
-        self.calls += 1
-        try:
-            return operation(self._client())
-        except Exception as exc:  # each sub-package has its own ApiException: check .status
-            status = getattr(exc, "status", None)
-            if status is None and isinstance(exc, ValueError | TypeError):
-                logger.warning("HubSpot answered in an unexpected shape: %s", type(exc).__name__)
-                raise CrmError("HubSpot answered in an unexpected shape") from None
-            if status is None and not isinstance(exc, OSError | urllib3.exceptions.HTTPError):
-                raise
-            if status is None or status in TRANSIENT_STATUSES:
-                raise TransientCrmError(
-                    f"HubSpot {status or 'unreachable'}",
-                    retry_after=_retry_after(getattr(exc, "headers", None)),
-                ) from None
-            logger.warning(
-                "HubSpot refused a request (HTTP %s): %s",
-                status,
-                _redacted(_hubspot_message(exc), self.credentials.values()),
-            )
-            if status == 401:
-                raise CrmAuthError("HubSpot refused the access token (HTTP 401)") from None
-            raise CrmError(f"HubSpot refused the request (HTTP {status})") from None
-
-    def test(self) -> str:
-        page = self._call(lambda client: client.crm.owners.owners_api.get_page(limit=1))
-        if not isinstance(getattr(page, "results", None), list):  # e.g. an HTML page
-            logger.warning("HubSpot owners answered in an unexpected shape: %s", type(page))
-            raise CrmError("HubSpot answered in an unexpected shape")
-        return "connected"
-
-    def users_pages(self, *, since: datetime | None = None) -> Iterator[tuple[list[CrmUser], int]]:
-        """Every owner (HubSpot cannot filter owners by change time), 100 a page; archived
-        owners come back inactive."""
-        for archived in (False, True):
-            after = None
-            while True:
-                page = self._call(
-                    lambda client, after=after, archived=archived: (
-                        client.crm.owners.owners_api.get_page(
-                            limit=100, after=after, archived=archived
-                        )
-                    )
-                )
-                users = [_hs_user(owner, active=not archived) for owner in page.results or []]
-                yield users, 0
-                after = page.paging.next.after if page.paging and page.paging.next else None
-                if not after:
-                    break
-
-    def open_deal_counts(self) -> dict[str, int]:
-        """Open deals per owner, from the deals search API (100 a page)."""
-        counts: dict[str, int] = {}
-        after = 0
-        while True:
-            request = {
-                "filterGroups": [
-                    {
-                        "filters": [
-                            {"propertyName": "hs_is_closed", "operator": "EQ", "value": "false"}
-                        ]
-                    }
-                ],
-                "properties": ["hubspot_owner_id"],
-                "limit": 100,
-                "after": after,
-            }
-            page = self._call(
-                lambda client, request=request: client.crm.deals.search_api.do_search(
-                    public_object_search_request=request
-                )
-            )
-            for deal in page.results or []:
-                owner = (deal.properties or {}).get("hubspot_owner_id")
-                if owner:
-                    counts[owner] = counts.get(owner, 0) + 1
-            if not (page.paging and page.paging.next and page.paging.next.after):
-                return counts
-            after = page.paging.next.after
-
-    def owners_update(self, *, updates: list[OwnerUpdate]) -> dict[int, str]:
-        """Batch update, 100 records a call, per object type."""
-        results: dict[int, str] = {}
-        by_type: dict[str, list[OwnerUpdate]] = {}
-        for u in updates:
-            by_type.setdefault(HS_OBJECTS.get(u.record_type, "contacts"), []).append(u)
-        for object_type, items in by_type.items():
-            for start in range(0, len(items), HUBSPOT_BATCH):
-                batch = items[start : start + HUBSPOT_BATCH]
-                body = {
-                    "inputs": [
-                        {"id": u.record_id, "properties": {"hubspot_owner_id": u.owner_crm_user_id}}
-                        for u in batch
-                    ]
-                }
-                try:
-                    self._call(
-                        lambda client, body=body, object_type=object_type: getattr(
-                            client.crm, object_type
-                        ).batch_api.update(body)
-                    )
-                except CrmAuthError:
-                    raise  # not the rows' fault: they wait for the reconnection
-                except CrmError as exc:
-                    results.update({u.key: str(exc) for u in batch})
-                    continue
-                results.update({u.key: "" for u in batch})
-        return results
+SF_BOOK_OBJECTS = {"account": "Account", "opportunity": "Opportunity"}
+SF_BOOK_FIELDS = {
+    "account": ["Id", "Name", "OwnerId", "SystemModstamp"],
+    "opportunity": [
+        "Id",
+        "AccountId",
+        "Name",
+        "OwnerId",
+        "StageName",
+        "Probability",
+        "Amount",
+        "CloseDate",
+        "IsClosed",
+        "IsWon",
+        "CreatedDate",
+        "SystemModstamp",
+    ],
+}
+SF_BULK_THRESHOLD = 10_000  # records from which a Bulk API 2.0 job beats SOQL paging
+SF_BULK_PAGE = 50_000  # records per Bulk API 2.0 results page (its maxRecords)
+SF_BULK_POLL = 0.5  # seconds before the first job-state poll
+_BULK_JOB_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
 
 
-def _hs_user(owner, *, active: bool) -> CrmUser:
-    name = " ".join(part for part in (owner.first_name, owner.last_name) if part)
-    return CrmUser(
-        crm_user_id=str(owner.id),
-        name=name or owner.email or str(owner.id),
-        email=owner.email or "",
-        title="",
-        is_active=active and not getattr(owner, "archived", False),
-        changed_at=getattr(owner, "updated_at", None),
+def _bulk(sf: Salesforce, sobject: str):
+    """simple-salesforce's Bulk API 2.0 client of `sobject`, on the session's current token."""
+    return getattr(sf.bulk2, sobject)._client
+
+
+def _soql_stamp(stamp: str) -> str:
+    """A change stamp as a SOQL datetime literal; anything else is refused, never spliced."""
+    parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00").replace("+0000", "+00:00"))
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _csv_values(row: dict) -> dict:
+    """Bulk API CSV: empty cells are nulls."""
+    return {key: (value if value != "" else None) for key, value in row.items()}
+
+
+def _sf_book_record(entity: str, row: dict) -> BookRecord:
+    values = {key: value for key, value in row.items() if key != "attributes"}
+    record = BookRecord(
+        crm_id=str(values.get("Id") or ""),
+        name=str(values.get("Name") or ""),
+        owner_crm_id=str(values.get("OwnerId") or ""),
+        changed_at=str(values.get("SystemModstamp") or ""),
+        values=values,
     )
-
-
-def _hubspot_message(exc) -> str:
-    body = getattr(exc, "body", None) or ""
-    try:
-        import json
-
-        return json.loads(body).get("message", "")[:500]
-    except (ValueError, AttributeError):
-        return str(body)[:500]
-
-
-def _endpoint(url: str, label: str) -> None:
-    """The connect-time check of a URL the credentials go to (see crm_sync.endpoints)."""
-    try:
-        endpoint_check(url, label=label)
-    except EndpointRefused as exc:
-        logger.warning("CRM endpoint refused at connect time: %s", exc)
-        raise (TransientCrmError if exc.transient else CrmError)(str(exc)) from None
-
-
-def provider_for(*, connection):
-    from .crypto import credentials_decrypt
-
-    cls = SalesforceProvider if connection.provider == "salesforce" else HubSpotProvider
-    return cls(
-        settings=connection.settings,
-        credentials=credentials_decrypt(token=connection.credentials_encrypted),
-    )
+    if entity == "opportunity":
+        record.account_crm_id = str(values.get("AccountId") or "")
+        record.deal = {
+            "stage": values.get("StageName"),
+            "probability": values.get("Probability"),
+            "amount": values.get("Amount"),
+            "close_date": values.get("CloseDate"),
+            "is_closed": values.get("IsClosed"),
+            "is_won": values.get("IsWon"),
+            "created_date": values.get("CreatedDate"),
+        }
+    return record
