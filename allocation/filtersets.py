@@ -1,5 +1,7 @@
 import django_filters
 
+from crm_sync.models import WritebackStatus
+
 from .models import Allocation
 
 
@@ -8,6 +10,9 @@ class AllocationFilterSet(django_filters.FilterSet):
     territory = django_filters.NumberFilter(field_name="territory_id")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    writeback = django_filters.ChoiceFilter(
+        field_name="writeback__status", choices=WritebackStatus.choices
+    )
 
     class Meta:
         model = Allocation

@@ -26,13 +26,15 @@ EXPORT_COLUMNS = [
 CHUNK_CAPACITIES = 500
 
 
-def capacity_export_rows(*, workspace, queryset: QuerySet) -> Iterator[list]:
+def capacity_export_rows(*, queryset: QuerySet) -> Iterator[list]:
+    """Rows of one workspace's capacities (the queryset is scoped by the caller)."""
     capacities = (
-        queryset.select_related("member")
+        queryset.select_related("member", "workspace")
         .order_by("member__name", "id")
         .iterator(chunk_size=CHUNK_CAPACITIES)
     )
     while chunk := list(islice(capacities, CHUNK_CAPACITIES)):
+        workspace = chunk[0].workspace
         members = {capacity.member_id: capacity.member for capacity in chunk}
         usage = {
             row.capacity_id: row

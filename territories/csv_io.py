@@ -96,6 +96,12 @@ def import_plan(*, workspace, plan_id=None) -> TerritoryPlan:
     return plan
 
 
+def export_default_filters(*, workspace) -> dict:
+    """Without a `plan`, the export is the active plan's, as the territories page shows."""
+    plan = selectors.plan_get_active(workspace=workspace)
+    return {"plan": plan.pk} if plan else {}
+
+
 def territory_snapshot(territory: Territory) -> dict:
     """What the audit log keeps of a territory before and after an import."""
     return {

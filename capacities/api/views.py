@@ -1,6 +1,6 @@
 from rest_framework.decorators import action
 
-from revorg.api import WorkspaceScopedViewSet, workspace_of
+from revorg.api import WorkspaceScopedViewSet
 from revorg.csv_api import export_schema
 from revorg.csv_io import csv_response
 
@@ -25,13 +25,10 @@ class CapacityViewSet(WorkspaceScopedViewSet):
     @export_schema(description="Capacities with their usage now as CSV, with the list's filters.")
     @action(detail=False, methods=["get"], url_path="export")
     def export_csv(self, request):
-        workspace = workspace_of(request)
         return csv_response(
             filename="capacities.csv",
             header=csv_io.EXPORT_COLUMNS,
-            rows=csv_io.capacity_export_rows(
-                workspace=workspace, queryset=self.filter_queryset(self.get_queryset())
-            ),
+            rows=csv_io.capacity_export_rows(queryset=self.filter_queryset(self.get_queryset())),
         )
 
 
