@@ -23,6 +23,7 @@ from revorg.csv_io import (
     RowError,
     csv_bool,
     csv_read,
+    import_lock,
 )
 from revorg.services import Actor, audit_record
 
@@ -119,7 +120,16 @@ def _manager_cycles(*, workspace, managers: dict[str, str]) -> set[str]:
 
 def member_import(*, workspace, actor: Actor, raw: bytes, dry_run: bool = False) -> ImportResult:
     """Checks every row, then (unless a dry run) creates and updates the members in one
-    transaction, each change audited. Any error: ImportRefused, nothing written."""
+    transaction, each change audited. Any error: ImportRefused, nothing written. Imports of
+    one workspace run one at a time, each checked against what the previous one wrote."""
+    if dry_run:
+        return _member_import(workspace=workspace, actor=actor, raw=raw, dry_run=True)
+    with transaction.atomic():
+        import_lock(scope="members", workspace_id=workspace.pk)
+        return _member_import(workspace=workspace, actor=actor, raw=raw, dry_run=False)
+
+
+def _member_import(*, workspace, actor: Actor, raw: bytes, dry_run: bool) -> ImportResult:
     table = csv_read(
         raw=raw,
         columns=[*EXPORT_COLUMNS],

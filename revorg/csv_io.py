@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.http import StreamingHttpResponse
 
 from .errors import ApplicationError, PayloadTooLargeError
@@ -114,6 +115,23 @@ class ImportRefused(ApplicationError):
             extra={"errors": [error.as_dict() for error in errors]},
         )
         self.errors = errors
+
+
+# Advisory-lock namespaces (the two-int key space, apart from the allocation path's bigint keys).
+IMPORT_LOCK_NAMESPACES = {"members": 7301}
+
+
+def import_lock(*, scope: str, workspace_id: int) -> None:
+    """Serialises the imports of one kind in one workspace until the transaction ends: two
+    uploads of one file then give one set of rows (the second sees the first's as updates)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("import_lock needs a transaction (transaction.atomic)")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [IMPORT_LOCK_NAMESPACES[scope], workspace_id % 2**31],
+            )
 
 
 def csv_read(

@@ -319,6 +319,24 @@ def territory_import(
     through the territory services in one transaction, each change audited and the plan's
     version bumped once. Any error: ImportRefused, nothing written."""
     plan = import_plan(workspace=workspace, plan_id=plan_id)
+    if dry_run:
+        return _territory_import(workspace=workspace, actor=actor, raw=raw, plan=plan, dry_run=True)
+    with transaction.atomic():
+        _lock_plan(plan=plan)
+        return _territory_import(
+            workspace=workspace, actor=actor, raw=raw, plan=plan, dry_run=False
+        )
+
+
+def _lock_plan(*, plan: TerritoryPlan) -> None:
+    """Edits of one plan's tree run one at a time (the row lock territory edits take): the
+    file is checked against the tree as it is once the lock is held."""
+    locked = TerritoryPlan.objects.select_for_update(no_key=True).filter(pk=plan.pk).first()
+    if locked is None or locked.status == PlanStatus.ARCHIVED:
+        raise ApplicationError("this plan was archived or deleted meanwhile", field="plan")
+
+
+def _territory_import(*, workspace, actor, raw, plan, dry_run) -> ImportResult:
     table = csv_read(raw=raw, columns=IMPORT_COLUMNS, required=("name",))
     result = ImportResult(errors=list(table.errors))
     if any(error.line == 1 for error in table.errors):
@@ -441,6 +459,18 @@ def named_account_import(
     """Adds accounts to named-account lists of the plan's territories, in one transaction and
     one plan version. Any error: ImportRefused, nothing written."""
     plan = import_plan(workspace=workspace, plan_id=plan_id)
+    if dry_run:
+        return _named_account_import(
+            workspace=workspace, actor=actor, raw=raw, plan=plan, dry_run=True
+        )
+    with transaction.atomic():
+        _lock_plan(plan=plan)
+        return _named_account_import(
+            workspace=workspace, actor=actor, raw=raw, plan=plan, dry_run=False
+        )
+
+
+def _named_account_import(*, workspace, actor, raw, plan, dry_run) -> ImportResult:
     table = csv_read(raw=raw, columns=NAMED_ACCOUNT_COLUMNS, required=NAMED_ACCOUNT_COLUMNS)
     result = ImportResult(errors=list(table.errors))
     if any(error.line == 1 for error in table.errors):

@@ -256,3 +256,45 @@ class TestExport:
 
         assert response.status_code == 200
         assert [r["name"] for r in read_csv(response)] == ["Ada"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_uploads_of_one_file_make_one_set_of_members(live_server):
+    """Four simultaneous imports of one file through real HTTP: one creates, the others find
+    the members it wrote and update them; no member is created twice."""
+    import threading
+
+    import requests
+
+    from tests.factories import WorkspaceFactory, api_key_for
+
+    workspace = WorkspaceFactory()
+    key = api_key_for(workspace)
+    text = "name,email\n" + "".join(f"Rep {i},rep{i}@acme.com\n" for i in range(40))
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def upload_once():
+        barrier.wait()
+        response = requests.post(
+            f"{live_server.url}{IMPORT_URL}",
+            headers={"Authorization": f"Bearer {key}"},
+            files={"file": ("m.csv", text.encode(), "text/csv")},
+            timeout=60,
+        )
+        answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=upload_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [status for status, _ in answers] == [200] * 4
+    assert sorted((body["created"], body["updated"]) for _, body in answers) == [
+        (0, 40),
+        (0, 40),
+        (0, 40),
+        (40, 0),
+    ]
+    assert Member.objects.filter(workspace=workspace).count() == 40

@@ -283,3 +283,43 @@ class TestTerritoryExport:
         TerritoryFactory(workspace=other_workspace, name="Theirs")
 
         assert read_csv(api.get(EXPORT_URL)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_uploads_of_one_tree_make_one_tree(live_server):
+    """Four simultaneous imports of one file through real HTTP into one plan: the plan's lock
+    orders them, so the territories exist once and later imports update them."""
+    import threading
+
+    import requests
+
+    from tests.factories import WorkspaceFactory, api_key_for
+
+    workspace = WorkspaceFactory()
+    plan = active_plan(workspace)
+    key = api_key_for(workspace)
+    text = "name,parent,country\nWorld,,\n" + "".join(
+        f"Country {i},World,C{i}\n" for i in range(20)
+    )
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def upload_once():
+        barrier.wait()
+        response = requests.post(
+            f"{live_server.url}{IMPORT_URL}",
+            headers={"Authorization": f"Bearer {key}"},
+            files={"file": ("t.csv", text.encode(), "text/csv")},
+            timeout=60,
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=upload_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200] * 4
+    assert Territory.objects.filter(plan=plan).count() == 21
+    assert Territory.objects.filter(plan=plan, parent__name="World").count() == 20
