@@ -128,3 +128,17 @@ def test_territories_export_from_the_territories_page(page, login, workspace, ad
     [row] = list(csv.DictReader(io.StringIO(content)))
     assert row["name"] == "France"
     assert json.loads(row["rule"]) == {"field": "country", "op": "eq", "value": "FR"}
+
+
+def test_a_file_over_the_limit_is_refused_before_upload(page, login, workspace, admin, settings):
+    settings.CSV_IMPORT_MAX_BYTES = 64
+    login(admin.username, PASSWORD)
+    page.goto("/members/import/")
+
+    page.set_input_files("input[name=file]", csv_upload("big.csv", GOOD))
+    page.click("[data-testid=import-form] button")
+
+    message = page.locator("input[name=file]").evaluate("input => input.validationMessage")
+    assert "the limit is 64 bytes" in message
+    assert page.locator("[data-testid=import-preview]").count() == 0
+    assert not Member.objects.filter(workspace=workspace).exists()
