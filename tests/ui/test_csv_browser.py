@@ -87,9 +87,9 @@ def test_an_export_downloads_the_filtered_list(page, login, shot, workspace, adm
     MemberFactory(workspace=workspace, name="Adam Smith", email="adam@acme.com")
     MemberFactory(workspace=workspace, name="Bob Lee", email="bob@acme.com")
     login(admin.username, PASSWORD)
-    page.click("nav >> text=Members")
+    page.goto("/members/")  # waits for the page's scripts (HTMX) before typing
     page.fill("input[name=q]", "ada")
-    expect(page).to_have_url(re.compile(r"/members/\?q=ada"))
+    expect(page).to_have_url(re.compile(r"/members/\?q=ada"), timeout=10_000)
     expect(page.locator("#member-table")).not_to_contain_text("Bob Lee")
     shot("csv-export-members")
 
@@ -111,7 +111,7 @@ def test_an_export_downloads_the_filtered_list(page, login, shot, workspace, adm
     assert rows[0]["title"] == "'=1+1"
 
 
-def test_territories_export_from_the_territories_page(page, login, workspace, admin, tmp_path):
+def test_territories_export_from_the_territories_page(page, login, shot, workspace, admin):
     from tests.factories import TerritoryFactory
 
     active_plan(workspace)
@@ -120,6 +120,7 @@ def test_territories_export_from_the_territories_page(page, login, workspace, ad
     )
     login(admin.username, PASSWORD)
     page.click("nav >> text=Territories")
+    shot("csv-territories-page")
 
     with page.expect_download() as download_info:
         page.click("[data-testid=export-csv]")
