@@ -136,6 +136,13 @@ class TestImport:
         assert response.status_code == 400
         assert "file" in response.json()
 
+    def test_a_dry_run_flag_that_is_not_a_boolean_is_a_400_naming_it(self, api, workspace):
+        response = api.post(IMPORT_URL + "?dry_run=perhaps", upload(GOOD), format="multipart")
+
+        assert response.status_code == 400
+        assert "dry_run" in response.json()
+        assert not Member.objects.filter(workspace=workspace).exists()
+
     def test_a_json_body_is_refused_as_unsupported(self, api):
         response = api.post(IMPORT_URL, {"file": "name,email"}, format="json")
 

@@ -129,6 +129,25 @@ class TestExportPages:
 
         assert [r["record_id"] for r in rows] == ["MINE"]
 
+    def test_allocations_keep_the_write_back_filter(self, user_client, workspace):
+        from crm_sync.models import WritebackOutbox
+
+        failed = AllocationFactory(workspace=workspace, record_id="FAILED", record_crm="salesforce")
+        AllocationFactory(workspace=workspace, record_id="NONE")
+        WritebackOutbox.objects.create(
+            workspace=workspace,
+            allocation=failed,
+            provider="salesforce",
+            record_type="lead",
+            record_id="FAILED",
+            owner_crm_user_id="005X",
+            status="failed",
+        )
+
+        rows = read_csv(user_client(workspace).get("/allocations/export/", {"writeback": "failed"}))
+
+        assert [(r["record_id"], r["writeback_status"]) for r in rows] == [("FAILED", "failed")]
+
     def test_capacities_keep_the_search(self, user_client, workspace):
         CapacityFactory(member=MemberFactory(workspace=workspace, name="Ada"))
         CapacityFactory(member=MemberFactory(workspace=workspace, name="Bob"))

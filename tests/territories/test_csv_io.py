@@ -166,6 +166,12 @@ class TestTerritoryImport:
             assert "plan" in response.json()
         assert not Territory.objects.exists()
 
+    def test_a_plan_that_is_not_an_id_is_a_400_naming_it(self, api):
+        response = api.post(f"{IMPORT_URL}?plan=abc", upload("name\nX\n"), format="multipart")
+
+        assert response.status_code == 400
+        assert "plan" in response.json()
+
     def test_a_draft_plan_can_be_imported_into(self, api, workspace):
         draft = TerritoryPlanFactory(workspace=workspace)
 
