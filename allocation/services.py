@@ -302,9 +302,9 @@ class Decided(NamedTuple):
 
 
 def _decide(
-    *, workspace, record_type, fields, lock: bool, record_key: int | None = None
+    *, workspace, record_type, fields, lock: bool, record_key: int | None = None, plan=None
 ) -> Decided:
-    plan = plan_get_active(workspace=workspace)
+    plan = plan or plan_get_active(workspace=workspace)
     resolution = territory_resolve(workspace=workspace, fields=fields, plan=plan)
     chain = (
         _territory_chain(workspace=workspace, winner=resolution.winner, plan=plan)
@@ -347,6 +347,15 @@ def _decide(
     return Decided(decision, {m.id: m for m in pool.members}, by_id)
 
 
+def allocation_dry_run(*, workspace, record_type: str, fields: dict, plan=None) -> Decided:
+    """The decision a record would get now, with nothing written (no history row, no
+    rotation pointer moved, no capacity used): the allocate endpoint's `dry_run`, also
+    against a draft `plan` (the territory editor's "Test a record")."""
+    return _decide(
+        workspace=workspace, record_type=record_type, fields=fields, lock=False, plan=plan
+    )
+
+
 def allocation_create(
     *,
     workspace,
@@ -363,8 +372,8 @@ def allocation_create(
     play_run = play_run or {}
     fields = record.get("fields") or {}
     if dry_run:
-        decision = _decide(
-            workspace=workspace, record_type=record["type"], fields=fields, lock=False
+        decision = allocation_dry_run(
+            workspace=workspace, record_type=record["type"], fields=fields
         ).decision
         return None, render(None, decision, True), False
     if idempotency_key:

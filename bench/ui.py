@@ -22,6 +22,7 @@ os.environ.setdefault("SECRET_KEY", "bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revorg.settings")
 os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # in-process over plain http: no redirect
 
 
 def ensure_database() -> None:
@@ -86,11 +87,57 @@ def seed(members: int, allocations: int):
     return user
 
 
-def measure(client, url: str, runs: int) -> tuple[float, int]:
+def seed_territories(workspace, member_ids: list[int]):
+    """An active plan of 200 territories (20 countries, each with 9 state children), 4
+    primaries each, a language eligibility rule on the countries; returns a state territory."""
+    from territories.models import Territory, TerritorySlot
+    from territories.services import plan_ensure_active
+
+    plan = plan_ensure_active(workspace=workspace)
+    if not Territory.objects.filter(plan=plan).exists():
+        countries = Territory.objects.bulk_create(
+            Territory(
+                workspace=workspace,
+                plan=plan,
+                name=f"Country {c:02d}",
+                kind="geographic",
+                priority=10,
+                rule={"field": "country", "op": "eq", "value": f"C{c:02d}"},
+                member_rule={"field": "language", "op": "in", "value_from": "member.languages"},
+            )
+            for c in range(20)
+        )
+        states = Territory.objects.bulk_create(
+            Territory(
+                workspace=workspace,
+                plan=plan,
+                parent=country,
+                name=f"{country.name} state {s}",
+                kind="geographic",
+                priority=20,
+                rule={"field": "state", "op": "in", "value": [f"S{s}", f"T{s}"]},
+                distribution="weighted",
+                fallback_territory=country,
+            )
+            for country in countries
+            for s in range(9)
+        )
+        rng = random.Random(11)
+        TerritorySlot.objects.bulk_create(
+            TerritorySlot(
+                workspace=workspace, territory=t, member_id=m, weight=rng.randint(1, 3), position=i
+            )
+            for t in countries + states
+            for i, m in enumerate(rng.sample(member_ids, 4))
+        )
+    return Territory.objects.filter(plan=plan, parent__isnull=False).order_by("id").first()
+
+
+def measure(client, url: str, runs: int, data: dict | None = None) -> tuple[float, int]:
     timings = []
     for _ in range(runs):
         start = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url) if data is None else client.post(url, data)
         timings.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, (url, response.status_code)
     return statistics.median(timings[1:] or timings), len(response.content)
@@ -114,6 +161,13 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     user = seed(args.members, args.allocations)
+    from members.models import Member
+    from revorg.models import Workspace
+
+    workspace = Workspace.objects.get(slug="uibench")
+    state = seed_territories(
+        workspace, list(Member.objects.filter(workspace=workspace).values_list("id", flat=True))
+    )
     from django.db import connection
 
     with connection.cursor() as cursor:  # fresh bulk-loaded tables need planner statistics
@@ -135,10 +189,25 @@ def main() -> None:
         ("capacities, page 50", "/capacities/?page=50"),
         ("CRM connections and sync-run log", "/crm/"),
         ("dashboard (chart, utilisation, counts)", "/"),
+        # Territories: 200 territories; the editor's suggestions read the 100,000-row history
+        # and the 10,000 members' metadata keys.
+        ("territories, tree of 200", "/territories/"),
+        ("territory editor", f"/territories/{state.pk}/"),
+        ("territory editor, new", f"/territories/new/?plan={state.plan_id}"),
+    ]
+    posts = [
+        (
+            "Test a record (dry run)",
+            "/territories/test-record/",
+            {"record": "country: C03\nstate: S4\nlanguage: fr", "plan": state.plan_id},
+        ),
     ]
     print(f"{args.members:,} members, {args.allocations:,} allocations; median of {args.runs}")
     for label, url in pages:
         median, size = measure(client, url, args.runs)
+        print(f"{label:40s} {median:7.1f} ms   {size / 1024:6.1f} KiB")
+    for label, url, data in posts:
+        median, size = measure(client, url, args.runs, data)
         print(f"{label:40s} {median:7.1f} ms   {size / 1024:6.1f} KiB")
 
 

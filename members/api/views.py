@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -5,6 +6,7 @@ from rest_framework.decorators import action
 from revorg.api import WorkspaceScopedViewSet, workspace_of
 from revorg.csv_api import UPLOAD_PARSERS, csv_import_response, export_schema, import_schema
 from revorg.csv_io import csv_response
+from territories import services as territory_services
 
 from .. import csv_io
 from ..filtersets import MemberFilterSet
@@ -16,6 +18,11 @@ class MemberViewSet(WorkspaceScopedViewSet):
     queryset = Member.objects.select_related("manager")
     serializer_class = MemberSerializer
     filterset_class = MemberFilterSet
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        territory_services.member_removed(member=instance)
+        super().perform_destroy(instance)
 
     @import_schema(description=csv_io.__doc__)
     @action(detail=False, methods=["post"], url_path="import", parser_classes=UPLOAD_PARSERS)

@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from allocation.models import Allocation
 from crm_sync.models import SyncRun, WritebackOutbox
+from jobs.models import Job
 from revorg import ui_urls
 from revorg.parsing import BadParameter, parse_id, parse_int
 from tests.allocation.factories import AllocationFactory
+from tests.book.factories import AccountFactory
 from tests.capacities.factories import CapacityFactory
 from tests.crm_sync.factories import CrmConnectionFactory
 from tests.factories import (
@@ -88,6 +90,10 @@ def world(workspace):
     )
     connection = CrmConnectionFactory(workspace=workspace)
     run = SyncRun.objects.create(workspace=workspace, connection=connection, kind="members")
+    account = AccountFactory(workspace=workspace)
+    job = Job.objects.create(
+        workspace=workspace, kind="reevaluate", handler="book.reevaluate", status="running"
+    )
     admin = MembershipFactory(workspace=workspace, role="admin").user
     MembershipFactory(workspace=WorkspaceFactory(), user=admin)
     return {
@@ -97,15 +103,23 @@ def world(workspace):
             "territory-edit": territory.pk,
             "plan-activate": draft.pk,
             "plan-clone": draft.pk,
+            "plan-rename": draft.pk,
+            "plan-delete": draft.pk,
+            "territory-delete": territory.pk,
             "capacity-edit": member.capacities.first().pk,
             "capacity-delete": member.capacities.first().pk,
             "crm-test": connection.pk,
             "crm-sync": connection.pk,
+            "crm-reconnect": connection.pk,
             "crm-delete": connection.pk,
             "sync-run": run.pk,
             "allocation-detail": allocation.pk,
             "writeback-retry": allocation.pk,
             "api-key-revoke": None,
+            "job": job.pk,
+            "job-cancel": job.pk,
+            "account": account.pk,
+            "book-import": "accounts",
         },
         "absence": absence,
         "admin": admin,

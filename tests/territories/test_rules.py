@@ -100,7 +100,7 @@ def test_validation_reports_every_bad_node_by_json_pointer():
             cond("country", "eq", "US"),
             {"field": "state", "op": "equals", "value": "CA"},
             {"any": [cond("employees", "between", [10]), {"field": "", "op": "eq", "value": 1}]},
-            {"not": cond("domain", "matches", "(a+)+$")},
+            {"not": cond("domain", "matches", r"(a)\1")},
             {"field": "x", "op": "in", "value": []},
             "nonsense",
         ]
@@ -132,3 +132,21 @@ def test_value_from_only_in_member_rules():
     rule = {"field": "language", "op": "in", "value_from": "member.languages"}
     assert validate_rule(rule)[0]["path"] == "/value_from"
     assert validate_rule(rule, allow_member_refs=True) == []
+
+
+def test_rule_failures_say_which_condition_failed_and_why():
+    from territories.rules import rule_failures
+
+    language = {"field": "language", "op": "in", "value_from": "member.languages"}
+    senior = {"field": "employees", "op": "gte", "value": 500}
+    rule = {"all": [language, senior, {"any": [senior, senior]}]}
+    assert rule_failures(rule, {"language": "fr", "employees": 900}, {"languages": ["fr"]}) == []
+    assert rule_failures(rule, {"employees": 10}, {"languages": ["fr"]}) == [
+        "the record has no language",
+        "employees 10 is not gte 500",
+        "none of 2 alternatives holds",
+    ]
+    assert rule_failures(language, {"language": "en"}, {"languages": ["fr", "de"]}) == [
+        "language en is not in member.languages (fr, de)"
+    ]
+    assert rule_failures(language, {"language": "en"}, {}) == ["the member has no languages"]
