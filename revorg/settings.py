@@ -182,6 +182,9 @@ STORAGES = {
 
 # --- request limits -------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(1024 * 1024)))
+# CSV imports (members, territories, named accounts) are checked whole before one write: bounded.
+CSV_IMPORT_MAX_BYTES = int(os.environ.get("CSV_IMPORT_MAX_BYTES", str(DATA_UPLOAD_MAX_MEMORY_SIZE)))
+CSV_IMPORT_MAX_ROWS = int(os.environ.get("CSV_IMPORT_MAX_ROWS", "5000"))
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -9,10 +9,12 @@ from members import views as member_views
 from territories import views as territory_views
 
 from . import views
+from .ui_csv_urls import urlpatterns as csv_urlpatterns
 
 app_name = "ui"
 
 urlpatterns = [
+    *csv_urlpatterns,  # members/import/, territories/export/, …
     path("", views.dashboard, name="dashboard"),
     path("workspace/switch/", views.workspace_switch, name="workspace-switch"),
     path("api-keys/", views.api_key_list, name="api-keys"),

@@ -270,7 +270,10 @@ def _write_slots(*, territory: Territory, slots: list[dict] | None) -> None:
 
 
 @transaction.atomic
-def territory_create(*, workspace, slots: list[dict] | None = None, **data) -> Territory:
+def territory_create(
+    *, workspace, slots: list[dict] | None = None, touch_plan: bool = True, **data
+) -> Territory:
+    """`touch_plan=False`: the caller bumps the version once for a batch (a CSV import)."""
     if data.get("plan") is None:
         data["plan"] = plan_ensure_active(workspace=workspace)
     plan = _lock_plan(plan_id=data["plan"].pk)
@@ -281,12 +284,15 @@ def territory_create(*, workspace, slots: list[dict] | None = None, **data) -> T
     _check_tree(territory=territory)
     territory.save()
     _write_slots(territory=territory, slots=slots)
-    plan_touch(plan_id=territory.plan_id)
+    if touch_plan:
+        plan_touch(plan_id=territory.plan_id)
     return territory
 
 
 @transaction.atomic
-def territory_update(*, territory: Territory, slots: list[dict] | None = None, **data) -> Territory:
+def territory_update(
+    *, territory: Territory, slots: list[dict] | None = None, touch_plan: bool = True, **data
+) -> Territory:
     if "plan" in data and data["plan"] != territory.plan:
         raise ApplicationError("a territory cannot move to another plan", field="plan")
     _refuse_archived(_lock_plan(plan_id=territory.plan_id))
@@ -299,7 +305,8 @@ def territory_update(*, territory: Territory, slots: list[dict] | None = None, *
     _check_tree(territory=territory)
     territory.save()
     _write_slots(territory=territory, slots=slots)
-    plan_touch(plan_id=territory.plan_id)
+    if touch_plan:
+        plan_touch(plan_id=territory.plan_id)
     return territory
 
 

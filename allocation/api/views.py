@@ -9,11 +9,14 @@ from rest_framework.response import Response
 from members.models import Member
 from members.selectors import member_get
 from revorg.api import workspace_of
+from revorg.csv_api import export_schema
+from revorg.csv_io import csv_response
 from revorg.errors import ApplicationError
 from revorg.models import Role
 from revorg.permissions import request_may
 from revorg.services import actor_from_request
 
+from .. import csv_io
 from ..filtersets import AllocationFilterSet
 from ..models import Allocation
 from ..selectors import allocation_current_id
@@ -180,6 +183,19 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         new = self.get_queryset().get(pk=new.pk)
         return Response(allocation_render(new), status=status.HTTP_201_CREATED)
+
+    @export_schema(
+        description="The history as CSV, newest first, with the history's filters; streamed "
+        "(any size, constant memory)."
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export_csv(self, request):
+        history = self.filter_queryset(self.get_queryset())
+        return csv_response(
+            filename="allocations.csv",
+            header=csv_io.EXPORT_COLUMNS,
+            rows=csv_io.allocation_export_rows(queryset=history),
+        )
 
     @extend_schema(
         parameters=[OpenApiParameter("member", int, required=True)],

@@ -1,15 +1,18 @@
 from collections import Counter
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedViewSet, workspace_of
+from revorg.csv_api import UPLOAD_PARSERS, csv_import_response, export_schema, import_schema
+from revorg.csv_io import csv_response
 from revorg.errors import ApplicationError
+from revorg.parsing import parse_id
 
-from .. import selectors, services
+from .. import csv_io, selectors, services
 from ..filtersets import AccountLockFilterSet, TerritoryFilterSet
 from ..models import AccountLock, Territory, TerritoryPlan
 from .serializers import (
@@ -26,6 +29,9 @@ from .serializers import (
 )
 
 READ_ONLY_POST = ("read", "viewer")
+IMPORT_PLAN = OpenApiParameter(
+    "plan", int, description="the plan written to (draft or active); default: the active plan"
+)
 
 
 class TerritoryPlanViewSet(WorkspaceScopedViewSet):
@@ -128,6 +134,50 @@ class TerritoryViewSet(WorkspaceScopedViewSet):
             plan=serializer.validated_data.get("plan"),
         )
         return Response(resolution_payload(resolution))
+
+    @import_schema(description=csv_io.__doc__, parameters=[IMPORT_PLAN])
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=UPLOAD_PARSERS)
+    def import_csv(self, request):
+        return csv_import_response(
+            request,
+            csv_io.territory_import,
+            plan_id=parse_id(request.query_params.get("plan"), field="plan"),
+        )
+
+    @import_schema(
+        description="Named accounts as CSV (`territory`, `account` per row), added to the "
+        "named-account lists of the plan's territories; all or nothing.",
+        parameters=[IMPORT_PLAN],
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="named-accounts/import",
+        parser_classes=UPLOAD_PARSERS,
+    )
+    def import_named_accounts(self, request):
+        return csv_import_response(
+            request,
+            csv_io.named_account_import,
+            plan_id=parse_id(request.query_params.get("plan"), field="plan"),
+        )
+
+    @export_schema(
+        description="Territories as CSV (the import's columns, rules as JSON), with the list's "
+        "filters; without `plan`, the active plan's."
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export_csv(self, request):
+        territories = self.filter_queryset(self.get_queryset())
+        if "plan" not in request.query_params:
+            territories = territories.filter(
+                plan=selectors.plan_get_active(workspace=workspace_of(request))
+            )
+        return csv_response(
+            filename="territories.csv",
+            header=csv_io.EXPORT_COLUMNS,
+            rows=csv_io.territory_export_rows(queryset=territories),
+        )
 
 
 class AccountLockViewSet(WorkspaceScopedViewSet):

@@ -42,15 +42,32 @@ def test_schema_is_valid_openapi(served_schema):
 
 
 def test_request_bodies_are_json(served_schema):
+    """JSON everywhere; CSV uploads (`…/import/`) alone are multipart with the field `file`."""
+    uploads = []
     for path, operations in served_schema["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody")
-            if body:
-                # CSV uploads are the one exception API.md makes.
-                expected = (
-                    ["multipart/form-data"] if path.endswith("/import/") else ["application/json"]
-                )
-                assert list(body["content"]) == expected, (method, path)
+            if body and path.endswith("/import/"):
+                assert list(body["content"]) == ["multipart/form-data"], (method, path)
+                ref = body["content"]["multipart/form-data"]["schema"]["$ref"]
+                upload = served_schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+                assert upload["properties"]["file"]["format"] == "binary"
+                assert upload["required"] == ["file"]
+                uploads.append(path)
+            elif body:
+                assert list(body["content"]) == ["application/json"], (method, path)
+    assert {
+        "/api/v1/members/import/",
+        "/api/v1/territories/import/",
+        "/api/v1/territories/named-accounts/import/",
+    } <= set(uploads)
+
+
+def test_csv_exports_are_documented_as_csv(served_schema):
+    for path in ("/api/v1/members/export/", "/api/v1/territories/export/"):
+        assert list(served_schema["paths"][path]["get"]["responses"]["200"]["content"]) == [
+            "text/csv"
+        ]
 
 
 def test_allocate_documents_its_response_not_its_request(served_schema):
