@@ -131,7 +131,9 @@ def crm_reconnect(request, pk):
         return redirect("ui:crm")
     with transaction.atomic():
         before = CrmConnectionSerializer(connection).data
-        services.connection_update(connection=connection, credentials=credentials)
+        services.connection_update(
+            connection=connection, credentials=serializer.validated_data["credentials"]
+        )
         audit_request(
             request,
             action="update",

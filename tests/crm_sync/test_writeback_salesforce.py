@@ -82,3 +82,24 @@ def test_a_refused_call_marks_its_rows_failed_in_our_words(workspace, fake_sf):
     errors = set(WritebackOutbox.objects.values_list("last_error", flat=True))
     assert errors == {"Salesforce refused the request (HTTP 400)"}
     assert not WritebackOutbox.objects.exclude(status=WritebackStatus.FAILED).exists()
+
+
+def test_a_permanent_connect_error_fails_the_rows_instead_of_retrying_forever(
+    workspace, fake_sf, settings
+):
+    """The instance URL now resolves to a private address (and private hosts are not allowed
+    any more): the rows fail with our words; the next drain does not send them again."""
+    CrmConnectionFactory(
+        workspace=workspace, provider="salesforce", settings={"instance_url": fake_sf.instance_url}
+    )
+    enqueue(workspace, 2)
+    settings.CRM_ALLOW_PRIVATE_HOSTS = False
+
+    writeback_drain_workspace(workspace_id=workspace.id)
+    again = writeback_drain_workspace(workspace_id=workspace.id)
+
+    rows = WritebackOutbox.objects.all()
+    assert {row.status for row in rows} == {WritebackStatus.FAILED}
+    assert {row.attempts for row in rows} == {1}
+    assert all("private" in row.last_error or "address" in row.last_error for row in rows)
+    assert again["calls"] == 0 and fake_sf.calls == []
