@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "revorg.middleware.WorkspaceMiddleware",
+    "revorg.middleware.ViewerTimezoneMiddleware",
     "revorg.middleware.RequestParametersMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -215,7 +216,10 @@ SPECTACULAR_SETTINGS = {
         "revorg.schema.error_responses",
     ],
     # One name for the CRM choice set that members, connections and records share.
-    "ENUM_NAME_OVERRIDES": {"CrmProviderEnum": "crm_sync.models.CrmProvider"},
+    "ENUM_NAME_OVERRIDES": {
+        "CrmProviderEnum": "crm_sync.models.CrmProvider",
+        "AllocationStateEnum": "allocation.selectors.AllocationState",
+    },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from revorg.errors import ApplicationError
+from revorg.services import audit_record
 
 from .models import AccountLock, PlanStatus, Territory, TerritoryPlan, TerritorySlot
 
@@ -175,6 +176,20 @@ def lock_changed(*, lock: AccountLock) -> None:
     plan_touch(plan_id=lock.territory.plan_id)
 
 
+@transaction.atomic
+def lock_create(*, workspace, **data) -> AccountLock:
+    lock = AccountLock.objects.create(workspace=workspace, **data)
+    plan_touch(plan_id=lock.territory.plan_id)
+    return lock
+
+
+@transaction.atomic
+def lock_delete(*, lock: AccountLock) -> None:
+    plan_id = lock.territory.plan_id
+    lock.delete()
+    plan_touch(plan_id=plan_id)
+
+
 def plan_delete(*, plan: TerritoryPlan) -> None:
     """A draft or archived plan goes with its whole tree (parents are protected against a
     lone delete, so the tree is flattened first). The active plan is never deleted."""
@@ -182,3 +197,32 @@ def plan_delete(*, plan: TerritoryPlan) -> None:
         raise ApplicationError("the active plan cannot be deleted", field="status")
     Territory.objects.filter(plan=plan).update(parent=None)
     plan.delete()
+
+
+def _lock_values(lock: AccountLock) -> dict:
+    return {"account": lock.account, "territory": lock.territory_id, "reason": lock.reason}
+
+
+@transaction.atomic
+def account_lock_create(*, workspace, actor, account: str, territory, reason="") -> AccountLock:
+    """A manual lock (account → territory), audited; the plan's version moves, so every
+    process's compiled matcher sees it at once. `account` is validated by the caller."""
+    if territory.workspace_id != workspace.pk:
+        raise ApplicationError("no such territory in this workspace", field="territory")
+    lock = lock_create(workspace=workspace, account=account, territory=territory, reason=reason)
+    audit_record(
+        workspace=workspace, actor=actor, action="create", obj=lock, after=_lock_values(lock)
+    )
+    return lock
+
+
+@transaction.atomic
+def account_lock_delete(*, lock: AccountLock, actor) -> None:
+    audit_record(
+        workspace=lock.workspace,
+        actor=actor,
+        action="delete",
+        obj=lock,
+        before=_lock_values(lock),
+    )
+    lock_delete(lock=lock)
