@@ -189,3 +189,41 @@ def test_the_browser_reports_its_zone_once(chromium, live_server, workspace):
     page.goto("/preferences/timezone/")
     assert "America/Chicago" in page.inner_text("[data-testid=viewer-zone]")
     context.close()
+
+
+def test_the_member_page_switches_to_the_members_zone(page, shot, workspace, admin):
+    from datetime import UTC, datetime, timedelta
+
+    from django.utils import timezone
+
+    from tests.capacities.factories import CapacityFactory, allocate_to
+    from tests.factories import AbsenceFactory, TerritorySlotFactory
+
+    rep = MemberFactory(workspace=workspace, name="Tomo Tokyo", timezone="Asia/Tokyo")
+    TerritorySlotFactory(territory__workspace=workspace, territory__name="APAC", member=rep)
+    CapacityFactory(member=rep, limit=8, period="day", name="Daily leads")
+    allocate_to(rep, 3)
+    AbsenceFactory(
+        member=rep,
+        starts_at=datetime(2031, 5, 1, 0, 0, tzinfo=UTC),
+        ends_at=datetime(2031, 5, 8, 0, 0, tzinfo=UTC),
+        reason="Golden Week",
+    )
+    now = timezone.now()
+    AbsenceFactory(member=rep, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1))
+    page.goto("/members/")
+    row = page.locator("[data-testid=members-table] tr", has_text="Tomo Tokyo")
+    assert "absent now" in row.inner_text()
+    shot("members_absent_now")
+
+    page.goto(f"/members/{rep.pk}/")
+    absences = page.inner_text("[data-testid=absences]")
+    assert "2031-05-01 00:00 UTC → 2031-05-08 00:00 UTC" in absences
+    assert "APAC" in page.inner_text("[data-testid=slots]")
+    assert "3 used · 5 left" in page.inner_text("[data-testid=member-capacities]")
+    page.click("text=show them in Tomo Tokyo's zone")
+    page.wait_for_url(lambda url: url.endswith("?zone=member"))
+    absences = page.inner_text("[data-testid=absences]")
+    assert "2031-05-01 09:00 Asia/Tokyo → 2031-05-08 09:00 Asia/Tokyo" in absences
+    assert "Asia/Tokyo" in page.inner_text("[data-testid=member-capacities]")  # the reset
+    shot("member_page_members_zone")
