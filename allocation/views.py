@@ -87,7 +87,7 @@ def _is_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _trace_steps(request, decision) -> list[dict]:
+def _trace_steps(request, decision, *, previous=None, reason="") -> list[dict]:
     """The decision trace with the territories and members it names by id resolved to their
     names (one query each, whatever the trace's length)."""
     steps = [dict(step) if isinstance(step, dict) else {"step": str(step)} for step in decision]
@@ -122,6 +122,10 @@ def _trace_steps(request, decision) -> list[dict]:
                 )
         outcome = step.pop("outcome", "")
         detail = step.pop("detail", "")
+        if label == "reassign" and previous is not None:
+            # The stored text names the previous owner by id: say it from the entry itself.
+            previous_owner = previous.owner.name if previous.owner else "unassigned"
+            detail = f"reassigned from {previous_owner}: {reason}"
         rendered.append(
             {
                 "label": label,
@@ -162,7 +166,12 @@ def allocation_detail(request, pk):
     )
     context = {
         "a": allocation,
-        "steps": _trace_steps(request, allocation.decision or []),
+        "steps": _trace_steps(
+            request,
+            allocation.decision or [],
+            previous=allocation.reassigned_from,
+            reason=allocation.reason,
+        ),
         "fields": _field_rows(allocation.record_fields),
         "state": state,
         "successor_id": successor_id,

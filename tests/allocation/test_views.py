@@ -90,6 +90,8 @@ def test_a_reassigned_entry_says_so_and_links_its_successor(user_client, workspa
     new_page = page(client, f"/allocations/{new.pk}/")
     assert 'data-testid="state">current<' in new_page and 'data-testid="successor"' not in new_page
     assert f'href="/allocations/{entry.pk}/">#{entry.pk}</a>' in new_page  # reassigned from
+    trace = new_page[new_page.index('data-testid="trace"') : new_page.index("</ol>")]
+    assert f"reassigned from {entry.owner.name}: swap" in trace and "Nia New" in trace
 
 
 def test_an_entry_allocated_again_is_superseded(user_client, workspace):
