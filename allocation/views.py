@@ -76,9 +76,7 @@ def allocation_index(request):
             "current": current,
         },
         "is_queue": current and status == AllocationStatus.UNASSIGNED,
-        "owners": Member.objects.filter(workspace=request.workspace)
-        .order_by("name")
-        .values("id", "name")[:500],
+        "owners": workspace_rows(request, Member).order_by("name").values("id", "name")[:500],
     }
     return render(request, "allocation/index.html", context)
 

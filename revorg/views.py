@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from rest_framework.serializers import BooleanField
 
 from . import selectors, services
 from .errors import ApplicationError
@@ -120,7 +121,7 @@ def _settings_form_fields(serializer) -> list[dict]:
         kind = "text"
         if name == "default_member":
             kind = "member"
-        elif field.__class__.__name__ == "BooleanField":
+        elif isinstance(field, BooleanField):
             kind = "checkbox"
         fields.append(
             {
