@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-writeback bench-ui clean
+.PHONY: install run test lint format bench-match bench-allocate bench-writeback bench-ui bench-book clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ bench-writeback: install
 
 bench-ui: install
 	$(BIN)/python bench/ui.py
+
+## A fresh database each run: the bench writes a million accounts and their history.
+BOOK_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_book_bench
+BOOK_BENCH_ARGS ?=
+bench-book: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "DROP DATABASE IF EXISTS revorg_book_bench"
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_book_bench"
+	DATABASE_URL=$(BOOK_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(BOOK_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/book.py $(BOOK_BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

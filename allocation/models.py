@@ -27,11 +27,12 @@ class Allocation(models.Model):
     owner = models.ForeignKey(
         "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # History is never rewritten: a territory that allocations name cannot be deleted.
     territory = models.ForeignKey(
         "territories.Territory",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     record_type = models.CharField(max_length=16, choices=RecordType.choices)

@@ -6,7 +6,7 @@ page N as cheap as page 1 at 100,000 rows.
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from allocation.models import Allocation, AllocationStatus, RecordType
@@ -15,6 +15,7 @@ from allocation.selectors import (
     allocation_state,
     allocation_state_annotate,
 )
+from crm_sync import services as crm_services
 from crm_sync.models import WritebackOutbox, WritebackStatus
 from members.models import Member
 from revorg.parsing import parse_id
@@ -186,13 +187,26 @@ def allocation_detail(request, pk):
 @role_required("manager")
 @require_POST
 def writeback_retry(request, pk):
-    """Puts a failed write-back back in the queue the workers drain. No crm_sync service for
-    this exists yet, so the single guarded UPDATE lives here: only a failed row moves."""
-    moved = WritebackOutbox.objects.filter(
-        workspace=request.workspace, allocation_id=pk, status=WritebackStatus.FAILED
-    ).update(status=WritebackStatus.PENDING, next_attempt_at=timezone.now())
-    if moved:
+    """Puts a failed write-back back in the queue the workers drain (crm_sync decides:
+    superseded instead when a newer entry of the record exists)."""
+    outcome = crm_services.writeback_retry(workspace=request.workspace, allocation_id=pk)
+    if outcome == "pending":
         messages.success(request, "Write-back queued again.")
+    elif outcome == "superseded":
+        messages.info(request, "A newer entry replaced this one: its owner is the one written.")
     else:
         messages.error(request, "Only a failed write-back can be retried.")
     return redirect("ui:allocation-detail", pk=pk)
+
+
+@role_required("manager")
+@require_POST
+def writeback_retry_failed(request):
+    """ "Retry all failed" on the history filtered to failed write-backs."""
+    result = crm_services.writeback_retry_failed(workspace=request.workspace)
+    messages.success(
+        request,
+        f"{result['retried']} failed write-back{'s' if result['retried'] != 1 else ''} queued "
+        f"again; {result['superseded']} replaced by a newer entry.",
+    )
+    return redirect(f"{reverse('ui:allocations')}?writeback=failed")

@@ -10,6 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revorg.settings")
+os.environ.setdefault("CRM_ALLOW_PRIVATE_HOSTS", "1")  # the fake listens on 127.0.0.1
 
 import django
 

@@ -14,6 +14,8 @@ class Period(models.TextChoices):
 class Source(models.TextChoices):
     ALLOCATIONS = "allocations", "Allocations in the window"
     OPEN_DEALS = "open_deals", "Open deals (pipeline snapshot)"
+    # The book size a rep owns (no window): caps re-evaluation of accounts, not allocations.
+    ACCOUNTS = "accounts", "Accounts owned (book)"
 
 
 class Capacity(models.Model):

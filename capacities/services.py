@@ -63,6 +63,7 @@ def capacity_usage_for_members(
         cap
         for cap in capacities
         if not (record_type and cap.record_types and record_type not in cap.record_types)
+        and cap.source != Source.ACCOUNTS  # the book's cap: book.services reads it
     ]
     if not capacities:
         return {}

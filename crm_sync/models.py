@@ -29,6 +29,10 @@ class WritebackOutbox(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A drain's lease: the row is being sent until then. Set when claimed (committed before
+    # the CRM call), cleared with the outcome; once expired (a crashed drain) the row can be
+    # claimed again. Also the claim's token: outcomes are recorded only under the same value.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -37,6 +41,12 @@ class WritebackOutbox(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["workspace", "provider", "record_type", "record_id"]),
+            # Only rows a drain holds: which records are in flight, read by every claim.
+            models.Index(
+                fields=["workspace", "claimed_until"],
+                condition=models.Q(claimed_until__isnull=False),
+                name="crm_writeback_in_flight",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -59,6 +69,9 @@ class CrmConnection(models.Model):
     settings = models.JSONField(default=dict)
     credentials_encrypted = models.TextField(blank=True, default="")
     is_active = models.BooleanField(default=True)
+    # The CRM refused the credentials: write-backs wait (pending) and the sweeper skips the
+    # connection until new credentials are saved or a test succeeds.
+    needs_reauth = models.BooleanField(default=False)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -5,6 +5,8 @@
 - `owners_update(updates)`: owners written in batches.
 """
 
+import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +18,9 @@ import urllib3
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
+from .endpoints import EndpointRefused, endpoint_check
+
+logger = logging.getLogger(__name__)
 SALESFORCE_BATCH = 200
 HUBSPOT_BATCH = 100
 SF_OBJECTS = {
@@ -38,7 +43,26 @@ class TransientCrmError(Exception):
 
 
 class CrmError(Exception):
-    """A permanent failure (bad credentials, refused request): retrying will not help."""
+    """A permanent failure (refused request, malformed answer): retrying will not help.
+    Messages are our own words, safe to show: what the CRM said goes to the server log only."""
+
+
+class CrmAuthError(CrmError):
+    """The CRM refused our credentials: nothing works until an admin reconnects, so
+    write-backs wait (pending) instead of failing."""
+
+
+# Salesforce error codes are enum-like (INVALID_CROSS_REFERENCE_KEY): safe to show.
+_ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+
+
+def _redacted(text, secrets) -> str:
+    """Remote text for the server log: credentials and tokens blanked, length bounded."""
+    text = str(text)
+    for secret in secrets:
+        if isinstance(secret, str) and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text[:1000]
 
 
 @dataclass
@@ -68,6 +92,14 @@ def _retry_after(headers) -> float | None:
         return None
 
 
+class _NoRedirectSession(requests.Session):
+    """A redirect could carry our credentials or requests to a host nobody checked: the 3xx
+    answer is returned as it is (and refused like any other unexpected status)."""
+
+    def get_redirect_target(self, resp):
+        return None
+
+
 class SalesforceProvider:
     """simple-salesforce on a session we own: the OAuth token comes from `login_url` (client
     credentials, JWT bearer or refresh token) or is given (`access_token`); an expired
@@ -79,13 +111,18 @@ class SalesforceProvider:
         self.settings = settings
         self.credentials = credentials
         self.calls = 0
-        self.session = requests.Session()
+        self.session = _NoRedirectSession()
         self.session.hooks["response"].append(self._remember)
         self.last_response_headers: dict = {}
         self._sf: Salesforce | None = None
+        self._token_issued = ""
 
     def _remember(self, response, *args, **kwargs):
         self.last_response_headers = response.headers
+
+    def _log_remote(self, what: str, text) -> None:
+        secrets = [*self.credentials.values(), self._token_issued]
+        logger.warning("Salesforce %s: %s", what, _redacted(text, secrets))
 
     # --- authentication ---------------------------------------------------------------------
     def _can_refresh(self) -> bool:
@@ -96,6 +133,7 @@ class SalesforceProvider:
         """(access token, instance URL) from the OAuth token endpoint."""
         c = self.credentials
         login_url = self.settings.get("login_url") or "https://login.salesforce.com"
+        _endpoint(login_url, "Salesforce login URL")
         if c.get("private_key") and c.get("username"):
             assertion = jwt.encode(
                 {
@@ -126,63 +164,93 @@ class SalesforceProvider:
             )
         except requests.RequestException as exc:
             raise TransientCrmError(f"Salesforce login unreachable: {type(exc).__name__}") from None
-        if response.status_code in TRANSIENT_STATUSES:
+        status = response.status_code
+        if status in TRANSIENT_STATUSES:
             raise TransientCrmError(
-                f"Salesforce login {response.status_code}",
-                retry_after=_retry_after(response.headers),
+                f"Salesforce login {status}", retry_after=_retry_after(response.headers)
             )
-        if response.status_code != 200:
-            detail = _oauth_error(response)
-            raise CrmError(f"Salesforce login refused ({response.status_code}): {detail}")
-        body = response.json()
-        return body["access_token"], body.get("instance_url") or self.settings["instance_url"]
+        if status != 200:
+            self._log_remote(f"login refused (HTTP {status})", _oauth_error(response))
+            if status in (400, 401, 403):  # OAuth answers invalid_client/invalid_grant with 400
+                raise CrmAuthError(f"Salesforce refused the credentials (HTTP {status})")
+            raise CrmError(f"Salesforce login failed (HTTP {status})")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self._log_remote("login answered something other than a JSON object", response.text)
+            raise CrmError("Salesforce login answered something other than a JSON object")
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            self._log_remote("login answered without an access token", response.text)
+            raise CrmError("Salesforce login answered without an access token")
+        self._token_issued = token
+        instance_url = self.settings.get("instance_url") or body.get("instance_url")
+        if not isinstance(instance_url, str) or not instance_url:
+            raise CrmError("Salesforce login answered without an instance URL")
+        return token, instance_url
 
     def _client(self, *, fresh: bool = False) -> Salesforce:
         if self._sf is None or fresh:
             if self.credentials.get("access_token") and not fresh:
-                token, instance_url = (
-                    self.credentials["access_token"],
-                    self.settings["instance_url"],
-                )
+                token = self.credentials["access_token"]
+                instance_url = self.settings.get("instance_url") or ""
             else:
                 token, instance_url = self._token()
+            if not instance_url:
+                raise CrmError("Salesforce connection has no instance URL")
+            _endpoint(instance_url, "Salesforce instance URL")
             self._sf = Salesforce(
-                instance_url=self.settings.get("instance_url") or instance_url,
+                instance_url=instance_url,
                 session_id=token,
                 session=self.session,
                 version=self.settings.get("api_version", "62.0"),
             )
         return self._sf
 
-    def _call(self, operation):
+    def _call(self, operation, *, expect: type = dict):
         """One API call: an expired session is refreshed and retried once; 429/5xx and
-        network errors are transient; anything else is permanent."""
+        network errors are transient; a refused session needs reauthentication; anything
+        else, including an answer that is not the JSON `expect`ed, is permanent."""
         self.calls += 1
         try:
             try:
-                return operation(self._client())
+                result = operation(self._client())
             except SalesforceExpiredSession:
                 if not self._can_refresh():
-                    raise CrmError("Salesforce session expired; reconnect with OAuth") from None
+                    raise CrmAuthError(
+                        "Salesforce refused the session (HTTP 401); reconnect"
+                    ) from None
                 self.calls += 1
-                return operation(self._client(fresh=True))
+                result = operation(self._client(fresh=True))
         except SalesforceExpiredSession:
-            raise CrmError("Salesforce refused the refreshed session") from None
+            raise CrmAuthError("Salesforce refused the refreshed session (HTTP 401)") from None
         except SalesforceError as exc:
             if exc.status in TRANSIENT_STATUSES:
                 raise TransientCrmError(
                     f"Salesforce {exc.status}",
                     retry_after=_retry_after(self.last_response_headers),
                 ) from None
-            raise CrmError(f"Salesforce {exc.status}: {_sf_message(exc)}") from None
+            self._log_remote(f"refused a request (HTTP {exc.status})", _sf_message(exc))
+            raise CrmError(f"Salesforce refused the request (HTTP {exc.status})") from None
+        except requests.exceptions.JSONDecodeError:
+            raise CrmError("Salesforce answered something other than JSON") from None
         except requests.RequestException as exc:
             raise TransientCrmError(f"Salesforce unreachable: {type(exc).__name__}") from None
+        if not isinstance(result, expect):
+            self._log_remote("answered in an unexpected shape", result)
+            raise CrmError("Salesforce answered in an unexpected shape")
+        return result
 
     # --- the interface ----------------------------------------------------------------------
     def test(self) -> str:
         limits = self._call(lambda sf: sf.restful("limits"))
-        remaining = limits.get("DailyApiRequests", {}).get("Remaining")
-        return f"connected; {remaining} API requests left today" if remaining else "connected"
+        daily = limits.get("DailyApiRequests")
+        remaining = daily.get("Remaining") if isinstance(daily, dict) else None
+        if isinstance(remaining, int) and not isinstance(remaining, bool):
+            return f"connected; {remaining} API requests left today"
+        return "connected"
 
     def users_pages(self, *, since: datetime | None = None) -> Iterator[tuple[list[CrmUser], int]]:
         """Standard users, oldest change first: (page, total) per SOQL page of up to 2,000."""
@@ -228,17 +296,31 @@ class SalesforceProvider:
                 response = self._call(
                     lambda sf, body=body: sf.restful(
                         "composite/sobjects", method="PATCH", json=body
-                    )
+                    ),
+                    expect=list,
                 )
+            except CrmAuthError:
+                raise  # not the rows' fault: they wait for the reconnection
             except CrmError as exc:  # the whole call was refused: every row fails with it
                 results.update({u.key: str(exc) for u in batch})
                 continue
             for u, item in zip(batch, response, strict=False):
-                errors = item.get("errors") or []
-                results[u.key] = (
-                    "" if item.get("success") else "; ".join(e.get("message", "") for e in errors)
-                )
+                results[u.key] = self._record_outcome(u, item)
         return results
+
+    def _record_outcome(self, update: OwnerUpdate, item) -> str:
+        """ "" when written, else our words with Salesforce's error code; its message goes to
+        the server log."""
+        if isinstance(item, dict) and item.get("success") is True:
+            return ""
+        errors = item.get("errors") if isinstance(item, dict) else None
+        errors = errors if isinstance(errors, list) else []
+        codes = [e.get("statusCode") for e in errors if isinstance(e, dict)]
+        codes = [c for c in codes if isinstance(c, str) and _ERROR_CODE.match(c)]
+        self._log_remote(f"refused the owner of {update.record_id}", errors or item)
+        if codes:
+            return f"Salesforce refused the owner update ({', '.join(codes)})"
+        return "Salesforce refused the owner update"
 
 
 def _sf_user(row: dict) -> CrmUser:
@@ -267,8 +349,10 @@ def _oauth_error(response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
-    return body.get("error_description") or body.get("error") or ""
+        return response.text[:500]
+    if not isinstance(body, dict):
+        return str(body)[:500]
+    return str(body.get("error_description") or body.get("error") or "")
 
 
 class HubSpotProvider:
@@ -280,13 +364,20 @@ class HubSpotProvider:
         self.settings = settings
         self.credentials = credentials
         self.calls = 0
+        self._endpoint_checked = False
 
     def _client(self):
         from hubspot import HubSpot
 
+        host = self.settings.get("base_url") or "https://api.hubapi.com"
+        if not self._endpoint_checked:
+            _endpoint(host, "HubSpot API base URL")
+            self._endpoint_checked = True
         return HubSpot(
             access_token=self.credentials.get("access_token", ""),
-            host=self.settings.get("base_url", "https://api.hubapi.com"),
+            host=host,
+            # urllib3's default retries (429/503 Retry-After), but no redirect is followed.
+            retry=urllib3.Retry(3, redirect=False),
         )
 
     def _call(self, operation):
@@ -295,6 +386,9 @@ class HubSpotProvider:
             return operation(self._client())
         except Exception as exc:  # each sub-package has its own ApiException: check .status
             status = getattr(exc, "status", None)
+            if status is None and isinstance(exc, ValueError | TypeError):
+                logger.warning("HubSpot answered in an unexpected shape: %s", type(exc).__name__)
+                raise CrmError("HubSpot answered in an unexpected shape") from None
             if status is None and not isinstance(exc, OSError | urllib3.exceptions.HTTPError):
                 raise
             if status is None or status in TRANSIENT_STATUSES:
@@ -302,10 +396,20 @@ class HubSpotProvider:
                     f"HubSpot {status or 'unreachable'}",
                     retry_after=_retry_after(getattr(exc, "headers", None)),
                 ) from None
-            raise CrmError(f"HubSpot {status}: {_hubspot_message(exc)}") from None
+            logger.warning(
+                "HubSpot refused a request (HTTP %s): %s",
+                status,
+                _redacted(_hubspot_message(exc), self.credentials.values()),
+            )
+            if status == 401:
+                raise CrmAuthError("HubSpot refused the access token (HTTP 401)") from None
+            raise CrmError(f"HubSpot refused the request (HTTP {status})") from None
 
     def test(self) -> str:
-        self._call(lambda client: client.crm.owners.owners_api.get_page(limit=1))
+        page = self._call(lambda client: client.crm.owners.owners_api.get_page(limit=1))
+        if not isinstance(getattr(page, "results", None), list):  # e.g. an HTML page
+            logger.warning("HubSpot owners answered in an unexpected shape: %s", type(page))
+            raise CrmError("HubSpot answered in an unexpected shape")
         return "connected"
 
     def users_pages(self, *, since: datetime | None = None) -> Iterator[tuple[list[CrmUser], int]]:
@@ -378,8 +482,10 @@ class HubSpotProvider:
                             client.crm, object_type
                         ).batch_api.update(body)
                     )
+                except CrmAuthError:
+                    raise  # not the rows' fault: they wait for the reconnection
                 except CrmError as exc:
-                    results.update({u.key: str(exc)[:2000] for u in batch})
+                    results.update({u.key: str(exc) for u in batch})
                     continue
                 results.update({u.key: "" for u in batch})
         return results
@@ -405,6 +511,15 @@ def _hubspot_message(exc) -> str:
         return json.loads(body).get("message", "")[:500]
     except (ValueError, AttributeError):
         return str(body)[:500]
+
+
+def _endpoint(url: str, label: str) -> None:
+    """The connect-time check of a URL the credentials go to (see crm_sync.endpoints)."""
+    try:
+        endpoint_check(url, label=label)
+    except EndpointRefused as exc:
+        logger.warning("CRM endpoint refused at connect time: %s", exc)
+        raise (TransientCrmError if exc.transient else CrmError)(str(exc)) from None
 
 
 def provider_for(*, connection):

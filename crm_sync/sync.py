@@ -14,7 +14,8 @@ from capacities.services import pipeline_snapshot_record
 from members.models import Member
 
 from .models import CrmConnection, SyncKind, SyncRun
-from .providers import CrmError, CrmUser, TransientCrmError, provider_for
+from .providers import CrmAuthError, CrmError, CrmUser, TransientCrmError, provider_for
+from .services import connection_needs_reauth, connection_reauthenticated
 
 logger = logging.getLogger(__name__)
 SYNCED_FIELDS = ("name", "email", "title", "is_active", "timezone")
@@ -53,7 +54,11 @@ def sync_execute(
         run.status = "succeeded"
         connection.last_synced_at = timezone.now()
         connection.save(update_fields=["last_synced_at"])
+        if connection.needs_reauth:
+            connection_reauthenticated(connection=connection)
     except (CrmError, TransientCrmError) as exc:
+        if isinstance(exc, CrmAuthError):
+            connection_needs_reauth(connection=connection, reason=str(exc))
         run.status = "failed"
         run.errors = [*run.errors, str(exc)]
         logger.warning("sync run %s of connection %s failed: %s", run.pk, connection.pk, exc)

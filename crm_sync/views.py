@@ -102,6 +102,34 @@ def crm_test(request, pk):
 
 @role_required("admin")
 @require_POST
+def crm_reconnect(request, pk):
+    """New credentials for a connection (after the CRM refused the old ones): the waiting
+    write-backs are drained once they are saved."""
+    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    credentials = _payload(request.POST)["credentials"]
+    serializer = CrmConnectionSerializer(
+        connection, data={"credentials": credentials}, partial=True, context={"request": request}
+    )
+    if not serializer.is_valid():
+        problems = serializer.errors.get("credentials") or ["invalid"]
+        messages.error(request, f"Credentials not saved: {' '.join(map(str, problems))}")
+        return redirect("ui:crm")
+    with transaction.atomic():
+        before = CrmConnectionSerializer(connection).data
+        services.connection_update(connection=connection, credentials=credentials)
+        audit_request(
+            request,
+            action="update",
+            obj=connection,
+            before=before,
+            after=CrmConnectionSerializer(connection).data,
+        )
+    messages.success(request, f"{connection.name or connection.provider}: credentials saved.")
+    return redirect("ui:crm")
+
+
+@role_required("admin")
+@require_POST
 def crm_sync_now(request, pk):
     connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
     run = services.sync_start(connection=connection)

@@ -11,7 +11,14 @@ from .models import Workspace
 class WorkspaceSerializer(WorkspaceScopedSerializer):
     class Meta:
         model = Workspace
-        fields = ["id", "slug", "name", "default_member", "created_at"]
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "default_member",
+            "account_ownership_writeback",
+            "created_at",
+        ]
         read_only_fields = ["slug", "created_at"]
 
 

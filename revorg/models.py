@@ -30,6 +30,9 @@ class Workspace(models.Model):
         related_name="+",
         help_text="Owner of last resort when no territory, fallback or backup can take a record.",
     )
+    # The book's owner changes are written back to the CRM only when this is on (default:
+    # report only, DESIGN §7).
+    account_ownership_writeback = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

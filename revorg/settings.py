@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "capacities",
     "allocation",
     "crm_sync",
+    "jobs",
+    "book",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +221,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CrmProviderEnum": "crm_sync.models.CrmProvider",
         "AllocationStateEnum": "allocation.selectors.AllocationState",
+        "AllocationStatusEnum": "allocation.models.AllocationStatus",
+        "AccountStatusEnum": "book.models.AccountStatus.choices",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -275,7 +279,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "allocation.tasks.idempotency_purge",
         "schedule": 3600.0,
     },
+    "jobs-sweep": {"task": "jobs.tasks.job_sweep_task", "schedule": 60.0},
 }
+# CRM endpoint URLs may name hosts that resolve to private/loopback addresses (local fakes,
+# an on-premises proxy); off by default so a connection cannot reach the internal network.
+CRM_ALLOW_PRIVATE_HOSTS = env_bool("CRM_ALLOW_PRIVATE_HOSTS", False)
+# jobs: a chunk claimed (or queued) longer ago than this is re-queued by the sweeper; keep it
+# above the task time limit so a live chunk is never taken twice.
+JOBS_CHUNK_LEASE_SECONDS = int(os.environ.get("JOBS_CHUNK_LEASE_SECONDS", "600"))
+# Demo mode (no broker): "thread" runs a job in a background thread after the request.
+JOBS_EAGER_MODE = os.environ.get("JOBS_EAGER_MODE", "thread")
+# book: accounts per re-evaluation chunk; the largest CSV upload accepted.
+BOOK_CHUNK_SIZE = int(os.environ.get("BOOK_CHUNK_SIZE", "5000"))
+BOOK_IMPORT_MAX_BYTES = int(os.environ.get("BOOK_IMPORT_MAX_BYTES", str(1024 * 1024)))
 
 # --- secrets at rest ------------------------------------------------------------------------
 FIELD_ENCRYPTION_KEY = (

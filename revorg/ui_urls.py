@@ -1,8 +1,10 @@
 from django.urls import path
 
 from allocation import views as allocation_views
+from book import views as book_views
 from capacities import views as capacity_views
 from crm_sync import views as crm_views
+from jobs import views as job_views
 from members import views as member_views
 from territories import lock_views
 from territories import views as territory_views
@@ -54,13 +56,27 @@ urlpatterns = [
     path("crm/", crm_views.crm_index, name="crm"),
     path("crm/<int:pk>/test/", crm_views.crm_test, name="crm-test"),
     path("crm/<int:pk>/sync/", crm_views.crm_sync_now, name="crm-sync"),
+    path("crm/<int:pk>/reconnect/", crm_views.crm_reconnect, name="crm-reconnect"),
     path("crm/<int:pk>/delete/", crm_views.crm_delete, name="crm-delete"),
     path("crm/runs/<int:pk>/", crm_views.sync_run_detail, name="sync-run"),
     path("allocations/", allocation_views.allocation_index, name="allocations"),
     path("allocations/<int:pk>/", allocation_views.allocation_detail, name="allocation-detail"),
     path(
+        "allocations/writeback/retry-failed/",
+        allocation_views.writeback_retry_failed,
+        name="writeback-retry-failed",
+    ),
+    path(
         "allocations/<int:pk>/writeback/retry/",
         allocation_views.writeback_retry,
         name="writeback-retry",
     ),
+    path("jobs/", job_views.job_index, name="jobs"),
+    path("jobs/<int:pk>/", job_views.job_detail, name="job"),
+    path("jobs/<int:pk>/cancel/", job_views.job_cancel, name="job-cancel"),
+    path("accounts/", book_views.account_index, name="accounts"),
+    path("accounts/<int:pk>/", book_views.account_detail, name="account"),
+    path("accounts/import/<str:kind>/", book_views.book_import, name="book-import"),
+    path("accounts/reevaluate/", book_views.book_reevaluate, name="book-reevaluate"),
+    path("coverage/", book_views.coverage, name="coverage"),
 ]

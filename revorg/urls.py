@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("territories.api.urls")),
     path("", include("capacities.api.urls")),
     path("", include("crm_sync.api.urls")),
+    path("", include("jobs.api.urls")),
+    path("", include("book.api.urls")),
 ]
 
 urlpatterns = [

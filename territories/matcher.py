@@ -337,6 +337,8 @@ def _compile_condition(node):
         expected, list
     ):
         return _compile_text(name, op, expected)
+    if op == "matches":
+        return _compile_matches(name, expected)
 
     def check_other(fields):
         actual = fields.get(name)
@@ -407,6 +409,23 @@ def _compile_text(name, op, expected):
         return actual is not None and rules.apply_operator(op, actual, expected)
 
     return check_text
+
+
+def _compile_matches(name, pattern):
+    """`matches` with the pattern compiled once per plan by RE2 (linear time in the input, see
+    `rules.compile_regex`); lists and non-strings go through the reference operator."""
+    found = rules.regex_searcher(pattern)
+    if found is None:  # a stored pattern RE2 cannot run matches nothing
+        return lambda fields: False
+    limit = rules.MAX_MATCH_INPUT
+
+    def check_matches(fields):
+        actual = fields.get(name)
+        if type(actual) is str:
+            return found(actual[:limit])
+        return actual is not None and rules.apply_operator("matches", actual, pattern)
+
+    return check_matches
 
 
 def _bounds(op, expected) -> tuple[float, float]:

@@ -1,26 +1,62 @@
 """Writes for territory plans, territories, slots and account locks.
 
-Every change to a plan's contents bumps `TerritoryPlan.version` in the same transaction, which
-is what invalidates the compiled matcher cached in each process.
+Every change to a plan's contents bumps `TerritoryPlan.version` (`plan_touch`, the only place
+that does) in the same transaction, which is what invalidates the compiled matcher cached in
+each process. Nothing else writes these models (the Django admin only reads them).
+
+Concurrency: plan activation and deletion are serialised per workspace (a row lock on the
+workspace), edits of a plan's tree per plan (a row lock on the plan); what was checked before
+waiting is checked again under the lock.
 """
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from revorg.errors import ApplicationError
+from revorg.errors import ApplicationError, ConflictError
+from revorg.models import Workspace
 from revorg.services import audit_record
 
+from . import signals
 from .models import AccountLock, PlanStatus, Territory, TerritoryPlan, TerritorySlot
+
+# Deeper trees than this are refused at save (the UI renders deeper legacy data too).
+MAX_TREE_DEPTH = 20
 
 
 def plan_touch(*, plan_id: int) -> None:
+    """The plan's contents changed: a new version, so every process recompiles its matcher."""
     TerritoryPlan.objects.filter(pk=plan_id).update(version=F("version") + 1)
+    transaction.on_commit(lambda: signals.plan_changed.send(sender=TerritoryPlan, plan_id=plan_id))
 
 
+def _lock_workspace_plans(*, workspace_id: int) -> None:
+    """Serialises activation, creation and deletion of the workspace's plans. FOR NO KEY
+    UPDATE: allocations (which only reference the workspace row) are not blocked."""
+    list(Workspace.objects.select_for_update(no_key=True).filter(pk=workspace_id).values("pk"))
+
+
+def _lock_plan(*, plan_id: int) -> TerritoryPlan | None:
+    """Serialises edits of one plan's tree; the plan as it is now (None: deleted)."""
+    return TerritoryPlan.objects.select_for_update(no_key=True).filter(pk=plan_id).first()
+
+
+def _active_plan_id(*, workspace_id: int) -> int | None:
+    return (
+        TerritoryPlan.objects.filter(workspace_id=workspace_id, status=PlanStatus.ACTIVE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
 def plan_ensure_active(*, workspace) -> TerritoryPlan:
     """A new workspace starts with an (empty) active plan so that allocation works at once."""
     plan = TerritoryPlan.objects.filter(workspace=workspace, status=PlanStatus.ACTIVE).first()
+    if plan is None:
+        _lock_workspace_plans(workspace_id=workspace.pk)
+        plan = TerritoryPlan.objects.filter(workspace=workspace, status=PlanStatus.ACTIVE).first()
     if plan is None:
         plan = TerritoryPlan.objects.create(
             workspace=workspace,
@@ -32,9 +68,25 @@ def plan_ensure_active(*, workspace) -> TerritoryPlan:
     return plan
 
 
+def plan_create(*, workspace, **data) -> TerritoryPlan:
+    """A new plan is a draft: it routes nothing until it is activated."""
+    return TerritoryPlan.objects.create(workspace=workspace, status=PlanStatus.DRAFT, **data)
+
+
+@transaction.atomic
+def plan_update(*, plan: TerritoryPlan, **data) -> TerritoryPlan:
+    """Name and effective date: not what routes, so the version (matcher) stays."""
+    for name, value in data.items():
+        setattr(plan, name, value)
+    plan.save(update_fields=[*data, "updated_at"])
+    return plan
+
+
 @transaction.atomic
 def plan_activate(*, plan: TerritoryPlan, effective_at=None) -> TerritoryPlan:
-    """Archives the active plan and activates this one, atomically."""
+    """Archives the active plan and activates this one, atomically. Two activations in one
+    workspace are serialised; one that finds the plans changed while it waited (the other
+    activated first) is refused with 409 rather than silently replacing what it never saw."""
     now = timezone.now()
     if plan.status == PlanStatus.ACTIVE:
         raise ApplicationError("this plan is already active", field="status")
@@ -45,21 +97,35 @@ def plan_activate(*, plan: TerritoryPlan, effective_at=None) -> TerritoryPlan:
             "scheduled activation is not supported: activate the plan at its effective date",
             field="effective_at",
         )
-    locked = list(
-        TerritoryPlan.objects.select_for_update()
-        .filter(workspace_id=plan.workspace_id, status=PlanStatus.ACTIVE)
-        .exclude(pk=plan.pk)
-    )
-    for old in locked:
+    seen_active_id = _active_plan_id(workspace_id=plan.workspace_id)
+    _lock_workspace_plans(workspace_id=plan.workspace_id)
+    current = TerritoryPlan.objects.filter(pk=plan.pk).first()
+    if current is None:
+        raise ConflictError("this plan was deleted by another request")
+    if current.status != PlanStatus.DRAFT:
+        raise ConflictError(
+            f"this plan was {'activated' if current.status == PlanStatus.ACTIVE else 'archived'}"
+            " by another request at the same time"
+        )
+    active_id = _active_plan_id(workspace_id=plan.workspace_id)
+    if active_id != seen_active_id:
+        winner = TerritoryPlan.objects.get(pk=active_id).name if active_id else "none"
+        raise ConflictError(
+            f"another plan ({winner}) was activated at the same time; review the plans, "
+            "then activate this one again if it should replace it"
+        )
+    for old in TerritoryPlan.objects.filter(
+        workspace_id=plan.workspace_id, status=PlanStatus.ACTIVE
+    ):
         old.status = PlanStatus.ARCHIVED
         old.save(update_fields=["status", "updated_at"])
-    plan.status = PlanStatus.ACTIVE
-    plan.activated_at = now
-    plan.effective_at = effective_at or now
-    plan.version = F("version") + 1
-    plan.save(update_fields=["status", "activated_at", "effective_at", "version", "updated_at"])
-    plan.refresh_from_db()
-    return plan
+    current.status = PlanStatus.ACTIVE
+    current.activated_at = now
+    current.effective_at = effective_at or now
+    current.save(update_fields=["status", "activated_at", "effective_at", "updated_at"])
+    plan_touch(plan_id=current.pk)
+    current.refresh_from_db()
+    return current
 
 
 @transaction.atomic
@@ -100,20 +166,76 @@ def plan_clone(*, plan: TerritoryPlan, name: str | None = None) -> TerritoryPlan
 
 
 def _check_tree(*, territory: Territory) -> None:
-    """Parent and fallback chains stay in the plan and never loop."""
-    for attribute, label in (("parent", "parent"), ("fallback_territory", "fallback_territory")):
-        target = getattr(territory, attribute)
+    """Parent and fallback chains stay in the plan and never loop, and the hierarchy is at
+    most MAX_TREE_DEPTH deep. Called under the plan's lock, on the tree as committed now (not
+    as loaded before waiting), so two simultaneous edits cannot each close half a cycle."""
+    rows = Territory.objects.filter(plan_id=territory.plan_id).values_list(
+        "pk", "parent_id", "fallback_territory_id"
+    )
+    parents = {pk: parent_id for pk, parent_id, _ in rows}
+    fallbacks = {pk: fallback_id for pk, _, fallback_id in rows}
+    parent_changed = territory.pk is None or parents.get(territory.pk) != territory.parent_id
+    if territory.pk is not None:  # as it is about to be saved (nothing points to a new one)
+        parents[territory.pk] = territory.parent_id
+        fallbacks[territory.pk] = territory.fallback_territory_id
+    for label, chains in (("parent", parents), ("fallback_territory", fallbacks)):
+        target = getattr(territory, label)
         if target is None:
             continue
         if target.plan_id != territory.plan_id:
             raise ApplicationError("must be a territory of the same plan", field=label)
-        seen = {territory.pk}
-        cursor = target
-        while cursor is not None:
-            if cursor.pk in seen:
-                raise ApplicationError(f"this {label} would create a cycle", field=label)
-            seen.add(cursor.pk)
-            cursor = getattr(cursor, attribute)
+        if target.pk not in chains:
+            raise ConflictError(f"this {label} was deleted by another request", field=label)
+        if _loops(chains, target.pk if territory.pk is None else territory.pk):
+            raise ApplicationError(f"this {label} would create a cycle", field=label)
+    if parent_changed:
+        depth = (
+            1 + _chain_length(parents, territory.parent_id) + _subtree_height(parents, territory.pk)
+        )
+        if depth > MAX_TREE_DEPTH:
+            raise ApplicationError(
+                f"the hierarchy would be {depth} levels deep; the limit is {MAX_TREE_DEPTH}",
+                field="parent",
+            )
+
+
+def _loops(chains: dict, start) -> bool:
+    """Does following `chains` from `start` ever come back to a territory already passed?"""
+    seen = set()
+    cursor = start
+    while cursor is not None:
+        if cursor in seen:
+            return True
+        seen.add(cursor)
+        cursor = chains.get(cursor)
+    return False
+
+
+def _chain_length(parents: dict, start) -> int:
+    """Territories from `start` up to its root, both included; 0 for None (the chain is
+    known not to loop)."""
+    length, cursor = 0, start
+    while cursor is not None:
+        length += 1
+        cursor = parents.get(cursor)
+    return length
+
+
+def _subtree_height(parents: dict, root) -> int:
+    """Levels below `root` (0 for a leaf), breadth first; a new territory has none."""
+    if root is None:
+        return 0
+    children: dict = {}
+    for pk, parent_id in parents.items():
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(pk)
+    height, level, seen = 0, [root], {root}
+    while True:
+        level = [c for pk in level for c in children.get(pk, ()) if c not in seen]
+        if not level:
+            return height
+        seen.update(level)
+        height += 1
 
 
 def _write_slots(*, territory: Territory, slots: list[dict] | None) -> None:
@@ -139,6 +261,8 @@ def _write_slots(*, territory: Territory, slots: list[dict] | None) -> None:
 def territory_create(*, workspace, slots: list[dict] | None = None, **data) -> Territory:
     if data.get("plan") is None:
         data["plan"] = plan_ensure_active(workspace=workspace)
+    if _lock_plan(plan_id=data["plan"].pk) is None:
+        raise ConflictError("this plan was deleted by another request", field="plan")
     territory = Territory(workspace=workspace, **data)
     _check_tree(territory=territory)
     territory.save()
@@ -151,6 +275,9 @@ def territory_create(*, workspace, slots: list[dict] | None = None, **data) -> T
 def territory_update(*, territory: Territory, slots: list[dict] | None = None, **data) -> Territory:
     if "plan" in data and data["plan"] != territory.plan:
         raise ApplicationError("a territory cannot move to another plan", field="plan")
+    _lock_plan(plan_id=territory.plan_id)
+    # What another edit committed while this one waited is kept, not overwritten.
+    territory.refresh_from_db()
     for name, value in data.items():
         setattr(territory, name, value)
     if territory.pk and territory.parent_id == territory.pk:
@@ -162,8 +289,34 @@ def territory_update(*, territory: Territory, slots: list[dict] | None = None, *
     return territory
 
 
+def member_removed(*, member) -> None:
+    """Before a member is deleted: its slots and the fallbacks naming it go with it, so the
+    plans that had them change (a new version each)."""
+    plan_ids = set(
+        TerritorySlot.objects.filter(member=member).values_list("territory__plan_id", flat=True)
+    ) | set(Territory.objects.filter(fallback_member=member).values_list("plan_id", flat=True))
+    for plan_id in sorted(plan_ids):
+        plan_touch(plan_id=plan_id)
+
+
+def _allocations_referencing(*, territory_ids) -> int:
+    """How many allocation history entries name one of these territories."""
+    allocation = apps.get_model("allocation", "Allocation")
+    return allocation.objects.filter(territory_id__in=territory_ids).count()
+
+
 @transaction.atomic
 def territory_delete(*, territory: Territory) -> None:
+    """History is never rewritten: a territory that allocations reference, or one of an
+    archived plan (kept as the record of what routed), is refused; deactivate it instead."""
+    plan = _lock_plan(plan_id=territory.plan_id)
+    if plan is not None and plan.status == PlanStatus.ARCHIVED:
+        raise ConflictError("territories of an archived plan are kept as history")
+    if count := _allocations_referencing(territory_ids=[territory.pk]):
+        raise ConflictError(
+            f"{count} allocation{'s' if count != 1 else ''} reference this territory; "
+            "deactivate it instead"
+        )
     if territory.children.exists():
         raise ApplicationError("delete or move its child territories first", field="parent")
     plan_id = territory.plan_id
@@ -172,31 +325,67 @@ def territory_delete(*, territory: Territory) -> None:
     plan_touch(plan_id=plan_id)
 
 
-def lock_changed(*, lock: AccountLock) -> None:
-    plan_touch(plan_id=lock.territory.plan_id)
+def _lock_plans_of(*, territory_ids) -> list[int]:
+    """Locks the plans of these territories (in id order: no deadlock), as a territory delete
+    does, so that an account lock is never written to a territory being deleted."""
+    plan_ids = sorted(
+        set(Territory.objects.filter(pk__in=territory_ids).values_list("plan_id", flat=True))
+    )
+    for plan_id in plan_ids:
+        _lock_plan(plan_id=plan_id)
+    return plan_ids
 
 
 @transaction.atomic
 def lock_create(*, workspace, **data) -> AccountLock:
+    plan_ids = _lock_plans_of(territory_ids=[data["territory"].pk])
     lock = AccountLock.objects.create(workspace=workspace, **data)
-    plan_touch(plan_id=lock.territory.plan_id)
+    for plan_id in plan_ids:
+        plan_touch(plan_id=plan_id)
+    return lock
+
+
+@transaction.atomic
+def lock_update(*, lock: AccountLock, **data) -> AccountLock:
+    """A lock moved to a territory of another plan changes both plans."""
+    new_territory = data.get("territory", lock.territory)
+    plan_ids = _lock_plans_of(territory_ids=[lock.territory_id, new_territory.pk])
+    for name, value in data.items():
+        setattr(lock, name, value)
+    lock.save()
+    for plan_id in plan_ids:
+        plan_touch(plan_id=plan_id)
     return lock
 
 
 @transaction.atomic
 def lock_delete(*, lock: AccountLock) -> None:
-    plan_id = lock.territory.plan_id
+    plan_ids = _lock_plans_of(territory_ids=[lock.territory_id])
     lock.delete()
-    plan_touch(plan_id=plan_id)
+    for plan_id in plan_ids:
+        plan_touch(plan_id=plan_id)
 
 
+@transaction.atomic
 def plan_delete(*, plan: TerritoryPlan) -> None:
-    """A draft or archived plan goes with its whole tree (parents are protected against a
-    lone delete, so the tree is flattened first). The active plan is never deleted."""
-    if plan.status == PlanStatus.ACTIVE:
+    """A draft plan goes with its whole tree (parents are protected against a lone delete, so
+    the tree is flattened first). The active plan is never deleted; an archived one is kept
+    as history, as is any plan whose territories allocations reference."""
+    _lock_workspace_plans(workspace_id=plan.workspace_id)
+    current = _lock_plan(plan_id=plan.pk)  # no territory is added while the tree goes
+    if current is None:
+        return
+    if current.status == PlanStatus.ACTIVE:
         raise ApplicationError("the active plan cannot be deleted", field="status")
-    Territory.objects.filter(plan=plan).update(parent=None)
-    plan.delete()
+    if current.status == PlanStatus.ARCHIVED:
+        raise ConflictError("an archived plan is kept as history; it cannot be deleted")
+    territory_ids = list(Territory.objects.filter(plan=current).values_list("pk", flat=True))
+    if count := _allocations_referencing(territory_ids=territory_ids):
+        raise ConflictError(
+            f"{count} allocation{'s' if count != 1 else ''} reference territories of this plan"
+        )
+    Territory.objects.filter(plan=current).update(parent=None)
+    current.delete()
 
 
 def _lock_values(lock: AccountLock) -> dict:

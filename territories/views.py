@@ -27,16 +27,36 @@ def _plan_or_404(request, pk):
     return plan
 
 
-def _tree(territories):
-    """Nests territories under their parents for the collapsible tree."""
-    children = {}
+def _tree(territories) -> list[dict]:
+    """The collapsible tree as a flat list of rows that one template loop renders, so any
+    depth renders (no recursion, in Python or in templates): `{"t": territory, "opens":
+    True if its children follow}`, and `{"closes": True}` after the last of them. Every
+    territory appears once; one whose parent chain never reaches a root (legacy data with a
+    cycle) is shown at the top level rather than hidden."""
+    children: dict = {}
+    ids = {territory.pk for territory in territories}
     for territory in territories:
-        children.setdefault(territory.parent_id, []).append(territory)
-
-    def build(parent_id):
-        return [{"t": t, "children": build(t.pk)} for t in children.get(parent_id, [])]
-
-    return build(None)
+        parent_id = territory.parent_id if territory.parent_id in ids else None
+        children.setdefault(parent_id, []).append(territory)
+    rows: list[dict] = []
+    seen: set = set()
+    closes = {"closes": True}
+    for start in [*children.get(None, []), *territories]:
+        stack = [start]
+        while stack:
+            item = stack.pop()
+            if item is closes:
+                rows.append(closes)
+                continue
+            if item.pk in seen:
+                continue
+            seen.add(item.pk)
+            below = [child for child in children.get(item.pk, []) if child.pk not in seen]
+            rows.append({"t": item, "opens": bool(below)})
+            if below:
+                stack.append(closes)
+                stack.extend(reversed(below))
+    return rows
 
 
 @role_required("viewer")

@@ -76,6 +76,24 @@ def _sync_run(workspace):
     return {"pk": SyncRun.objects.create(workspace=workspace, connection=connection).pk}
 
 
+def _job(workspace):
+    from jobs.models import Job
+
+    return {"pk": Job.objects.create(workspace=workspace, kind="import", handler="x").pk}
+
+
+def _account(workspace):
+    from tests.book.factories import AccountFactory
+
+    return {"pk": AccountFactory(workspace=workspace).pk}
+
+
+def _opportunity(workspace):
+    from tests.book.factories import OpportunityFactory
+
+    return {"pk": OpportunityFactory(account__workspace=workspace).pk}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "member-detail": _member,
@@ -88,4 +106,7 @@ DETAIL_ROUTES = {
     "pipeline-snapshot-detail": _snapshot,
     "crm-connection-detail": _crm_connection,
     "sync-run-detail": _sync_run,
+    "job-detail": _job,
+    "account-detail": _account,
+    "opportunity-detail": _opportunity,
 }

@@ -1,11 +1,10 @@
 """CRM connections: settings validated per provider, credentials write-only."""
 
-from urllib.parse import urlparse
-
 from rest_framework import serializers
 
 from revorg.api import WorkspaceScopedSerializer
 
+from ..endpoints import endpoint_host_problem, endpoint_url_problem
 from ..models import CrmConnection, CrmProvider, SyncRun
 
 SETTINGS = {
@@ -31,9 +30,8 @@ def settings_errors(provider: str, settings) -> dict[str, list[str]]:
         value = settings.get(key)
         if value is None:
             continue
-        parsed = urlparse(value) if isinstance(value, str) else None
-        if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
-            errors[f"settings.{key}"] = ["must be an http(s) URL"]
+        if problem := endpoint_url_problem(value) or endpoint_host_problem(value):
+            errors[f"settings.{key}"] = [problem]
     if provider == CrmProvider.SALESFORCE and not settings.get("instance_url"):
         errors["settings.instance_url"] = ["required for Salesforce"]
     version = settings.get("api_version")
@@ -94,9 +92,12 @@ class CrmConnectionSerializer(WorkspaceScopedSerializer):
         return bool(connection.credentials_encrypted)
 
     def get_status(self, connection) -> str:
-        """disabled, never_synced, or the outcome of the latest sync run."""
+        """disabled, needs_reauth (the CRM refused the credentials: reconnect), never_synced,
+        or the outcome of the latest sync run."""
         if not connection.is_active:
             return "disabled"
+        if connection.needs_reauth:
+            return "needs_reauth"
         last = connection.runs.order_by("-started_at", "-id").first()
         return last.status if last else "never_synced"
 
@@ -111,9 +112,17 @@ class CrmConnectionSerializer(WorkspaceScopedSerializer):
                 errors["credentials"] = problems
         elif self.instance is None:
             errors["credentials"] = ["required"]
+        elif _endpoints_changed(self.instance.settings, settings):
+            # The stored secret must never follow a URL to a host its owner did not choose.
+            errors["credentials"] = ["required again when an endpoint URL changes"]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+def _endpoints_changed(before, after) -> bool:
+    before, after = before or {}, after if isinstance(after, dict) else {}
+    return any(before.get(key) != after.get(key) for key in URL_SETTINGS)
 
 
 class SyncRunSerializer(WorkspaceScopedSerializer):

@@ -6,6 +6,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedViewSet, workspace_of
+from revorg.models import Role
 
 from .. import services
 from ..filtersets import SyncRunFilterSet
@@ -18,6 +19,7 @@ class CrmConnectionViewSet(WorkspaceScopedViewSet):
 
     queryset = CrmConnection.objects.all()
     serializer_class = CrmConnectionSerializer
+    access_rules = {"retry_failed": ("write", Role.MANAGER)}  # as retrying in the UI
 
     @transaction.atomic
     def perform_create(self, serializer):
@@ -58,6 +60,24 @@ class CrmConnectionViewSet(WorkspaceScopedViewSet):
     def test(self, request, pk=None):
         """One authenticated call to the CRM; `ok: false` with the reason when it fails."""
         return Response(services.connection_test(connection=self.get_object()))
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "WritebackRetry",
+            {"retried": serializers.IntegerField(), "superseded": serializers.IntegerField()},
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request, pk=None):
+        """Queues this CRM's failed write-backs again; those a newer entry of the same record
+        replaced become `superseded` instead (only the current owner is ever written)."""
+        connection = self.get_object()
+        return Response(
+            services.writeback_retry_failed(
+                workspace=connection.workspace, provider=connection.provider
+            )
+        )
 
     @extend_schema(request=None, responses={202: SyncRunSerializer})
     @action(detail=True, methods=["post"])

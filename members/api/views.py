@@ -1,7 +1,9 @@
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 
 from revorg.api import WorkspaceScopedViewSet, workspace_of
+from territories import services as territory_services
 
 from ..filtersets import MemberFilterSet
 from ..models import Absence, Member
@@ -12,6 +14,11 @@ class MemberViewSet(WorkspaceScopedViewSet):
     queryset = Member.objects.select_related("manager")
     serializer_class = MemberSerializer
     filterset_class = MemberFilterSet
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        territory_services.member_removed(member=instance)
+        super().perform_destroy(instance)
 
 
 @extend_schema_view(

@@ -12,6 +12,12 @@ class TerritoryPlanSerializer(WorkspaceScopedSerializer):
         fields = ["id", "name", "status", "effective_at", "activated_at", "version", "created_at"]
         read_only_fields = ["status", "activated_at", "version", "created_at"]
 
+    def create(self, validated_data):
+        return services.plan_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.plan_update(plan=instance, **validated_data)
+
 
 class SlotSerializer(WorkspaceScopedSerializer):
     class Meta:
@@ -108,6 +114,12 @@ class AccountLockSerializer(WorkspaceScopedSerializer):
         if clash.exists():
             raise serializers.ValidationError({"account": ["this account is already locked"]})
         return attrs
+
+    def create(self, validated_data):
+        return services.lock_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.lock_update(lock=instance, **validated_data)
 
 
 class MatchRequestSerializer(serializers.Serializer):

@@ -135,19 +135,8 @@ class AccountLockViewSet(WorkspaceScopedViewSet):
     serializer_class = AccountLockSerializer
     filterset_class = AccountLockFilterSet
 
-    def perform_create(self, serializer):
-        with transaction.atomic():
-            super().perform_create(serializer)
-            services.lock_changed(lock=serializer.instance)
-
-    def perform_update(self, serializer):
-        old_plan_id = serializer.instance.territory.plan_id
-        with transaction.atomic():
-            super().perform_update(serializer)
-            services.lock_changed(lock=serializer.instance)
-            services.plan_touch(plan_id=old_plan_id)
-
     def perform_destroy(self, instance):
+        before = self.get_serializer(instance).data
         with transaction.atomic():
-            services.lock_changed(lock=instance)
-            super().perform_destroy(instance)
+            self._audit("delete", instance, before, None)
+            services.lock_delete(lock=instance)

@@ -29,6 +29,12 @@ class FakeSalesforce:
         self.tokens: set[str] = {"static-token", "pat-secret-token"}
         self.failures: list[tuple[int, dict]] = []  # (status, headers) for the next requests
         self.expire_after: int | None = None  # sessions expire after this many API calls
+        # (status, content type, body[, headers]) the token endpoint answers instead, in order
+        self.login_answers: list[tuple[int, str, str]] = []
+        # (status, content type, body) the REST API answers instead of its result, in order
+        self.api_answers: list[tuple[int, str, str]] = []
+        self.in_flight = threading.Event()  # set while a composite PATCH is being answered
+        self.refusal_latency = 0.0  # seconds before a refused session gets its 401
         self.ca = trustme.CA()
         fake = self
 
@@ -46,8 +52,18 @@ class FakeSalesforce:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _send_raw(self, status, content_type, text, headers=None):
+                body = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
             def _refused(self) -> bool:
-                """Injected failures first, then the session check."""
+                """Injected failures first, then the session check, then injected answers."""
                 if fake.failures:
                     status, headers = fake.failures.pop(0)
                     self._send(status, [{"errorCode": "UNAVAILABLE", "message": "busy"}], headers)
@@ -59,7 +75,11 @@ class FakeSalesforce:
                         fake.expire_after = None
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 if token not in fake.tokens:
+                    time.sleep(fake.refusal_latency)
                     self._send(401, EXPIRED)
+                    return True
+                if fake.api_answers:
+                    self._send_raw(*fake.api_answers.pop(0))
                     return True
                 return False
 
@@ -69,8 +89,16 @@ class FakeSalesforce:
                 if urlparse(self.path).path != "/services/oauth2/token":
                     return self._send(404, [{"message": "not found"}])
                 fake.token_requests.append(form)
+                if fake.login_answers:
+                    return self._send_raw(*fake.login_answers.pop(0))
                 if form.get("client_secret") == "wrong":
-                    return self._send(400, {"error": "invalid_client"})
+                    return self._send(
+                        400,
+                        {
+                            "error": "invalid_client",
+                            "error_description": "invalid client credentials",
+                        },
+                    )
                 token = f"token-{len(fake.token_requests)}"
                 fake.tokens.add(token)
                 self._send(200, {"access_token": token, "instance_url": fake.instance_url})
@@ -93,7 +121,9 @@ class FakeSalesforce:
                 if self._refused():
                     return None
                 fake.calls.append(body["records"])
+                fake.in_flight.set()
                 time.sleep(fake.latency)
+                fake.in_flight.clear()
                 results = []
                 for record in body["records"]:
                     if record["OwnerId"] in fake.invalid_owner_ids:

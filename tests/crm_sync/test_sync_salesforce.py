@@ -127,7 +127,7 @@ def test_refused_login_and_outages_fail_the_run_with_the_reason(
     connection = salesforce(workspace, fake_sf, client_id="cid", client_secret="wrong")
     assert connection_test(connection=connection) == {
         "ok": False,
-        "detail": "Salesforce login refused (400): invalid_client",
+        "detail": "Salesforce refused the credentials (HTTP 400)",
     }
     good = salesforce(workspace, fake_sf)
     fake_sf.failures = [(503, {})]

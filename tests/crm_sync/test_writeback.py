@@ -2,19 +2,16 @@
 
 import json
 import logging
+import time
 
 import pytest
+from django.db import transaction
 from werkzeug import Response
 
 from crm_sync.crypto import credentials_decrypt, credentials_encrypt
 from crm_sync.models import WritebackOutbox, WritebackStatus
 from crm_sync.providers import TransientCrmError
-from crm_sync.services import (
-    writeback_drain_workspace,
-    writeback_enqueue,
-    writeback_schedule,
-    writeback_sweep,
-)
+from crm_sync.services import writeback_drain_workspace, writeback_enqueue, writeback_sweep
 from crm_sync.tasks import writeback_drain
 from tests.crm_sync.factories import AllocationFactory, CrmConnectionFactory
 
@@ -74,7 +71,9 @@ def test_drain_batches_100_a_call_and_marks_rows_succeeded(workspace, connection
     assert set(WritebackOutbox.objects.values_list("status", flat=True)) == {"succeeded"}
 
 
-def test_permanent_400_marks_rows_failed_with_the_crm_message(workspace, connection, httpserver):
+def test_permanent_400_marks_rows_failed_in_our_words_and_logs_the_crm_message(
+    workspace, connection, httpserver, caplog
+):
     httpserver.expect_request(UPDATE_PATH, method="POST").respond_with_json(
         {"status": "error", "message": "Property values were not valid: owner 77 unknown"},
         status=400,
@@ -85,7 +84,8 @@ def test_permanent_400_marks_rows_failed_with_the_crm_message(workspace, connect
 
     row.refresh_from_db()
     assert row.status == WritebackStatus.FAILED
-    assert "owner 77 unknown" in row.last_error
+    assert row.last_error == "HubSpot refused the request (HTTP 400)"
+    assert "owner 77 unknown" in caplog.text  # the CRM's own words: server log only
     assert row.attempts == 1
 
 
@@ -159,18 +159,20 @@ def test_credentials_never_logged(workspace, connection, httpserver, caplog):
     assert httpserver.log[0][0].headers["Authorization"] == "Bearer pat-secret-token"
 
 
-def test_schedule_drains_once_the_allocation_commits(
-    workspace, connection, httpserver, django_capture_on_commit_callbacks
+@pytest.mark.django_db(transaction=True)
+def test_in_demo_mode_the_drain_runs_in_the_background_once_the_allocation_commits(
+    workspace, connection, httpserver
 ):
     httpserver.expect_request(UPDATE_PATH, method="POST").respond_with_json(BATCH_OK)
-    (row,) = enqueue(workspace, 1)
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        writeback_schedule(workspace_id=workspace.id)
-    row.refresh_from_db()
-    assert row.status == WritebackStatus.PENDING  # nothing is sent before commit
-    for callback in callbacks:
-        callback()
+    with transaction.atomic():
+        (row,) = enqueue(workspace, 1)
+        time.sleep(0.3)
+        assert httpserver.log == []  # nothing is sent before commit
 
-    row.refresh_from_db()
+    deadline = time.monotonic() + 20
+    while row.status != WritebackStatus.SUCCEEDED and time.monotonic() < deadline:
+        time.sleep(0.05)
+        row.refresh_from_db()
     assert row.status == WritebackStatus.SUCCEEDED
+    assert len(httpserver.log) == 1

@@ -34,7 +34,7 @@ def test_450_owners_take_3_composite_calls(workspace, fake_sf):
     assert set(fake_sf.owners.values()) == {"005A"}
 
 
-def test_per_record_error_marks_only_that_row_failed(workspace, fake_sf):
+def test_per_record_error_marks_only_that_row_failed(workspace, fake_sf, caplog):
     CrmConnectionFactory(
         workspace=workspace, provider="salesforce", settings={"instance_url": fake_sf.instance_url}
     )
@@ -46,7 +46,9 @@ def test_per_record_error_marks_only_that_row_failed(workspace, fake_sf):
 
     failed = WritebackOutbox.objects.get(owner_crm_user_id="005DEAD")
     assert failed.status == WritebackStatus.FAILED
-    assert failed.last_error == "Owner ID: owner cannot be inactive"
+    # Salesforce's error code is shown; its message only reaches the server log.
+    assert failed.last_error == "Salesforce refused the owner update (INVALID_CROSS_REFERENCE_KEY)"
+    assert "Owner ID: owner cannot be inactive" in caplog.text
     assert WritebackOutbox.objects.filter(status=WritebackStatus.SUCCEEDED).count() == 2
 
 
@@ -70,7 +72,7 @@ def test_429_and_503_are_retried_honouring_retry_after(workspace, fake_sf):
     assert WritebackOutbox.objects.filter(status=WritebackStatus.SUCCEEDED).count() == 3
 
 
-def test_a_refused_call_marks_its_rows_failed_with_the_message(workspace, fake_sf):
+def test_a_refused_call_marks_its_rows_failed_in_our_words(workspace, fake_sf):
     CrmConnectionFactory(
         workspace=workspace, provider="salesforce", settings={"instance_url": fake_sf.instance_url}
     )
@@ -78,5 +80,5 @@ def test_a_refused_call_marks_its_rows_failed_with_the_message(workspace, fake_s
     fake_sf.failures = [(400, {})]
     writeback_drain_workspace(workspace_id=workspace.id)
     errors = set(WritebackOutbox.objects.values_list("last_error", flat=True))
-    assert errors == {"Salesforce 400: busy"}
+    assert errors == {"Salesforce refused the request (HTTP 400)"}
     assert not WritebackOutbox.objects.exclude(status=WritebackStatus.FAILED).exists()

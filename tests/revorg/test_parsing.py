@@ -101,6 +101,7 @@ def world(workspace):
             "capacity-delete": member.capacities.first().pk,
             "crm-test": connection.pk,
             "crm-sync": connection.pk,
+            "crm-reconnect": connection.pk,
             "crm-delete": connection.pk,
             "sync-run": run.pk,
             "allocation-detail": allocation.pk,

@@ -82,3 +82,16 @@ def test_the_member_picker_searches(user_client, workspace):
     body = user_client(workspace).get(URL, {"member_q": "findable"}).content.decode()
     picker = body[body.index('data-testid="default-member"') : body.index("</select>")]
     assert "Findable Fay" in picker and "Other Otto" not in picker
+
+
+def test_account_ownership_writeback_is_a_setting_too(user_client, workspace):
+    client = user_client(workspace)
+    assert 'name="account_ownership_writeback"' in client.get(URL).content.decode()
+    client.post(URL, {"name": workspace.name, "account_ownership_writeback": "on"})
+    workspace.refresh_from_db()
+    assert workspace.account_ownership_writeback is True
+    client.post(URL, {"name": workspace.name})  # an unticked box is off
+    workspace.refresh_from_db()
+    assert workspace.account_ownership_writeback is False
+    changes = AuditEntry.objects.filter(workspace=workspace, object_type="revorg.workspace")
+    assert sorted(e.after["account_ownership_writeback"] for e in changes) == [False, True]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('revorg', '0001_initial'),
+        ('revorg', '0002_workspace_account_ownership_writeback'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,236 @@
+"""Set-based writes of the book's history: one allocation entry (record type `account`) per
+account whose owner or territory a re-evaluation changed, the earlier current entry of each
+superseded, and an outbox row per owner to write back — a few statements per chunk, never a
+loop of ORM saves. Called inside the chunk's transaction (book.services)."""
+
+import json
+from dataclasses import dataclass
+
+from django.db import connection
+
+from crm_sync.models import WritebackOutbox, WritebackStatus
+from crm_sync.services import writeback_schedule
+
+from .engine import RotationSnapshot
+from .models import Allocation, RecordType, RotationState
+
+# Lets the triggers on the history table (book migration 0002) skip this transaction's
+# inserts: it already holds the accounts' row locks and supersedes set-based itself.
+BULK_SETTING = "revorg.book_bulk"
+
+
+@dataclass(frozen=True)
+class AccountEntry:
+    record_id: str
+    record_crm: str
+    status: str  # assigned | fallback | unassigned
+    owner_id: int | None
+    territory_id: int | None
+    fields: dict
+    decision: list
+    overlays: list
+    writeback_owner_crm_user_id: str = ""  # '' = no write-back
+
+
+def book_locks_take(*, territory_ids=(), member_ids=(), workspace_id: int | None = None) -> None:
+    """The allocation engine's advisory locks (territories in the negative key space,
+    members in the positive one, one sorted statement, transaction-scoped), so that
+    re-evaluation and allocations share rotations and capacities without deadlocking.
+    `workspace_id` instead takes one lock for the whole workspace's book (in the two-key
+    space): used when a chunk would need thousands of keys (Postgres' lock table is finite)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if workspace_id is not None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x626F6F6B, workspace_id])
+            return
+        keys = sorted({-int(t) for t in territory_ids} | {int(m) for m in member_ids})
+        if keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+
+
+_ENTRY_TMP_COLUMNS = (
+    ("record_id", "text"),
+    ("record_crm", "text"),
+    ("status", "text"),
+    ("owner_id", "bigint"),
+    ("territory_id", "bigint"),
+    ("record_fields", "jsonb"),
+    ("decision", "jsonb"),
+    ("overlays", "jsonb"),
+    ("writeback_owner", "text"),
+)
+
+
+def account_entries_write(*, workspace_id: int, actor_label: str, entries, now) -> dict:
+    """Supersedes the current entries of these accounts and inserts the new ones (and their
+    write-back rows). Returns counts."""
+    if not entries:
+        return {"entries": 0, "writebacks": 0}
+    writebacks = sum(1 for e in entries if e.writeback_owner_crm_user_id)
+    if connection.vendor == "postgresql":
+        _write_postgres(workspace_id, actor_label, entries, now)
+    else:
+        _write_portable(workspace_id, actor_label, entries, now)
+    if writebacks:
+        writeback_schedule(workspace_id=workspace_id)
+    return {"entries": len(entries), "writebacks": writebacks}
+
+
+def _write_postgres(workspace_id, actor_label, entries, now):
+    allocations = Allocation._meta.db_table
+    outbox = WritebackOutbox._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'on', true)", [BULK_SETTING])
+        # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
+        cursor.execute("DROP TABLE IF EXISTS book_entry_tmp")
+        cursor.execute(
+            "CREATE TEMP TABLE book_entry_tmp ("
+            + ", ".join(f"{name} {kind}" for name, kind in _ENTRY_TMP_COLUMNS)
+            + ") ON COMMIT DROP"
+        )
+        names = ", ".join(name for name, _ in _ENTRY_TMP_COLUMNS)
+        with cursor.cursor.copy(f"COPY book_entry_tmp ({names}) FROM STDIN") as copy:
+            for e in entries:
+                copy.write_row(
+                    (
+                        e.record_id,
+                        e.record_crm,
+                        e.status,
+                        e.owner_id,
+                        e.territory_id,
+                        json.dumps(e.fields),
+                        json.dumps(e.decision),
+                        json.dumps(e.overlays),
+                        e.writeback_owner_crm_user_id,
+                    )
+                )
+        cursor.execute(
+            f"UPDATE {allocations} al SET is_current = false FROM book_entry_tmp t "
+            "WHERE al.workspace_id = %s AND al.record_type = %s AND al.record_id = t.record_id "
+            "AND al.is_current",
+            [workspace_id, RecordType.ACCOUNT],
+        )
+        cursor.execute(
+            f"UPDATE {outbox} o SET status = %s, updated_at = %s FROM book_entry_tmp t "
+            "WHERE o.workspace_id = %s AND o.provider = t.record_crm AND o.record_type = %s "
+            "AND o.record_id = t.record_id AND o.status = %s AND t.writeback_owner <> ''",
+            [
+                WritebackStatus.SUPERSEDED,
+                now,
+                workspace_id,
+                RecordType.ACCOUNT,
+                WritebackStatus.PENDING,
+            ],
+        )
+        cursor.execute(
+            f"WITH ins AS (INSERT INTO {allocations} (workspace_id, status, owner_id, "
+            "territory_id, record_type, record_id, record_crm, record_fields, decision, "
+            "overlays, play_run_id, play_run_url, reason, actor_label, created_at, is_current) "
+            "SELECT %s, status, owner_id, territory_id, %s, record_id, record_crm, "
+            "record_fields, decision, overlays, '', '', '', %s, %s, true FROM book_entry_tmp "
+            "RETURNING id, record_id, record_crm) "
+            f"INSERT INTO {outbox} (workspace_id, allocation_id, provider, record_type, "
+            "record_id, owner_crm_user_id, status, attempts, last_error, created_at, updated_at) "
+            "SELECT %s, ins.id, t.record_crm, %s, t.record_id, t.writeback_owner, %s, 0, '', "
+            "%s, %s FROM ins JOIN book_entry_tmp t ON t.record_id = ins.record_id "
+            "AND t.record_crm = ins.record_crm WHERE t.writeback_owner <> ''",
+            [
+                workspace_id,
+                RecordType.ACCOUNT,
+                actor_label[:200],
+                now,
+                workspace_id,
+                RecordType.ACCOUNT,
+                WritebackStatus.PENDING,
+                now,
+                now,
+            ],
+        )
+        cursor.execute("SELECT set_config(%s, 'off', true)", [BULK_SETTING])
+
+
+def _write_portable(workspace_id, actor_label, entries, now):
+    """SQLite (make run): the same effect with bulk ORM statements."""
+    record_ids = [e.record_id for e in entries]
+    Allocation.objects.filter(
+        workspace_id=workspace_id,
+        record_type=RecordType.ACCOUNT,
+        record_id__in=record_ids,
+        is_current=True,
+    ).update(is_current=False)
+    created = Allocation.objects.bulk_create(
+        Allocation(
+            workspace_id=workspace_id,
+            status=e.status,
+            owner_id=e.owner_id,
+            territory_id=e.territory_id,
+            record_type=RecordType.ACCOUNT,
+            record_id=e.record_id,
+            record_crm=e.record_crm,
+            record_fields=e.fields,
+            decision=e.decision,
+            overlays=e.overlays,
+            actor_label=actor_label[:200],
+            created_at=now,
+        )
+        for e in entries
+    )
+    written = [
+        (a, e) for a, e in zip(created, entries, strict=True) if e.writeback_owner_crm_user_id
+    ]
+    if written:
+        WritebackOutbox.objects.filter(
+            workspace_id=workspace_id,
+            record_type=RecordType.ACCOUNT,
+            record_id__in=[e.record_id for _, e in written],
+            status=WritebackStatus.PENDING,
+        ).update(status=WritebackStatus.SUPERSEDED)
+        WritebackOutbox.objects.bulk_create(
+            WritebackOutbox(
+                workspace_id=workspace_id,
+                allocation_id=a.pk,
+                provider=e.record_crm,
+                record_type=RecordType.ACCOUNT,
+                record_id=e.record_id,
+                owner_crm_user_id=e.writeback_owner_crm_user_id,
+            )
+            for a, e in written
+        )
+
+
+def rotation_states_load(*, territory_ids) -> dict[int, RotationSnapshot]:
+    """The territories' rotation pointers (read under their advisory locks)."""
+    return {
+        row["territory_id"]: RotationSnapshot(
+            row["pointer_member_id"], row["current_weights"] or {}
+        )
+        for row in RotationState.objects.filter(territory_id__in=list(territory_ids)).values(
+            "territory_id", "pointer_member_id", "current_weights"
+        )
+    }
+
+
+def rotation_states_save(*, workspace_id: int, updates: dict[int, RotationSnapshot], now) -> None:
+    if not updates:
+        return
+    weights = RotationState._meta.get_field("current_weights")
+    rows, params = [], []
+    for territory_id, snapshot in sorted(updates.items()):
+        rows.append("(%s, %s, %s, %s, %s)")
+        params += [
+            workspace_id,
+            territory_id,
+            snapshot.pointer_member_id,
+            weights.get_db_prep_value(snapshot.current_weights, connection),
+            now,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {RotationState._meta.db_table} "
+            "(workspace_id, territory_id, pointer_member_id, current_weights, updated_at) "
+            f"VALUES {', '.join(rows)} ON CONFLICT (territory_id) DO UPDATE SET "
+            "pointer_member_id = excluded.pointer_member_id, "
+            "current_weights = excluded.current_weights, updated_at = excluded.updated_at",
+            params,
+        )

@@ -1,0 +1,109 @@
+"""The book: the accounts and opportunities territory management governs (DESIGN §7)."""
+
+from django.db import models
+
+
+class AccountStatus(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    ORPHANED = "orphaned", "Orphaned (no territory)"
+    VACANT = "vacant", "Vacant territory (no eligible owner)"
+
+
+class Account(models.Model):
+    workspace = models.ForeignKey(
+        "revorg.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    crm_provider = models.CharField(max_length=16, blank=True, default="")  # '' for CSV
+    crm_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True, default="")
+    domain = models.CharField(max_length=255, blank=True, default="")
+    # The rule fields territories match on (country, state, industry, employees, …).
+    fields = models.JSONField(default=dict, blank=True)
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The next candidate territory when several matched (coverage reports the conflict).
+    runner_up = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    crm_owner_id = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=AccountStatus.choices, default=AccountStatus.ORPHANED
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "crm_provider", "crm_id"], name="uniq_account_crm_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "territory"]),
+            models.Index(fields=["workspace", "owner"]),
+            models.Index(fields=["workspace", "status"]),
+            models.Index(fields=["workspace", "crm_id"]),
+            models.Index(fields=["workspace", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.crm_id
+
+
+class Opportunity(models.Model):
+    workspace = models.ForeignKey(
+        "revorg.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    crm_provider = models.CharField(max_length=16, blank=True, default="")
+    crm_id = models.CharField(max_length=255)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="opportunities")
+    name = models.CharField(max_length=255, blank=True, default="")
+    owner = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stage = models.CharField(max_length=100, blank=True, default="")
+    probability = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    is_closed = models.BooleanField(default=False)
+    is_won = models.BooleanField(default=False)
+    created_date = models.DateField(null=True, blank=True)
+    closed_date = models.DateField(null=True, blank=True)
+    # The account's territory when the deal closed (analytics credit the territory of then).
+    closed_territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-close_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "crm_provider", "crm_id"], name="uniq_opportunity_crm_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "account", "is_closed"]),
+            models.Index(fields=["workspace", "owner"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.crm_id

@@ -1,0 +1,128 @@
+"""Reads of the book: lists, an account's history, and coverage of the active plan."""
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from allocation.models import Allocation, RecordType
+from members.models import Member
+from territories.models import Territory, TerritorySlot
+from territories.selectors import plan_get_active
+
+from .models import Account, AccountStatus, Opportunity
+
+# Upper bounds of the employee-count bands white space is grouped by.
+SIZE_BANDS = ((50, "1-49"), (200, "50-199"), (1000, "200-999"), (5000, "1000-4999"))
+LARGEST_BAND = "5000+"
+UNKNOWN_BAND = "unknown"
+
+
+def account_list(*, workspace) -> QuerySet[Account]:
+    return Account.objects.filter(workspace=workspace).select_related("territory", "owner")
+
+
+def opportunity_list(*, workspace) -> QuerySet[Opportunity]:
+    return Opportunity.objects.filter(workspace=workspace).select_related("account", "owner")
+
+
+def account_history(*, account: Account) -> QuerySet[Allocation]:
+    """Its allocation entries, newest first (entries of record type `account` by CRM id)."""
+    return (
+        Allocation.objects.filter(
+            workspace_id=account.workspace_id,
+            record_type=RecordType.ACCOUNT,
+            record_id=account.crm_id,
+        )
+        .select_related("owner", "territory")
+        .order_by("-created_at", "-id")
+    )
+
+
+def account_overlays(*, territory_ids) -> dict[int, list[dict]]:
+    """Overlay members per territory ({id, name, until}), for the accounts shown."""
+    overlays: dict[int, list[dict]] = {}
+    for territory_id, member_id, name in (
+        TerritorySlot.objects.filter(territory_id__in=set(territory_ids), role="overlay")
+        .order_by("position", "id")
+        .values_list("territory_id", "member_id", "member__name")
+    ):
+        overlays.setdefault(territory_id, []).append({"id": member_id, "name": name, "until": None})
+    return overlays
+
+
+def _size_band_sql(column: str) -> str:
+    number = f"(CASE WHEN ({column}) ~ '^[0-9]+(\\.[0-9]+)?$' THEN ({column})::numeric END)"
+    cases = " ".join(f"WHEN {number} < {bound} THEN '{label}'" for bound, label in SIZE_BANDS)
+    return f"CASE WHEN {number} IS NULL THEN '{UNKNOWN_BAND}' {cases} ELSE '{LARGEST_BAND}' END"
+
+
+def coverage_get(*, workspace) -> dict:
+    """How well the active plan covers the book, as SQL aggregates (DESIGN §7)."""
+    accounts = Account._meta.db_table
+    opportunities = Opportunity._meta.db_table
+    members = Member._meta.db_table
+    territories = Territory._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), "
+            "count(*) FILTER (WHERE a.status = %s), "
+            "count(*) FILTER (WHERE a.runner_up_id IS NOT NULL), "
+            "count(*) FILTER (WHERE a.crm_owner_id <> '' AND m.id IS NOT NULL "
+            "AND m.crm_user_id IS DISTINCT FROM a.crm_owner_id) "
+            f"FROM {accounts} a LEFT JOIN {members} m ON m.id = a.owner_id "
+            "WHERE a.workspace_id = %s",
+            [AccountStatus.ORPHANED, workspace.pk],
+        )
+        total, orphaned, conflicts, mismatches = cursor.fetchone()
+        cursor.execute(
+            f"SELECT t.id, t.name, count(*) FROM {accounts} a JOIN {territories} t "
+            "ON t.id = a.territory_id WHERE a.workspace_id = %s AND a.status = %s "
+            "GROUP BY t.id, t.name ORDER BY count(*) DESC, t.id",
+            [workspace.pk, AccountStatus.VACANT],
+        )
+        vacant = [{"id": i, "name": n, "accounts": c} for i, n, c in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT t.id, t.name, r.id, r.name, count(*) FROM {accounts} a "
+            f"JOIN {territories} t ON t.id = a.territory_id "
+            f"JOIN {territories} r ON r.id = a.runner_up_id "
+            "WHERE a.workspace_id = %s GROUP BY t.id, t.name, r.id, r.name "
+            "ORDER BY count(*) DESC, t.id, r.id LIMIT 100",
+            [workspace.pk],
+        )
+        conflict_pairs = [
+            {"territory": {"id": t, "name": tn}, "runner_up": {"id": r, "name": rn}, "accounts": c}
+            for t, tn, r, rn, c in cursor.fetchall()
+        ]
+        band = _size_band_sql("a.fields ->> 'employees'")
+        cursor.execute(
+            "SELECT coalesce(a.fields ->> 'country', ''), coalesce(a.fields ->> 'state', ''), "
+            f"coalesce(a.fields ->> 'industry', ''), {band} AS size_band, count(*), "
+            "coalesce(sum(o.open_amount), 0) "
+            f"FROM {accounts} a LEFT JOIN (SELECT account_id, sum(amount) AS open_amount "
+            f"FROM {opportunities} WHERE workspace_id = %s AND NOT is_closed "
+            "GROUP BY account_id) o ON o.account_id = a.id "
+            "WHERE a.workspace_id = %s AND a.status = %s GROUP BY 1, 2, 3, 4 "
+            "ORDER BY count(*) DESC, 1, 2, 3, 4 LIMIT 500",
+            [workspace.pk, workspace.pk, AccountStatus.ORPHANED],
+        )
+        white_space = [
+            {
+                "country": country,
+                "state": state,
+                "industry": industry,
+                "size_band": size_band,
+                "accounts": count,
+                "open_pipeline": f"{pipeline:.2f}",
+            }
+            for country, state, industry, size_band, count, pipeline in cursor.fetchall()
+        ]
+    plan = plan_get_active(workspace=workspace)
+    return {
+        "plan": {"id": plan.pk, "name": plan.name} if plan else None,
+        "accounts": total,
+        "orphaned": orphaned,
+        "vacant_territories": vacant,
+        "conflicts": conflicts,
+        "conflict_pairs": conflict_pairs,
+        "owner_mismatches": mismatches,
+        "white_space": white_space,
+    }

@@ -1,0 +1,289 @@
+"""Re-evaluation of the book (DESIGN §7): territory by the active plan, sticky owners, the
+territory's distribution with the book as load, capacities of source `accounts`, orphaned
+and vacant flags, one current history entry per account, write-back only when enabled."""
+
+from collections import Counter
+
+import pytest
+from django.db.models import Count
+
+from allocation.models import Allocation
+from book.models import Account
+from crm_sync.models import WritebackOutbox
+from tests.book.factories import AccountFactory
+from tests.book.helpers import current_entries, reevaluate, us_territory
+from tests.capacities.factories import CapacityFactory
+from tests.factories import MemberFactory, TerritoryFactory, TerritorySlotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_round_robin_spreads_new_accounts_and_records_one_entry_each(
+    workspace, django_capture_on_commit_callbacks
+):
+    territory, reps = us_territory(workspace)
+    accounts = [AccountFactory(workspace=workspace) for _ in range(7)]
+
+    job = reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    assert job.status == "succeeded"
+    assert job.progress_done == job.progress_total == 7
+    assert job.result["entries"] == 7
+    owners = Counter(Account.objects.filter(workspace=workspace).values_list("owner_id", flat=True))
+    assert sorted(owners.values()) == [2, 2, 3]
+    assert set(owners) == {rep.pk for rep in reps}
+    for account in accounts:
+        account.refresh_from_db()
+        assert account.territory == territory
+        assert account.status == "assigned"
+        assert account.assigned_at is not None
+        [entry] = current_entries(workspace, account.crm_id)
+        assert entry.owner_id == account.owner_id
+        assert entry.territory_id == territory.pk
+        assert entry.actor_label == f"job {job.pk}"
+        assert entry.decision[-1]["step"] == "distribution"
+
+
+def test_a_rerun_with_nothing_changed_changes_nothing(
+    workspace, django_capture_on_commit_callbacks
+):
+    us_territory(workspace)
+    for _ in range(5):
+        AccountFactory(workspace=workspace)
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+    before = list(Account.objects.values_list("id", "owner_id", "territory_id", "updated_at"))
+    entries = Allocation.objects.count()
+
+    again = reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    assert again.status == "succeeded"
+    assert again.result["changed"] == 0
+    assert again.result["entries"] == 0
+    assert Allocation.objects.count() == entries
+    assert (
+        list(Account.objects.values_list("id", "owner_id", "territory_id", "updated_at")) == before
+    )
+
+
+def test_an_eligible_primary_keeps_the_account(workspace, django_capture_on_commit_callbacks):
+    _, reps = us_territory(workspace)
+    owned = [AccountFactory(workspace=workspace, owner=reps[2]) for _ in range(3)]
+
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    for account in owned:
+        account.refresh_from_db()
+        assert account.owner == reps[2]
+        [entry] = current_entries(workspace, account.crm_id)
+        assert entry.decision[-1] == {
+            "step": "sticky",
+            "member": reps[2].pk,
+            "outcome": "kept",
+            "detail": "current owner is an eligible primary of US",
+        }
+
+
+def test_an_owner_who_left_the_territory_or_is_inactive_is_replaced(
+    workspace, django_capture_on_commit_callbacks
+):
+    _, reps = us_territory(workspace, reps=2)
+    outsider = MemberFactory(workspace=workspace)
+    inactive_rep = reps[1]
+    first = AccountFactory(workspace=workspace, owner=outsider)
+    second = AccountFactory(workspace=workspace, owner=inactive_rep)
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+    first.refresh_from_db()
+    assert first.owner == reps[0] or first.owner == reps[1]
+
+    inactive_rep.is_active = False
+    inactive_rep.save()
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    second.refresh_from_db()
+    assert second.owner == reps[0]
+    history = Allocation.objects.filter(record_id=second.crm_id).order_by("id")
+    assert [e.is_current for e in history] == [False, True]
+    assert history.last().owner == reps[0]
+
+
+def test_a_backup_keeps_the_account_only_while_no_primary_is_eligible(
+    workspace, django_capture_on_commit_callbacks
+):
+    territory, [primary] = us_territory(workspace, reps=1)
+    backup = MemberFactory(workspace=workspace)
+    TerritorySlotFactory(territory=territory, member=backup, role="backup")
+    primary.is_active = False
+    primary.save()
+    account = AccountFactory(workspace=workspace, owner=backup)
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+    account.refresh_from_db()
+    assert account.owner == backup
+    assert (
+        "eligible backup" in current_entries(workspace, account.crm_id).get().decision[-1]["detail"]
+    )
+
+    primary.is_active = True
+    primary.save()
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    account.refresh_from_db()
+    assert account.owner == primary
+
+
+def test_accounts_without_territory_are_orphaned_and_keep_their_owner(
+    workspace, django_capture_on_commit_callbacks
+):
+    us_territory(workspace)
+    rep = MemberFactory(workspace=workspace)
+    orphan = AccountFactory(workspace=workspace, fields={"country": "FR"}, owner=rep)
+    nobody = AccountFactory(workspace=workspace, fields={"country": "DE"})
+
+    job = reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    orphan.refresh_from_db()
+    nobody.refresh_from_db()
+    assert (orphan.status, orphan.territory, orphan.owner) == ("orphaned", None, rep)
+    assert (nobody.status, nobody.territory, nobody.owner) == ("orphaned", None, None)
+    assert job.result["orphaned"] == 2
+    assert current_entries(workspace, orphan.crm_id).get().status == "fallback"
+    assert not current_entries(workspace, nobody.crm_id).exists()
+
+
+def test_a_vacant_territory_flags_its_accounts_and_keeps_their_owner(
+    workspace, django_capture_on_commit_callbacks
+):
+    territory, [rep] = us_territory(workspace, reps=1)
+    account = AccountFactory(workspace=workspace, owner=rep)
+    unowned = AccountFactory(workspace=workspace)
+    rep.is_active = False
+    rep.save()
+
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    account.refresh_from_db()
+    unowned.refresh_from_db()
+    assert (account.status, account.territory, account.owner) == ("vacant", territory, rep)
+    assert (unowned.status, unowned.owner) == ("vacant", None)
+    assert current_entries(workspace, account.crm_id).get().decision[-1]["step"] == "vacant"
+
+
+def test_a_vacant_territory_falls_back_for_accounts_without_owner(
+    workspace, django_capture_on_commit_callbacks
+):
+    fallback = MemberFactory(workspace=workspace)
+    _, [rep] = us_territory(workspace, reps=1, fallback_member=fallback)
+    rep.is_active = False
+    rep.save()
+    account = AccountFactory(workspace=workspace)
+
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    account.refresh_from_db()
+    assert (account.status, account.owner) == ("vacant", fallback)
+    assert current_entries(workspace, account.crm_id).get().status == "fallback"
+
+
+def test_an_accounts_capacity_caps_a_reps_book(workspace, django_capture_on_commit_callbacks):
+    _, [capped, free] = us_territory(workspace, reps=2)
+    CapacityFactory(member=capped, workspace=workspace, source="accounts", limit=2)
+    for _ in range(6):
+        AccountFactory(workspace=workspace)
+
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    books = dict(
+        Account.objects.values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n")
+    )
+    assert books == {capped.pk: 2, free.pk: 4}
+
+
+def test_least_loaded_counts_the_accounts_each_rep_owns(
+    workspace, django_capture_on_commit_callbacks
+):
+    _, [busy, idle] = us_territory(workspace, reps=2, distribution="least_loaded")
+    other_territory = TerritoryFactory(
+        workspace=workspace, rule={"field": "country", "op": "eq", "value": "CA"}
+    )
+    TerritorySlotFactory(territory=other_territory, member=busy)
+    for _ in range(3):
+        AccountFactory(workspace=workspace, fields={"country": "CA"}, owner=busy)
+    new = [AccountFactory(workspace=workspace) for _ in range(3)]
+
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    owners = [Account.objects.get(pk=a.pk).owner_id for a in new]
+    assert owners.count(idle.pk) == 3
+
+
+def test_owner_writeback_is_queued_only_when_the_workspace_enables_it(
+    workspace, django_capture_on_commit_callbacks
+):
+    _, [rep] = us_territory(workspace, reps=1)
+    rep.crm_provider, rep.crm_user_id = "salesforce", "005REP"
+    rep.save()
+    quiet = AccountFactory(workspace=workspace, crm_provider="salesforce", crm_id="001A")
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+    assert Account.objects.get(pk=quiet.pk).owner == rep
+    assert not WritebackOutbox.objects.exists()
+
+    workspace.account_ownership_writeback = True
+    workspace.save()
+    loud = AccountFactory(workspace=workspace, crm_provider="salesforce", crm_id="001B")
+    csv_only = AccountFactory(workspace=workspace, crm_id="001C")
+    job = reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    [row] = WritebackOutbox.objects.all()
+    assert (row.record_type, row.record_id, row.owner_crm_user_id) == ("account", "001B", "005REP")
+    assert row.allocation == current_entries(workspace, loud.crm_id).get()
+    assert job.result["writebacks"] == 1
+    assert Account.objects.get(pk=csv_only.pk).owner == rep
+
+
+def test_chunks_share_one_rotation(workspace, django_capture_on_commit_callbacks, settings):
+    settings.BOOK_CHUNK_SIZE = 4
+    _, reps = us_territory(workspace, reps=3)
+    for _ in range(12):
+        AccountFactory(workspace=workspace)
+
+    job = reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    assert job.chunks.count() == 3
+    owners = Counter(Account.objects.values_list("owner_id", flat=True))
+    assert owners == {rep.pk: 4 for rep in reps}
+
+
+def test_a_plan_change_queues_one_reevaluation(workspace, api, django_capture_on_commit_callbacks):
+    from jobs.models import Job
+
+    territory, _ = us_territory(workspace)
+    AccountFactory(workspace=workspace)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.patch(f"/api/v1/territories/{territory.pk}/", {"priority": 5}, format="json")
+    assert response.status_code == 200, response.content
+    [job] = Job.objects.filter(workspace=workspace)
+    assert (job.kind, job.status, job.created_by) == ("reevaluate", "succeeded", "plan change")
+
+
+def _statements_to_reevaluate(workspace, accounts) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from book import services
+    from jobs.services import job_run_inline
+
+    for _ in range(accounts):
+        AccountFactory(workspace=workspace)
+    job = services.book_reevaluate_start(workspace=workspace, actor_label="tests")
+    with CaptureQueriesContext(connection) as queries:
+        job_run_inline(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.result["entries"] == accounts
+    return len(queries)
+
+
+def test_the_writes_are_set_based(workspace, other_workspace):
+    """A chunk's statements do not grow with its accounts: 40 changed accounts take as many
+    statements as 4 (COPY, UPDATE … FROM, INSERT … SELECT), never one per account."""
+    us_territory(workspace)
+    us_territory(other_workspace)
+    assert _statements_to_reevaluate(other_workspace, 40) == _statements_to_reevaluate(workspace, 4)

@@ -1,0 +1,208 @@
+"""Re-evaluation on real Celery workers over a real Redis broker: a worker killed by SIGKILL
+mid-job loses nothing (another worker and the sweeper finish it, every account assigned
+exactly once), a rerun changes nothing, and allocations of the same accounts racing the job
+leave exactly one current owner each."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+from django.db import connection as db
+from django.db import connections
+from rest_framework.test import APIClient
+
+from allocation.models import Allocation
+from book.models import Account
+from jobs import services as job_services
+from jobs.models import Job
+from revorg.celery import app
+from tests.book.helpers import us_territory
+from tests.crm_sync.test_worker_e2e import ROOT, Broker
+from tests.factories import api_key_for
+
+pytestmark = pytest.mark.skipif(
+    not __import__("shutil").which("redis-server"), reason="needs redis-server"
+)
+LEASE_SECONDS = 3
+CHUNK = 100
+
+
+@pytest.fixture
+def broker():
+    broker = Broker()
+    broker.start()
+    yield broker
+    if broker.process.poll() is None:
+        broker.stop()
+
+
+@pytest.fixture
+def workers(transactional_db, broker, settings):
+    """Starts `celery worker` processes on demand (each in its own process group, so a test
+    can SIGKILL one); the test process publishes to the same broker."""
+    settings.JOBS_CHUNK_LEASE_SECONDS = LEASE_SECONDS
+    db_settings = db.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db_settings['USER']}@{db_settings['HOST']}:"
+        f"{db_settings['PORT']}/{db_settings['NAME']}",
+        "CELERY_BROKER_URL": broker.url,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
+        "JOBS_CHUNK_LEASE_SECONDS": str(LEASE_SECONDS),
+        "BOOK_CHUNK_SIZE": str(CHUNK),
+    }
+    started = []
+
+    def start():
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "revorg", "worker", "-Q", "celery,crm",
+             "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle",
+             "-l", "warning"],
+            cwd=ROOT, env=env, start_new_session=True,
+        )  # fmt: skip
+        started.append(process)
+        return process
+
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker.url)
+    app._after_fork()
+    try:
+        yield start
+    finally:
+        app.conf.update(CELERY_TASK_ALWAYS_EAGER=saved[0], CELERY_BROKER_URL=saved[1])
+        app._after_fork()
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+
+
+def _wait_for(condition, seconds=120, every=0.05):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
+
+
+def _book(workspace, n):
+    _, reps = us_territory(workspace, reps=3)
+    Account.objects.bulk_create(
+        Account(workspace=workspace, crm_id=f"ACC{i:06d}", name=f"Account {i}",
+                fields={"country": "US"})
+        for i in range(n)
+    )  # fmt: skip
+    return reps
+
+
+def _current_entries_per_account(workspace) -> Counter:
+    return Counter(
+        Allocation.objects.filter(
+            workspace=workspace, record_type="account", is_current=True
+        ).values_list("record_id", flat=True)
+    )
+
+
+def _job_done(job_id):
+    return lambda: Job.objects.get(pk=job_id).status in ("succeeded", "failed", "cancelled")
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_a_rerun_changes_nothing(workers, workspace):
+    reps = _book(workspace, 3000)
+    first = workers()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(workspace)}")
+    plan_id = reps[0].slots.get().territory.plan_id
+
+    job_id = client.post(f"/api/v1/territory-plans/{plan_id}/reevaluate/").json()["id"]
+    assert _wait_for(lambda: Job.objects.get(pk=job_id).progress_done >= 3 * CHUNK), "no progress"
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    job = Job.objects.get(pk=job_id)
+    assert job.status == "running"
+    assert job.progress_done < job.progress_total, "the worker finished before it was killed"
+
+    workers()
+    time.sleep(LEASE_SECONDS + 0.5)  # the killed worker's chunk lease runs out
+    assert job_services.job_sweep()["requeued"] >= 1
+    assert _wait_for(_job_done(job_id)), "the job was not finished"
+
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.errors
+    assert job.progress_done == job.progress_total == 3000
+    assert job.result["entries"] == 3000
+    per_account = _current_entries_per_account(workspace)
+    assert len(per_account) == 3000 and set(per_account.values()) == {1}
+    assert Allocation.objects.filter(record_type="account").count() == 3000
+    books = Counter(Account.objects.values_list("owner_id", flat=True))
+    assert set(books) == {rep.pk for rep in reps}
+    assert max(books.values()) - min(books.values()) <= 1  # one rotation across chunks
+
+    rerun_id = client.post(f"/api/v1/territory-plans/{plan_id}/reevaluate/").json()["id"]
+    assert _wait_for(_job_done(rerun_id))
+    rerun = Job.objects.get(pk=rerun_id)
+    assert rerun.status == "succeeded"
+    assert (rerun.result["changed"], rerun.result["entries"]) == (0, 0)
+    assert Allocation.objects.filter(record_type="account").count() == 3000
+
+
+def test_allocations_racing_the_job_leave_one_current_owner(workers, workspace):
+    reps = _book(workspace, 1500)
+    plan_id = reps[0].slots.get().territory.plan_id
+    workers()
+    workers()  # two workers: chunks run in parallel
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(workspace)}")
+    first_id = client.post(f"/api/v1/territory-plans/{plan_id}/reevaluate/").json()["id"]
+    assert _wait_for(_job_done(first_id))
+    # The first rep leaves: a third of the book must move, while plays allocate the same
+    # accounts through the API.
+    leaving = reps[0]
+    leaving.is_active = False
+    leaving.save()
+    moving = list(
+        Account.objects.filter(owner=leaving).order_by("id").values_list("crm_id", flat=True)
+    )
+    raced = moving[::5][:60]
+
+    key = api_key_for(workspace)
+    failures = []
+
+    def allocate(crm_ids):
+        play = APIClient()
+        play.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        try:
+            for crm_id in crm_ids:
+                record = {"type": "account", "id": crm_id, "fields": {"country": "US"}}
+                response = play.post("/api/v1/allocations/", {"record": record}, format="json")
+                if response.status_code != 201:
+                    failures.append((crm_id, response.status_code, response.content[:200]))
+        finally:
+            connections.close_all()
+
+    job_id = client.post(f"/api/v1/territory-plans/{plan_id}/reevaluate/").json()["id"]
+    threads = [threading.Thread(target=allocate, args=(raced[i::3],)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert _wait_for(_job_done(job_id))
+
+    assert failures == []
+    assert Job.objects.get(pk=job_id).status == "succeeded"
+    per_account = _current_entries_per_account(workspace)
+    assert len(per_account) == 1500 and set(per_account.values()) == {1}
+    current = dict(
+        Allocation.objects.filter(
+            workspace=workspace, record_type="account", is_current=True
+        ).values_list("record_id", "owner_id")
+    )
+    owners = dict(Account.objects.values_list("crm_id", "owner_id"))
+    assert owners == current  # the book's owner is the current entry's, for every account
+    assert not Account.objects.filter(owner=leaving).exists()
