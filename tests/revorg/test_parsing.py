@@ -14,13 +14,16 @@ from django.utils import timezone
 
 from allocation.models import Allocation
 from crm_sync.models import SyncRun, WritebackOutbox
+from jobs.models import Job
 from revorg import ui_urls
 from revorg.parsing import BadParameter, parse_id, parse_int
 from tests.allocation.factories import AllocationFactory
+from tests.book.factories import AccountFactory
 from tests.capacities.factories import CapacityFactory
 from tests.crm_sync.factories import CrmConnectionFactory
 from tests.factories import (
     AbsenceFactory,
+    AccountLockFactory,
     MemberFactory,
     MembershipFactory,
     TerritoryFactory,
@@ -90,10 +93,17 @@ def world(workspace):
     run = SyncRun.objects.create(workspace=workspace, connection=connection, kind="members")
     admin = MembershipFactory(workspace=workspace, role="admin").user
     MembershipFactory(workspace=WorkspaceFactory(), user=admin)
+    job = Job.objects.create(workspace=workspace, kind="import", handler="book.accounts_import")
     return {
         "pk": {
             "member-detail": member.pk,
+            "member-activation": member.pk,
             "absence-add": member.pk,
+            "job": job.pk,
+            "book-import": "accounts",
+            "job-cancel": job.pk,
+            "account": AccountFactory(workspace=workspace).pk,
+            "account-lock-delete": AccountLockFactory(territory=territory, workspace=workspace).pk,
             "territory-edit": territory.pk,
             "plan-activate": draft.pk,
             "plan-clone": draft.pk,
