@@ -13,6 +13,14 @@ class AllocationFilterSet(django_filters.FilterSet):
     )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # `status=unassigned&is_current=true` is the unassigned queue.
+    # A choice, not a BooleanFilter: that one ignores a value it cannot read, this one is a 400.
+    is_current = django_filters.TypedChoiceFilter(
+        field_name="is_current",
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        help_text="true: only each record's current entry",
+    )
 
     class Meta:
         model = Allocation

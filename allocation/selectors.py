@@ -1,5 +1,7 @@
 """Reads of allocation history."""
 
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, TextChoices, When
+
 from .models import Allocation
 
 
@@ -35,3 +37,68 @@ def allocation_recent_field_keys(*, workspace, limit: int = 500) -> list[str]:
         .values_list("record_fields", flat=True)[:limit]
     )
     return sorted({key for fields in rows if isinstance(fields, dict) for key in fields})
+
+
+class AllocationState(TextChoices):
+    """What became of a history entry (API.md): still `current`, `reassigned` by a person, or
+    `superseded` by a later allocation of its record. Derived, never stored."""
+
+    CURRENT = "current", "Current"
+    SUPERSEDED = "superseded", "Superseded"
+    REASSIGNED = "reassigned", "Reassigned"
+
+
+def allocation_state_annotate(queryset: QuerySet[Allocation]) -> QuerySet[Allocation]:
+    """Adds `reassigned_by_id` and `superseded_by_id` to each row in the same statement (two
+    correlated subqueries, evaluated only for entries that are no longer current): a list page
+    reads every entry's state and successor without a query per row."""
+    reassignment = (
+        Allocation.objects.filter(reassigned_from=OuterRef("pk")).order_by("id").values("id")[:1]
+    )
+    next_of_record = (
+        Allocation.objects.filter(
+            workspace_id=OuterRef("workspace_id"),
+            record_type=OuterRef("record_type"),
+            record_id=OuterRef("record_id"),
+            id__gt=OuterRef("pk"),
+        )
+        .order_by("id")
+        .values("id")[:1]
+    )
+    not_current = Q(is_current=False)
+    return queryset.annotate(
+        reassigned_by_id=Case(When(not_current, then=Subquery(reassignment))),
+        superseded_by_id=Case(When(not_current & ~Q(record_id=""), then=Subquery(next_of_record))),
+    )
+
+
+def allocation_state(*, allocation: Allocation) -> tuple[str, int | None]:
+    """(state, successor id) of an entry: from `allocation_state_annotate`'s columns when the
+    row has them, else read here (one entry: one or two small indexed queries)."""
+    if allocation.pk is None or allocation.is_current:
+        return AllocationState.CURRENT, None
+    if hasattr(allocation, "reassigned_by_id"):
+        reassigned_by, superseded_by = allocation.reassigned_by_id, allocation.superseded_by_id
+    else:
+        reassigned_by = (
+            Allocation.objects.filter(reassigned_from_id=allocation.pk)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        superseded_by = None
+        if reassigned_by is None and allocation.record_id:
+            superseded_by = (
+                Allocation.objects.filter(
+                    workspace_id=allocation.workspace_id,
+                    record_type=allocation.record_type,
+                    record_id=allocation.record_id,
+                    id__gt=allocation.pk,
+                )
+                .order_by("id")
+                .values_list("id", flat=True)
+                .first()
+            )
+    if reassigned_by is not None:
+        return AllocationState.REASSIGNED, reassigned_by
+    return AllocationState.SUPERSEDED, superseded_by

@@ -5,26 +5,31 @@ page N as cheap as page 1 at 100,000 rows.
 """
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from allocation.models import Allocation, AllocationStatus, RecordType
-from allocation.selectors import allocation_current_id
+from allocation.selectors import (
+    allocation_current_id,
+    allocation_state,
+    allocation_state_annotate,
+)
 from crm_sync import services as crm_services
 from crm_sync.models import WritebackOutbox, WritebackStatus
 from members.models import Member
 from revorg.parsing import parse_id
 from revorg.permissions import role_required
+from revorg.tenancy import workspace_object_or_404, workspace_rows
+from territories.models import Territory
 
 PAGE_SIZE = 50
 
 
 @role_required("viewer")
 def allocation_index(request):
-    rows = Allocation.objects.filter(workspace=request.workspace).select_related(
-        "owner", "territory"
+    rows = allocation_state_annotate(
+        workspace_rows(request, Allocation).select_related("owner", "territory")
     )
     status = request.GET.get("status", "")
     if status in AllocationStatus.values:
@@ -41,12 +46,18 @@ def allocation_index(request):
     writeback = request.GET.get("writeback", "")
     if writeback in WritebackStatus.values:
         rows = rows.filter(writeback__status=writeback)
+    # Current entries only: with status=unassigned, the unassigned queue.
+    current = request.GET.get("current", "") == "yes"
+    if current:
+        rows = rows.filter(is_current=True)
     before = parse_id(request.GET.get("before"), field="before")
     if before is not None:
         rows = rows.filter(id__lt=before)
     page = list(rows.order_by("-id")[: PAGE_SIZE + 1])
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
+    for row in page:
+        row.state, row.successor_id = allocation_state(allocation=row)
     query = request.GET.copy()
     query.pop("before", None)
     context = {
@@ -63,40 +74,106 @@ def allocation_index(request):
             "owner": owner,
             "record_id": record_id,
             "writeback": writeback,
+            "current": current,
         },
-        "owners": Member.objects.filter(workspace=request.workspace)
-        .order_by("name")
-        .values("id", "name")[:500],
+        "is_queue": current and status == AllocationStatus.UNASSIGNED,
+        "owners": workspace_rows(request, Member).order_by("name").values("id", "name")[:500],
     }
     return render(request, "allocation/index.html", context)
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _trace_steps(request, decision, *, previous=None, reason="") -> list[dict]:
+    """The decision trace with the territories and members it names by id resolved to their
+    names (one query each, whatever the trace's length)."""
+    steps = [dict(step) if isinstance(step, dict) else {"step": str(step)} for step in decision]
+    ids = {"territory": set(), "member": set()}
+    for step in steps:
+        for key, wanted in ids.items():
+            if _is_id(step.get(key)):
+                wanted.add(step[key])
+    names = {
+        "territory": dict(
+            workspace_rows(request, Territory)
+            .filter(pk__in=ids["territory"])
+            .values_list("pk", "name")
+        )
+        if ids["territory"]
+        else {},
+        "member": dict(
+            workspace_rows(request, Member).filter(pk__in=ids["member"]).values_list("pk", "name")
+        )
+        if ids["member"]
+        else {},
+    }
+    rendered = []
+    for step in steps:
+        label = step.pop("step", None) or step.pop("kind", None) or "step"
+        refs = []
+        for key in ("territory", "member"):
+            if _is_id(step.get(key)):
+                ref_id = step.pop(key)
+                refs.append(
+                    {"kind": key, "id": ref_id, "name": names[key].get(ref_id, f"#{ref_id}")}
+                )
+        outcome = step.pop("outcome", "")
+        detail = step.pop("detail", "")
+        if label == "reassign" and previous is not None:
+            # The stored text names the previous owner by id: say it from the entry itself.
+            previous_owner = previous.owner.name if previous.owner else "unassigned"
+            detail = f"reassigned from {previous_owner}: {reason}"
+        rendered.append(
+            {
+                "label": label,
+                "outcome": outcome,
+                "refs": refs,
+                "detail": detail,
+                "extra": sorted(step.items()),
+            }
+        )
+    return rendered
+
+
+def _field_rows(fields) -> list[tuple[str, str]]:
+    """The record's fields as (name, shown value) rows: lists joined, None shown as empty."""
+    rows = []
+    for name, value in sorted((fields or {}).items()):
+        if isinstance(value, list):
+            value = ", ".join("" if item is None else str(item) for item in value)
+        rows.append((name, "" if value is None else str(value)))
+    return rows
+
+
 @role_required("viewer")
 def allocation_detail(request, pk):
-    allocation = (
-        Allocation.objects.filter(workspace=request.workspace, pk=pk)
-        .select_related("owner", "territory", "reassigned_from")
-        .first()
+    allocation = workspace_object_or_404(
+        request,
+        Allocation.objects.select_related("owner", "territory", "reassigned_from__owner"),
+        pk=pk,
     )
-    if allocation is None:
-        raise Http404("no such allocation")
-    steps = []
-    for step in allocation.decision or []:
-        step = dict(step) if isinstance(step, dict) else {"step": str(step)}
-        label = step.pop("step", None) or step.pop("kind", None) or "step"
-        steps.append({"label": label, "details": sorted(step.items())})
-    writeback = WritebackOutbox.objects.filter(
-        workspace=request.workspace, allocation=allocation
-    ).first()
+    state, successor_id = allocation_state(allocation=allocation)
+    writeback = workspace_rows(request, WritebackOutbox).filter(allocation=allocation).first()
     members = (
-        Member.objects.filter(workspace=request.workspace, is_active=True)
+        workspace_rows(request, Member)
+        .filter(is_active=True)
         .exclude(pk=allocation.owner_id)
         .order_by("name")
         .values("id", "name")[:500]
     )
     context = {
         "a": allocation,
-        "steps": steps,
+        "steps": _trace_steps(
+            request,
+            allocation.decision or [],
+            previous=allocation.reassigned_from,
+            reason=allocation.reason,
+        ),
+        "fields": _field_rows(allocation.record_fields),
+        "state": state,
+        "successor_id": successor_id,
         "writeback": writeback,
         "members": members,
         # A replaced entry cannot be reassigned (409): the page links the current one.

@@ -16,13 +16,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DB_NAME = "revorg_uibench"
+DB_NAME = os.environ.get("BENCH_UI_DATABASE", "revorg_uibench")
 os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 os.environ.setdefault("SECRET_KEY", "bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revorg.settings")
 os.environ.pop("REDIS_URL", None)
 os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # in-process over plain http: no redirect
 
 
 def ensure_database() -> None:
@@ -84,60 +83,96 @@ def seed(members: int, allocations: int):
             ],
             batch_size=2000,
         )
+    _seed_routing(workspace, member_ids, rng)
     return user
 
 
-def seed_territories(workspace, member_ids: list[int]):
-    """An active plan of 200 territories (20 countries, each with 9 state children), 4
-    primaries each, a language eligibility rule on the countries; returns a state territory."""
-    from territories.models import Territory, TerritorySlot
+def _seed_routing(workspace, member_ids, rng) -> None:
+    """What the routing views read: an active plan with 200 territories, slots and 2,000
+    account locks; 5,000 records allocated again (their first entry superseded) and 2,000
+    reassigned, so history pages show states and successors; absences and a default owner."""
+    from allocation.models import Allocation
+    from members.models import Absence
+    from territories.models import AccountLock, Territory, TerritorySlot
     from territories.services import plan_ensure_active
 
     plan = plan_ensure_active(workspace=workspace)
     if not Territory.objects.filter(plan=plan).exists():
-        countries = Territory.objects.bulk_create(
-            Territory(
-                workspace=workspace,
-                plan=plan,
-                name=f"Country {c:02d}",
-                kind="geographic",
-                priority=10,
-                rule={"field": "country", "op": "eq", "value": f"C{c:02d}"},
-                member_rule={"field": "language", "op": "in", "value_from": "member.languages"},
-            )
-            for c in range(20)
+        Territory.objects.bulk_create(
+            [Territory(workspace=workspace, plan=plan, name=f"T {i:03d}") for i in range(200)]
         )
-        states = Territory.objects.bulk_create(
-            Territory(
-                workspace=workspace,
-                plan=plan,
-                parent=country,
-                name=f"{country.name} state {s}",
-                kind="geographic",
-                priority=20,
-                rule={"field": "state", "op": "in", "value": [f"S{s}", f"T{s}"]},
-                distribution="weighted",
-                fallback_territory=country,
-            )
-            for country in countries
-            for s in range(9)
-        )
-        rng = random.Random(11)
+        territory_ids = list(Territory.objects.filter(plan=plan).values_list("id", flat=True))
         TerritorySlot.objects.bulk_create(
-            TerritorySlot(
-                workspace=workspace, territory=t, member_id=m, weight=rng.randint(1, 3), position=i
-            )
-            for t in countries + states
-            for i, m in enumerate(rng.sample(member_ids, 4))
+            [
+                TerritorySlot(workspace=workspace, territory_id=t, member_id=m, position=p)
+                for t in territory_ids
+                for p, m in enumerate(rng.sample(member_ids, 5))
+            ]
         )
-    return Territory.objects.filter(plan=plan, parent__isnull=False).order_by("id").first()
+        AccountLock.objects.bulk_create(
+            [
+                AccountLock(
+                    workspace=workspace,
+                    account=f"account{i:05d}.example",
+                    territory_id=rng.choice(territory_ids),
+                    reason="bench",
+                )
+                for i in range(2000)
+            ]
+        )
+        now = time.time()
+        from datetime import UTC, datetime, timedelta
+
+        start = datetime.fromtimestamp(now, UTC)
+        Absence.objects.bulk_create(
+            [
+                Absence(
+                    workspace=workspace,
+                    member_id=m,
+                    starts_at=start - timedelta(days=1),
+                    ends_at=start + timedelta(days=rng.randint(1, 30)),
+                )
+                for m in member_ids[::20]
+            ]
+        )
+        workspace.default_member_id = member_ids[0]
+        workspace.save(update_fields=["default_member"])
+    if not Allocation.objects.filter(workspace=workspace, is_current=False).exists():
+        territory_ids = list(Territory.objects.filter(plan=plan).values_list("id", flat=True))
+        replaced = list(Allocation.objects.filter(workspace=workspace).order_by("id")[:7000])
+        reassigned = {a.pk for a in replaced[5000:]}
+        Allocation.objects.filter(pk__in=[a.pk for a in replaced]).update(is_current=False)
+        new_entries = []
+        for a in replaced:
+            owner = rng.choice(member_ids)
+            new_entries.append(
+                Allocation(
+                    workspace=workspace,
+                    status="assigned",
+                    owner_id=owner,
+                    record_type=a.record_type,
+                    record_id=a.record_id,
+                    record_fields=a.record_fields,
+                    decision=[
+                        {"step": "territory", "outcome": "matched", "territory": t}
+                        for t in rng.sample(territory_ids, 3)
+                    ]
+                    + [{"step": "distribution", "outcome": "chosen", "member": owner}],
+                    reassigned_from_id=a.pk if a.pk in reassigned else None,
+                )
+            )
+        Allocation.objects.bulk_create(new_entries, batch_size=2000)
 
 
 def measure(client, url: str, runs: int, data: dict | None = None) -> tuple[float, int]:
     timings = []
     for _ in range(runs):
         start = time.perf_counter()
-        response = client.get(url) if data is None else client.post(url, data)
+        # production serves https only
+        if data is None:
+            response = client.get(url, secure=True)
+        else:
+            response = client.post(url, data, secure=True)
         timings.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, (url, response.status_code)
     return statistics.median(timings[1:] or timings), len(response.content)
@@ -161,13 +196,6 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     user = seed(args.members, args.allocations)
-    from members.models import Member
-    from revorg.models import Workspace
-
-    workspace = Workspace.objects.get(slug="uibench")
-    state = seed_territories(
-        workspace, list(Member.objects.filter(workspace=workspace).values_list("id", flat=True))
-    )
     from django.db import connection
 
     with connection.cursor() as cursor:  # fresh bulk-loaded tables need planner statistics
@@ -175,6 +203,26 @@ def main() -> None:
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     middle = Allocation.objects.order_by("id").values_list("id", flat=True)[args.allocations // 2]
+    newest = Allocation.objects.order_by("-id").values_list("id", flat=True).first()
+    first_ids = list(Allocation.objects.order_by("id").values_list("id", flat=True)[:51])
+    reassigned_id = (
+        Allocation.objects.filter(is_current=False, reassignments__isnull=False)
+        .values_list("id", flat=True)
+        .first()
+    )
+    from django.db.models import Count
+
+    from territories.models import Territory
+
+    state = Territory.objects.order_by("id").first()  # one of the 200 seeded territories
+    busiest = (
+        Allocation.objects.exclude(owner=None)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("owner_id", flat=True)
+        .first()
+    )
     pages = [
         ("members, page 1", "/members/"),
         ("members, page 100", "/members/?page=100"),
@@ -189,9 +237,19 @@ def main() -> None:
         ("capacities, page 50", "/capacities/?page=50"),
         ("CRM connections and sync-run log", "/crm/"),
         ("dashboard (chart, utilisation, counts)", "/"),
-        # Territories: 200 territories; the editor's suggestions read the 100,000-row history
-        # and the 10,000 members' metadata keys.
-        ("territories, tree of 200", "/territories/"),
+        ("allocations, unassigned queue (current)", "/allocations/?status=unassigned&current=yes"),
+        ("allocations, oldest page (replaced rows)", f"/allocations/?before={first_ids[50]}"),
+        ("allocation detail (trace in names)", f"/allocations/{newest}/"),
+        ("allocation detail, reassigned entry", f"/allocations/{reassigned_id}/"),
+        ("member page (slots, usage, absences)", f"/members/{busiest}/"),
+        ("member page, member's zone", f"/members/{busiest}/?zone=member"),
+        ("account locks, active plan", "/account-locks/"),
+        ("account locks, search", "/account-locks/?q=account0199"),
+        ("workspace settings", "/settings/"),
+        ("workspace settings, member search", "/settings/?member_q=rep+09"),
+        ("your time zone (every IANA zone)", "/preferences/timezone/"),
+        # Territories: the editor's suggestions read the history and the members' metadata keys.
+        ("territories, list of 200", "/territories/"),
         ("territory editor", f"/territories/{state.pk}/"),
         ("territory editor, new", f"/territories/new/?plan={state.plan_id}"),
     ]
@@ -199,7 +257,7 @@ def main() -> None:
         (
             "Test a record (dry run)",
             "/territories/test-record/",
-            {"record": "country: C03\nstate: S4\nlanguage: fr", "plan": state.plan_id},
+            {"record": "country: US\nstate: CA", "plan": state.plan_id},
         ),
     ]
     print(f"{args.members:,} members, {args.allocations:,} allocations; median of {args.runs}")

@@ -1,38 +1,55 @@
-"""Browser pages for members: a searchable paged table, edit with tag metadata, absences.
+"""Browser pages for members: a searchable paged table (who is absent now), adding members,
+the member page (profile, territories and slots, capacities with usage, absences, recent
+allocations), deactivating and reactivating.
 
-Validation reuses the API serializers so the browser and the API refuse the same input.
+Validation reuses the API serializers so the browser and the API refuse the same input; the
+writes are `members.services`, which audit them.
 """
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from allocation.models import Allocation
+from allocation.selectors import allocation_state, allocation_state_annotate
 from capacities.selectors import utilisation_by_member
+from capacities.services import capacity_list_for_members, capacity_usage_for_members
+from members import services
 from members.api.serializers import AbsenceSerializer, MemberSerializer
-from members.models import Absence
-from members.selectors import member_get, member_list
+from members.models import Absence, Member
+from members.selectors import absent_member_ids, member_list
 from revorg.permissions import role_required
-from revorg.services import audit_request
+from revorg.services import actor_from_request
+from revorg.tenancy import workspace_object_or_404, workspace_rows
+from revorg.zones import zone_get, zone_name
+from territories.models import TerritorySlot
 
 PAGE_SIZE = 50
 TAG_FIELDS = ("languages", "specialisations")
+PROFILE_FIELDS = ("name", "email", "title", "role", "timezone")
+RECENT_ALLOCATIONS = 20
 
 
 def _tags(text: str) -> list[str]:
     return [tag.strip() for tag in text.replace(";", ",").split(",") if tag.strip()]
 
 
-def _member_or_404(request, pk):
-    member = member_get(workspace=request.workspace, member_id=pk)
-    if member is None:
-        raise Http404("no such member")
-    return member
+def _errors(serializer) -> dict:
+    return {key: " ".join(map(str, value)) for key, value in serializer.errors.items()}
 
 
-@role_required("viewer")
-def member_index(request):
+def _profile_data(request, metadata=None) -> dict:
+    data = {field: request.POST.get(field, "") for field in PROFILE_FIELDS}
+    metadata = dict(metadata or {})
+    for field in TAG_FIELDS:
+        metadata[field] = _tags(request.POST.get(field, ""))
+    data["metadata"] = metadata
+    return data
+
+
+def _index_context(request) -> dict:
     search = request.GET.get("q", "").strip()[:200]
     members = member_list(workspace=request.workspace, search=search)
     role = request.GET.get("role", "").strip()
@@ -51,94 +68,187 @@ def member_index(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    usage = utilisation_by_member(workspace=request.workspace, members=list(page.object_list))
-    for member in page.object_list:
+    rows = list(page.object_list)
+    usage = utilisation_by_member(workspace=request.workspace, members=rows)
+    absent = absent_member_ids(workspace=request.workspace, member_ids=[m.pk for m in rows])
+    for member in rows:
         member.usage = usage.get(member.pk)
-    context = {
+        member.absent_now = member.pk in absent
+    return {
         "page": page,
         "search": search,
         "role": role,
         "active": active,
         "roles": list(roles),
         "query": query.urlencode(),
+        "can_add": request.role == "admin",
+        "new_errors": {},
+        "new_form": None,
     }
+
+
+@role_required("viewer")
+def member_index(request):
+    context = _index_context(request)
     template = "members/_table.html" if request.htmx else "members/index.html"
     return render(request, template, context)
 
 
-@role_required("viewer")
-def member_detail(request, pk):
-    member = _member_or_404(request, pk)
-    errors, absence_errors = {}, {}
-    can_edit = request.role in ("manager", "admin")
-    if request.method == "POST":
-        if not can_edit:
-            return render(request, "403.html", status=403)
-        metadata = dict(member.metadata or {})
-        for field in TAG_FIELDS:
-            metadata[field] = _tags(request.POST.get(field, ""))
-        data = {
-            "name": request.POST.get("name", ""),
-            "email": request.POST.get("email", ""),
-            "title": request.POST.get("title", ""),
-            "role": request.POST.get("role", ""),
-            "timezone": request.POST.get("timezone", ""),
-            "is_active": request.POST.get("is_active") == "on",
-            "metadata": metadata,
-        }
-        serializer = MemberSerializer(member, data=data, partial=True, context={"request": request})
-        if serializer.is_valid():
-            before = MemberSerializer(member).data
-            with transaction.atomic():
-                member = serializer.save()
-                audit_request(
-                    request,
-                    action="update",
-                    obj=member,
-                    before=before,
-                    after=MemberSerializer(member).data,
-                )
-            messages.success(request, f"{member.name} saved.")
-            return redirect("ui:member-detail", pk=member.pk)
-        errors = {key: " ".join(map(str, value)) for key, value in serializer.errors.items()}
+@role_required("admin")
+@require_POST
+def member_create(request):
+    """Adds a member by hand (teams without a CRM, or before the first sync)."""
+    data = {**_profile_data(request), "is_active": True}
+    if not data["timezone"]:
+        del data["timezone"]  # the model's default, UTC
+    serializer = MemberSerializer(
+        data=data, context={"request": request, "workspace": request.workspace}
+    )
+    if serializer.is_valid():
+        member = services.member_create(
+            workspace=request.workspace,
+            actor=actor_from_request(request),
+            **serializer.validated_data,
+        )
+        messages.success(request, f"{member.name} added.")
+        return redirect("ui:member-detail", pk=member.pk)
+    context = _index_context(request)
+    context.update({"new_errors": _errors(serializer), "new_form": request.POST})
+    return render(request, "members/index.html", context, status=400)
+
+
+def _detail_context(request, member, **extra) -> dict:
+    """Everything the member page shows; a few queries whatever the member's history."""
+    zone_mode = "member" if request.GET.get("zone") == "member" else "viewer"
+    capacities = capacity_list_for_members(workspace=request.workspace, member_ids=[member.pk])
+    usage = {
+        row.capacity_id: row
+        for row in capacity_usage_for_members(
+            workspace=request.workspace, members=[member], capacities=capacities
+        ).get(member.pk, [])
+    }
+    capacity_rows = []
+    for capacity in capacities:
+        row = usage.get(capacity.pk)
+        used = row.used if row else 0
+        capacity_rows.append(
+            {
+                "capacity": capacity,
+                "used": used,
+                "remaining": max(capacity.limit - used, 0),
+                "percent": min(round(used / capacity.limit * 100), 100) if capacity.limit else 100,
+                "resets_at": row.resets_at if row else None,
+            }
+        )
+    slots = list(
+        workspace_rows(request, TerritorySlot)
+        .filter(member=member)
+        .select_related("territory__plan")
+        .order_by("territory__plan__status", "territory__name", "role")[:200]
+    )
+    recent = list(
+        allocation_state_annotate(
+            workspace_rows(request, Allocation).filter(owner=member).select_related("territory")
+        ).order_by("-created_at", "-id")[:RECENT_ALLOCATIONS]
+    )
+    for entry in recent:
+        entry.state, entry.successor_id = allocation_state(allocation=entry)
+    absences = list(
+        workspace_rows(request, Absence).filter(member=member).order_by("-starts_at")[:50]
+    )
+    absent_now = bool(absent_member_ids(workspace=request.workspace, member_ids=[member.pk]))
+    display_zone = zone_get(member.timezone) if zone_mode == "member" else request.viewer_timezone
     context = {
         "member": member,
         "tags": {field: ", ".join(member.metadata.get(field, []) or []) for field in TAG_FIELDS},
-        "absences": member.absences.order_by("-starts_at")[:50],
-        "errors": errors,
-        "absence_errors": absence_errors,
-        "can_edit": can_edit,
-        "form": request.POST if errors else None,
+        "absences": absences,
+        "absent_now": absent_now,
+        "slots": slots,
+        "capacity_rows": capacity_rows,
+        "recent": recent,
+        "zone_mode": zone_mode,
+        "display_zone": display_zone,
+        "display_zone_name": zone_name(display_zone),
+        "errors": {},
+        "absence_errors": {},
+        "absence_form": None,
+        "form": None,
+        "can_edit": request.role in ("manager", "admin"),
+        "can_activate": request.role == "admin",
     }
-    return render(request, "members/detail.html", context, status=400 if errors else 200)
+    context.update(extra)
+    return context
+
+
+@role_required("viewer")
+def member_detail(request, pk):
+    member = workspace_object_or_404(request, Member, pk=pk)
+    if request.method == "POST":
+        if request.role not in ("manager", "admin"):
+            return render(request, "403.html", status=403)
+        serializer = MemberSerializer(
+            member,
+            data=_profile_data(request, member.metadata),
+            partial=True,
+            context={"request": request, "workspace": request.workspace},
+        )
+        if serializer.is_valid():
+            member = services.member_update(
+                member=member, actor=actor_from_request(request), **serializer.validated_data
+            )
+            messages.success(request, f"{member.name} saved.")
+            return redirect("ui:member-detail", pk=member.pk)
+        context = _detail_context(request, member, errors=_errors(serializer), form=request.POST)
+        return render(request, "members/detail.html", context, status=400)
+    return render(request, "members/detail.html", _detail_context(request, member))
+
+
+@role_required("admin")
+@require_POST
+def member_activation(request, pk):
+    """Deactivate (`is_active=0`) or reactivate (`is_active=1`) a member: admins only."""
+    member = workspace_object_or_404(request, Member, pk=pk)
+    wanted = request.POST.get("is_active")
+    if wanted not in ("0", "1"):
+        context = _detail_context(request, member, errors={"is_active": "is_active must be 0 or 1"})
+        return render(request, "members/detail.html", context, status=400)
+    member = services.member_set_active(
+        member=member, actor=actor_from_request(request), is_active=wanted == "1"
+    )
+    if member.is_active:
+        messages.success(request, f"{member.name} is active again: allocation may pick them.")
+    else:
+        messages.success(request, f"{member.name} is deactivated: allocation skips them.")
+    return redirect("ui:member-detail", pk=member.pk)
 
 
 @role_required("manager")
 def absence_add(request, pk):
-    member = _member_or_404(request, pk)
+    member = workspace_object_or_404(request, Member, pk=pk)
     if request.method != "POST":
         return redirect("ui:member-detail", pk=member.pk)
+    if request.GET.get("zone") == "member":
+        # The form showed and asked times in the member's zone: read them in it.
+        timezone.activate(zone_get(member.timezone))
     serializer = AbsenceSerializer(data=request.POST, context={"request": request})
     if serializer.is_valid():
-        serializer.save(workspace=request.workspace, member=member)
+        services.absence_create(
+            member=member, actor=actor_from_request(request), **serializer.validated_data
+        )
         messages.success(request, "Absence added.")
         return redirect("ui:member-detail", pk=member.pk)
-    context = {
-        "member": member,
-        "tags": {field: ", ".join(member.metadata.get(field, []) or []) for field in TAG_FIELDS},
-        "absences": member.absences.order_by("-starts_at")[:50],
-        "errors": {},
-        "absence_errors": {k: " ".join(map(str, v)) for k, v in serializer.errors.items()},
-        "absence_form": request.POST,
-        "can_edit": True,
-    }
+    context = _detail_context(
+        request, member, absence_errors=_errors(serializer), absence_form=request.POST
+    )
     return render(request, "members/detail.html", context, status=400)
 
 
 @role_required("manager")
 def absence_delete(request, pk, absence_pk):
-    member = _member_or_404(request, pk)
+    member = workspace_object_or_404(request, Member, pk=pk)
     if request.method == "POST":
-        Absence.objects.filter(workspace=request.workspace, member=member, pk=absence_pk).delete()
-        messages.success(request, "Absence removed.")
+        absence = workspace_rows(request, Absence).filter(member=member, pk=absence_pk).first()
+        if absence is not None:
+            services.absence_delete(absence=absence, actor=actor_from_request(request))
+            messages.success(request, "Absence removed.")
     return redirect("ui:member-detail", pk=member.pk)

@@ -4,8 +4,9 @@ query-string/form values no view can use."""
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from . import selectors
+from . import selectors, zones
 from .parsing import BadParameter, nul_field
 
 SESSION_WORKSPACE_KEY = "workspace_id"
@@ -51,6 +52,31 @@ class WorkspaceMiddleware:
                 status=413,
             )
         return None
+
+
+class ViewerTimezoneMiddleware:
+    """Shows a logged-in person's times in their zone: their preference, kept in the session
+    after the first read (no query per page), UTC until set. `request.viewer_timezone_set`
+    tells the page whether to ask the browser for its zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = ""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+            name = request.session.get(zones.SESSION_TIMEZONE_KEY)
+            if name is None:
+                name = selectors.user_timezone_get(user=user)
+                request.session[zones.SESSION_TIMEZONE_KEY] = name
+        request.viewer_timezone_set = bool(name)
+        request.viewer_timezone = zones.zone_get(name)
+        timezone.activate(request.viewer_timezone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 def bad_parameter_response(request, *, field: str, message: str):

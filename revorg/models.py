@@ -114,3 +114,17 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
+
+class UserPreference(models.Model):
+    """A person's own settings, across workspaces: the zone times are shown in (empty until
+    the browser reports its zone or the person picks one)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.timezone or 'zone not set'})"

@@ -1,6 +1,6 @@
 """Reads for tenancy."""
 
-from .models import ApiKey, Workspace, WorkspaceMembership
+from .models import ApiKey, UserPreference, Workspace, WorkspaceMembership
 from .rawsql import hot_cursor, rows_load
 from .services import API_KEY_PREFIX, hash_api_key
 
@@ -53,3 +53,8 @@ def membership_for_user(*, user, workspace_id: int | None) -> WorkspaceMembershi
 
 def workspace_get_by_slug(*, slug: str) -> Workspace | None:
     return Workspace.objects.filter(slug=slug).first()
+
+
+def user_timezone_get(*, user) -> str:
+    """The zone the person chose (or their browser reported), "" when none yet."""
+    return UserPreference.objects.filter(user=user).values_list("timezone", flat=True).first() or ""

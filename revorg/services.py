@@ -9,7 +9,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from .errors import ApplicationError
-from .models import ApiKey, AuditEntry, Role, Scope, Workspace, WorkspaceMembership
+from .models import (
+    ApiKey,
+    AuditEntry,
+    Role,
+    Scope,
+    UserPreference,
+    Workspace,
+    WorkspaceMembership,
+)
+from .zones import timezone_valid
 
 API_KEY_PREFIX = "rvo_"
 
@@ -164,3 +173,50 @@ def audit_request(request, *, action: str, obj, before=None, after=None) -> Audi
         before=before,
         after=after,
     )
+
+
+def _workspace_settings(workspace: Workspace, names) -> dict:
+    """The settings as the audit keeps them: plain values, a member as its id."""
+    return {name: getattr(workspace, workspace._meta.get_field(name).attname) for name in names}
+
+
+@transaction.atomic
+def workspace_update(*, workspace: Workspace, actor: Actor, **changes) -> Workspace:
+    """Changes workspace settings (name, owner of last resort, ...), audited with the values
+    before and after. The owner of last resort must be a member of this workspace."""
+    unknown = sorted(set(changes) - {f.name for f in workspace._meta.concrete_fields})
+    if unknown or {"id", "slug", "created_at"} & set(changes):
+        raise ApplicationError(f"not a workspace setting: {', '.join(unknown)}", field="form")
+    name = changes.get("name", workspace.name)
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise ApplicationError("name must be 1 to 200 characters", field="name")
+    member = changes.get("default_member", workspace.default_member)
+    if member is not None and member.workspace_id != workspace.pk:
+        raise ApplicationError("no such member in this workspace", field="default_member")
+    before = _workspace_settings(workspace, changes)
+    for field, value in changes.items():
+        setattr(workspace, field, value)
+    workspace.save(update_fields=list(changes))
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        action="update",
+        obj=workspace,
+        before=before,
+        after=_workspace_settings(workspace, changes),
+    )
+    return workspace
+
+
+def user_timezone_set(*, user, timezone: str) -> UserPreference:
+    """The zone a person's times are shown in. Personal, not workspace configuration: not in
+    a workspace's audit log."""
+    if not timezone_valid(timezone):
+        raise ApplicationError(
+            f"unknown time zone '{str(timezone)[:64]}'; use an IANA name such as 'Europe/Paris'",
+            field="timezone",
+        )
+    preference, _ = UserPreference.objects.update_or_create(
+        user=user, defaults={"timezone": timezone}
+    )
+    return preference

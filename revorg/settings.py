@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "revorg.middleware.WorkspaceMiddleware",
+    "revorg.middleware.ViewerTimezoneMiddleware",
     "revorg.middleware.RequestParametersMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -226,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "AllocationStatusEnum": "allocation.models.AllocationStatus",
         "JobStatusEnum": "jobs.models.JobStatus",
         "PlanStatusEnum": "territories.models.PlanStatus",
+        "AllocationStateEnum": "allocation.selectors.AllocationState",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -6,6 +6,7 @@ from capacities import views as capacity_views
 from crm_sync import views as crm_views
 from jobs import views as job_views
 from members import views as member_views
+from territories import lock_views
 from territories import views as territory_views
 
 from . import views
@@ -17,10 +18,14 @@ urlpatterns = [
     *csv_urlpatterns,  # members/import/, territories/export/, …
     path("", views.dashboard, name="dashboard"),
     path("workspace/switch/", views.workspace_switch, name="workspace-switch"),
+    path("settings/", views.workspace_settings, name="workspace-settings"),
+    path("preferences/timezone/", views.viewer_timezone, name="viewer-timezone"),
     path("api-keys/", views.api_key_list, name="api-keys"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("members/", member_views.member_index, name="members"),
+    path("members/new/", member_views.member_create, name="member-new"),
     path("members/<int:pk>/", member_views.member_detail, name="member-detail"),
+    path("members/<int:pk>/activation/", member_views.member_activation, name="member-activation"),
     path("members/<int:pk>/absences/", member_views.absence_add, name="absence-add"),
     path(
         "members/<int:pk>/absences/<int:absence_pk>/delete/",
@@ -41,6 +46,13 @@ urlpatterns = [
         "territories/test-record/",
         territory_views.territory_test_record,
         name="territory-test-record",
+    ),
+    path("account-locks/", lock_views.account_lock_index, name="account-locks"),
+    path("account-locks/new/", lock_views.account_lock_create, name="account-lock-new"),
+    path(
+        "account-locks/<int:pk>/delete/",
+        lock_views.account_lock_delete,
+        name="account-lock-delete",
     ),
     path("capacities/", capacity_views.capacity_index, name="capacities"),
     path("capacities/new/", capacity_views.capacity_save, name="capacity-new"),

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from revorg.errors import ApplicationError, ConflictError
 from revorg.models import Workspace
+from revorg.services import audit_record
 
 from . import signals
 from .models import AccountLock, PlanStatus, Territory, TerritoryPlan, TerritorySlot
@@ -405,3 +406,32 @@ def plan_delete(*, plan: TerritoryPlan) -> None:
         )
     Territory.objects.filter(plan=current).update(parent=None)
     current.delete()
+
+
+def _lock_values(lock: AccountLock) -> dict:
+    return {"account": lock.account, "territory": lock.territory_id, "reason": lock.reason}
+
+
+@transaction.atomic
+def account_lock_create(*, workspace, actor, account: str, territory, reason="") -> AccountLock:
+    """A manual lock (account → territory), audited; the plan's version moves, so every
+    process's compiled matcher sees it at once. `account` is validated by the caller."""
+    if territory.workspace_id != workspace.pk:
+        raise ApplicationError("no such territory in this workspace", field="territory")
+    lock = lock_create(workspace=workspace, account=account, territory=territory, reason=reason)
+    audit_record(
+        workspace=workspace, actor=actor, action="create", obj=lock, after=_lock_values(lock)
+    )
+    return lock
+
+
+@transaction.atomic
+def account_lock_delete(*, lock: AccountLock, actor) -> None:
+    audit_record(
+        workspace=lock.workspace,
+        actor=actor,
+        action="delete",
+        obj=lock,
+        before=_lock_values(lock),
+    )
+    lock_delete(lock=lock)

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Allocation, AllocationStatus, RecordType
+from ..selectors import AllocationState, allocation_state
 
 MAX_INT = 2**63 - 1
 
@@ -235,6 +236,7 @@ def allocation_render(allocation: Allocation, *, members_by_id=None, dry_run=Fal
     """The API representation (also what an idempotency key replays)."""
     territory = allocation.territory
     overlay_names = members_by_id or {}
+    state, successor = allocation_state(allocation=allocation)
     return {
         "id": allocation.pk,
         "status": allocation.status,
@@ -253,6 +255,8 @@ def allocation_render(allocation: Allocation, *, members_by_id=None, dry_run=Fal
         "play_run": {"id": allocation.play_run_id, "url": allocation.play_run_url},
         "writeback": _writeback(allocation),
         "reassigned_from": allocation.reassigned_from_id,
+        "state": state,
+        "successor": successor,
         "reason": allocation.reason,
         "actor": allocation.actor_label,
         "dry_run": dry_run,
@@ -318,6 +322,13 @@ class AllocationSerializer(serializers.Serializer):
     play_run = PlayRunOutSerializer()
     writeback = WritebackOutSerializer()
     reassigned_from = serializers.IntegerField(allow_null=True)
+    state = serializers.ChoiceField(
+        choices=AllocationState.choices,
+        help_text="current, or what replaced it: a reassignment or a later allocation",
+    )
+    successor = serializers.IntegerField(
+        allow_null=True, help_text="the id of the entry that replaced this one"
+    )
     reason = serializers.CharField()
     actor = serializers.CharField()
     dry_run = serializers.BooleanField()

@@ -19,7 +19,7 @@ from revorg.services import actor_from_request
 from .. import csv_io
 from ..filtersets import AllocationFilterSet
 from ..models import Allocation
-from ..selectors import allocation_current_id
+from ..selectors import allocation_current_id, allocation_state_annotate
 from ..services import allocation_create, allocation_reassign, reassign_problem, request_hash
 from .serializers import (
     AllocateSerializer,
@@ -70,7 +70,10 @@ class HistoryPagination(CursorPagination):
 class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Allocate (POST), history (GET, cursor-paginated), detail with trace, reassign."""
 
-    queryset = Allocation.objects.select_related("owner", "territory", "writeback")
+    # Each row's state and successor come in the same statement (no query per row).
+    queryset = allocation_state_annotate(
+        Allocation.objects.select_related("owner", "territory", "writeback")
+    )
     filterset_class = AllocationFilterSet
     lookup_value_regex = "[0-9]+"
     pagination_class = HistoryPagination

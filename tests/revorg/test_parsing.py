@@ -23,6 +23,7 @@ from tests.capacities.factories import CapacityFactory
 from tests.crm_sync.factories import CrmConnectionFactory
 from tests.factories import (
     AbsenceFactory,
+    AccountLockFactory,
     MemberFactory,
     MembershipFactory,
     TerritoryFactory,
@@ -99,7 +100,9 @@ def world(workspace):
     return {
         "pk": {
             "member-detail": member.pk,
+            "member-activation": member.pk,
             "absence-add": member.pk,
+            "account-lock-delete": AccountLockFactory(territory=territory, workspace=workspace).pk,
             "territory-edit": territory.pk,
             "plan-activate": draft.pk,
             "plan-clone": draft.pk,
