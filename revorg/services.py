@@ -21,13 +21,10 @@ def hash_api_key(raw_key: str) -> str:
 
 @transaction.atomic
 def workspace_create(*, slug: str, name: str) -> Workspace:
+    """The bare tenant; `console.services.workspace_setup` adds its first plan."""
     if Workspace.objects.filter(slug=slug).exists():
         raise ApplicationError(f"workspace '{slug}' already exists", field="slug")
-    workspace = Workspace.objects.create(slug=slug, name=name)
-    from territories.services import plan_ensure_active  # territories builds on tenancy
-
-    plan_ensure_active(workspace=workspace)
-    return workspace
+    return Workspace.objects.create(slug=slug, name=name)
 
 
 def membership_set(*, workspace: Workspace, user, role: str) -> WorkspaceMembership:

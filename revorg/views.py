@@ -1,12 +1,8 @@
-"""Browser pages of the tenancy app: dashboard, workspace switcher, API keys, role guard."""
-
-from datetime import timedelta
+"""Browser pages of the tenancy app: workspace switcher, API keys, login lockout, health."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -15,54 +11,6 @@ from .middleware import SESSION_WORKSPACE_KEY
 from .models import ApiKey, Scope
 from .parsing import parse_id
 from .permissions import role_required
-
-
-def _allocations_per_member(workspace, days=30):
-    """Bars for the dashboard chart; SVG geometry is computed here, not in the template."""
-    from allocation.models import Allocation
-
-    since = timezone.now() - timedelta(days=days)
-    rows = list(
-        Allocation.objects.filter(workspace=workspace, created_at__gte=since, owner__isnull=False)
-        .values("owner__name")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:15]
-    )
-    top = max((r["n"] for r in rows), default=0) or 1
-    for index, row in enumerate(rows):
-        row["y"] = index * 22
-        row["width"] = round(row["n"] / top * 380)
-    return rows
-
-
-@role_required("viewer")
-def dashboard(request):
-    from allocation.models import Allocation
-    from capacities.selectors import utilisation_by_member
-    from crm_sync.models import WritebackOutbox
-    from members.models import Member
-
-    workspace = request.workspace
-    bars = _allocations_per_member(workspace)
-    members = list(
-        Member.objects.filter(
-            workspace=workspace, is_active=True, capacities__isnull=False
-        ).distinct()[:200]
-    )
-    utilisation = utilisation_by_member(workspace=workspace, members=members)
-    context = {
-        "bars": bars,
-        "utilisation": sorted(
-            ({"member": m, **utilisation[m.pk]} for m in members if m.pk in utilisation),
-            key=lambda row: -row["percent"],
-        )[:15],
-        "chart_height": max(len(bars) * 22, 22),
-        "unassigned": Allocation.objects.filter(workspace=workspace, status="unassigned").count(),
-        "failed_writebacks": WritebackOutbox.objects.filter(
-            workspace=workspace, status="failed"
-        ).count(),
-    }
-    return render(request, "ui/dashboard.html", context)
 
 
 @login_required

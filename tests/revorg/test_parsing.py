@@ -13,8 +13,8 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
 from allocation.models import Allocation
+from console import urls as ui_urls
 from crm_sync.models import SyncRun, WritebackOutbox
-from revorg import ui_urls
 from revorg.parsing import BadParameter, parse_id, parse_int
 from tests.allocation.factories import AllocationFactory
 from tests.capacities.factories import CapacityFactory

@@ -6,14 +6,15 @@ from capacities import views as capacity_views
 from crm_sync import views as crm_views
 from jobs import views as job_views
 from members import views as member_views
+from revorg import views
 from territories import views as territory_views
 
-from . import views
+from . import views as console_views
 
 app_name = "ui"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", console_views.dashboard, name="dashboard"),
     path("workspace/switch/", views.workspace_switch, name="workspace-switch"),
     path("api-keys/", views.api_key_list, name="api-keys"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),

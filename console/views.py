@@ -1,0 +1,54 @@
+"""The dashboard: the one page that reads every domain app, so it lives on the top floor."""
+
+from datetime import timedelta
+
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils import timezone
+
+from allocation.models import Allocation
+from capacities.selectors import utilisation_by_member
+from crm_sync.models import WritebackOutbox
+from members.models import Member
+from revorg.permissions import role_required
+
+
+def _allocations_per_member(workspace, days=30):
+    """Bars for the dashboard chart; SVG geometry is computed here, not in the template."""
+    since = timezone.now() - timedelta(days=days)
+    rows = list(
+        Allocation.objects.filter(workspace=workspace, created_at__gte=since, owner__isnull=False)
+        .values("owner__name")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:15]
+    )
+    top = max((r["n"] for r in rows), default=0) or 1
+    for index, row in enumerate(rows):
+        row["y"] = index * 22
+        row["width"] = round(row["n"] / top * 380)
+    return rows
+
+
+@role_required("viewer")
+def dashboard(request):
+    workspace = request.workspace
+    bars = _allocations_per_member(workspace)
+    members = list(
+        Member.objects.filter(
+            workspace=workspace, is_active=True, capacities__isnull=False
+        ).distinct()[:200]
+    )
+    utilisation = utilisation_by_member(workspace=workspace, members=members)
+    context = {
+        "bars": bars,
+        "utilisation": sorted(
+            ({"member": m, **utilisation[m.pk]} for m in members if m.pk in utilisation),
+            key=lambda row: -row["percent"],
+        )[:15],
+        "chart_height": max(len(bars) * 22, 22),
+        "unassigned": Allocation.objects.filter(workspace=workspace, status="unassigned").count(),
+        "failed_writebacks": WritebackOutbox.objects.filter(
+            workspace=workspace, status="failed"
+        ).count(),
+    }
+    return render(request, "ui/dashboard.html", context)
