@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.pagination import CursorPagination
@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from members.models import Member
 from members.selectors import member_get
-from revorg.api import workspace_of
+from revorg.api import WorkspaceScopedGenericViewSet, workspace_of
 from revorg.errors import ApplicationError
 from revorg.models import Role
 from revorg.permissions import request_may
@@ -64,7 +64,7 @@ class HistoryPagination(CursorPagination):
     partial_update=extend_schema(exclude=True),
     destroy=extend_schema(exclude=True),
 )
-class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class AllocationViewSet(mixins.ListModelMixin, WorkspaceScopedGenericViewSet):
     """Allocate (POST), history (GET, cursor-paginated), detail with trace, reassign."""
 
     queryset = Allocation.objects.select_related("owner", "territory", "writeback")
@@ -78,9 +78,6 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     }
     # Who may reassign to an inactive, absent or full member (API.md).
     override_rule = ("write", Role.MANAGER)
-
-    def get_queryset(self):
-        return super().get_queryset().filter(workspace=workspace_of(self.request))
 
     def get_serializer_class(self):
         return AllocateSerializer

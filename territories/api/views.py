@@ -102,8 +102,7 @@ class TerritoryViewSet(WorkspaceScopedViewSet):
     filterset_class = TerritoryFilterSet
     access_rules = {"match": READ_ONLY_POST}
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def scoped_queryset(self, queryset):
         if self.action == "list" and "plan" not in self.request.query_params:
             active = selectors.plan_get_active(workspace=workspace_of(self.request))
             queryset = queryset.filter(plan=active)
