@@ -17,15 +17,14 @@ from crm_sync.models import WritebackOutbox, WritebackStatus
 from members.models import Member
 from revorg.parsing import parse_id
 from revorg.permissions import role_required
+from revorg.tenancy import workspace_object_or_404, workspace_rows
 
 PAGE_SIZE = 50
 
 
 @role_required("viewer")
 def allocation_index(request):
-    rows = Allocation.objects.filter(workspace=request.workspace).select_related(
-        "owner", "territory"
-    )
+    rows = workspace_rows(request, Allocation).select_related("owner", "territory")
     status = request.GET.get("status", "")
     if status in AllocationStatus.values:
         rows = rows.filter(status=status)
@@ -64,9 +63,7 @@ def allocation_index(request):
             "record_id": record_id,
             "writeback": writeback,
         },
-        "owners": Member.objects.filter(workspace=request.workspace)
-        .order_by("name")
-        .values("id", "name")[:500],
+        "owners": workspace_rows(request, Member).order_by("name").values("id", "name")[:500],
     }
     return render(request, "allocation/index.html", context)
 
@@ -74,7 +71,8 @@ def allocation_index(request):
 @role_required("viewer")
 def allocation_detail(request, pk):
     allocation = (
-        Allocation.objects.filter(workspace=request.workspace, pk=pk)
+        workspace_rows(request, Allocation)
+        .filter(pk=pk)
         .select_related("owner", "territory", "reassigned_from")
         .first()
     )
@@ -85,11 +83,10 @@ def allocation_detail(request, pk):
         step = dict(step) if isinstance(step, dict) else {"step": str(step)}
         label = step.pop("step", None) or step.pop("kind", None) or "step"
         steps.append({"label": label, "details": sorted(step.items())})
-    writeback = WritebackOutbox.objects.filter(
-        workspace=request.workspace, allocation=allocation
-    ).first()
+    writeback = workspace_rows(request, WritebackOutbox).filter(allocation=allocation).first()
     members = (
-        Member.objects.filter(workspace=request.workspace, is_active=True)
+        workspace_rows(request, Member)
+        .filter(is_active=True)
         .exclude(pk=allocation.owner_id)
         .order_by("name")
         .values("id", "name")[:500]
@@ -112,6 +109,7 @@ def allocation_detail(request, pk):
 def writeback_retry(request, pk):
     """Puts a failed write-back back in the queue the workers drain (crm_sync decides:
     superseded instead when a newer entry of the record exists)."""
+    workspace_object_or_404(request, Allocation, pk=pk)  # another workspace's entry: a 404
     outcome = crm_services.writeback_retry(workspace=request.workspace, allocation_id=pk)
     if outcome == "pending":
         messages.success(request, "Write-back queued again.")

@@ -11,13 +11,15 @@ from capacities.selectors import utilisation_by_member
 from crm_sync.models import WritebackOutbox
 from members.models import Member
 from revorg.permissions import role_required
+from revorg.tenancy import workspace_rows
 
 
-def _allocations_per_member(workspace, days=30):
+def _allocations_per_member(request, days=30):
     """Bars for the dashboard chart; SVG geometry is computed here, not in the template."""
     since = timezone.now() - timedelta(days=days)
     rows = list(
-        Allocation.objects.filter(workspace=workspace, created_at__gte=since, owner__isnull=False)
+        workspace_rows(request, Allocation)
+        .filter(created_at__gte=since, owner__isnull=False)
         .values("owner__name")
         .annotate(n=Count("id"))
         .order_by("-n")[:15]
@@ -32,11 +34,11 @@ def _allocations_per_member(workspace, days=30):
 @role_required("viewer")
 def dashboard(request):
     workspace = request.workspace
-    bars = _allocations_per_member(workspace)
+    bars = _allocations_per_member(request)
     members = list(
-        Member.objects.filter(
-            workspace=workspace, is_active=True, capacities__isnull=False
-        ).distinct()[:200]
+        workspace_rows(request, Member)
+        .filter(is_active=True, capacities__isnull=False)
+        .distinct()[:200]
     )
     utilisation = utilisation_by_member(workspace=workspace, members=members)
     context = {
@@ -46,9 +48,9 @@ def dashboard(request):
             key=lambda row: -row["percent"],
         )[:15],
         "chart_height": max(len(bars) * 22, 22),
-        "unassigned": Allocation.objects.filter(workspace=workspace, status="unassigned").count(),
-        "failed_writebacks": WritebackOutbox.objects.filter(
-            workspace=workspace, status="failed"
-        ).count(),
+        "unassigned": workspace_rows(request, Allocation).filter(status="unassigned").count(),
+        "failed_writebacks": workspace_rows(request, WritebackOutbox)
+        .filter(status="failed")
+        .count(),
     }
     return render(request, "ui/dashboard.html", context)

@@ -3,12 +3,13 @@ and the sync-run log. Validation is the API serializer's, so messages match the 
 
 from django.contrib import messages
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from revorg.parsing import parse_int
 from revorg.permissions import role_required
 from revorg.services import audit_request
+from revorg.tenancy import workspace_object_or_404, workspace_rows
 
 from . import services
 from .api.serializers import CrmConnectionSerializer
@@ -27,16 +28,14 @@ RUNS_SHOWN = 50
 
 
 def _context(request, form=None, errors=None):
-    connections = list(CrmConnection.objects.filter(workspace=request.workspace))
+    connections = list(workspace_rows(request, CrmConnection))
     for connection in connections:
         settings = connection.settings or {}
         connection.host = settings.get("instance_url") or settings.get("base_url") or ""
         connection.every = settings.get("sync_interval_minutes") or services.DEFAULT_SYNC_MINUTES
     return {
         "connections": connections,
-        "runs": SyncRun.objects.filter(workspace=request.workspace).select_related("connection")[
-            :RUNS_SHOWN
-        ],
+        "runs": workspace_rows(request, SyncRun).select_related("connection")[:RUNS_SHOWN],
         "providers": CrmProvider.choices,
         "form": form or {"provider": "salesforce"},
         "errors": errors or {},
@@ -92,7 +91,7 @@ def crm_index(request):
 @role_required("admin")
 @require_POST
 def crm_test(request, pk):
-    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
     result = services.connection_test(connection=connection)
     (messages.success if result["ok"] else messages.error)(
         request, f"{connection.name or connection.provider}: {result['detail']}"
@@ -105,7 +104,7 @@ def crm_test(request, pk):
 def crm_reconnect(request, pk):
     """New credentials for a connection (after the CRM refused the old ones): the waiting
     write-backs are drained once they are saved."""
-    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
     credentials = _payload(request.POST)["credentials"]
     serializer = CrmConnectionSerializer(
         connection, data={"credentials": credentials}, partial=True, context={"request": request}
@@ -131,7 +130,7 @@ def crm_reconnect(request, pk):
 @role_required("admin")
 @require_POST
 def crm_sync_now(request, pk):
-    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
     run = services.sync_start(connection=connection)
     return redirect("ui:sync-run", pk=run.pk)
 
@@ -139,7 +138,7 @@ def crm_sync_now(request, pk):
 @role_required("admin")
 @require_POST
 def crm_delete(request, pk):
-    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
     with transaction.atomic():
         audit_request(
             request,
@@ -155,9 +154,7 @@ def crm_delete(request, pk):
 @role_required("admin")
 def sync_run_detail(request, pk):
     """The run with a progress bar; while it runs, HTMX re-fetches the panel every second."""
-    run = get_object_or_404(
-        SyncRun.objects.select_related("connection"), workspace=request.workspace, pk=pk
-    )
+    run = workspace_object_or_404(request, SyncRun.objects.select_related("connection"), pk=pk)
     counts = run.counts or {}
     total, processed = counts.get("total") or 0, counts.get("processed") or 0
     context = {

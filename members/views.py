@@ -15,6 +15,7 @@ from members.models import Absence
 from members.selectors import member_get, member_list
 from revorg.permissions import role_required
 from revorg.services import audit_request
+from revorg.tenancy import workspace_rows
 
 PAGE_SIZE = 50
 TAG_FIELDS = ("languages", "specialisations")
@@ -139,6 +140,6 @@ def absence_add(request, pk):
 def absence_delete(request, pk, absence_pk):
     member = _member_or_404(request, pk)
     if request.method == "POST":
-        Absence.objects.filter(workspace=request.workspace, member=member, pk=absence_pk).delete()
+        workspace_rows(request, Absence).filter(member=member, pk=absence_pk).delete()
         messages.success(request, "Absence removed.")
     return redirect("ui:member-detail", pk=member.pk)

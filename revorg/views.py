@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -11,6 +11,7 @@ from .middleware import SESSION_WORKSPACE_KEY
 from .models import ApiKey, Scope
 from .parsing import parse_id
 from .permissions import role_required
+from .tenancy import workspace_object_or_404, workspace_rows
 
 
 @login_required
@@ -25,7 +26,7 @@ def workspace_switch(request):
 
 @role_required("admin")
 def api_key_list(request):
-    keys = ApiKey.objects.filter(workspace=request.workspace)
+    keys = workspace_rows(request, ApiKey)
     context = {"keys": keys, "scopes": Scope.values, "errors": {}, "issued": None}
     if request.method == "POST":
         try:
@@ -46,7 +47,7 @@ def api_key_list(request):
 @role_required("admin")
 @require_POST
 def api_key_revoke(request, pk):
-    api_key = get_object_or_404(ApiKey, workspace=request.workspace, pk=pk)
+    api_key = workspace_object_or_404(request, ApiKey, pk=pk)
     services.api_key_revoke(api_key=api_key)
     messages.success(request, f"Key {api_key.prefix}… revoked.")
     return redirect("ui:api-keys")

@@ -14,6 +14,7 @@ from members.models import Member
 from revorg.errors import ApplicationError
 from revorg.parsing import parse_id
 from revorg.permissions import role_required
+from revorg.tenancy import workspace_rows
 from territories import selectors, services
 from territories.api.serializers import TerritorySerializer
 from territories.models import PlanStatus, SlotRole, Territory, TerritoryPlan
@@ -21,7 +22,7 @@ from territories.rules import OPERATORS
 
 
 def _plan_or_404(request, pk):
-    plan = TerritoryPlan.objects.filter(workspace=request.workspace, pk=pk).first()
+    plan = workspace_rows(request, TerritoryPlan).filter(pk=pk).first()
     if plan is None:
         raise Http404("no such plan")
     return plan
@@ -106,7 +107,7 @@ def plan_clone(request, pk):
 def territory_builder(request, pk=None):
     territory = None
     if pk is not None:
-        territory = Territory.objects.filter(workspace=request.workspace, pk=pk).first()
+        territory = workspace_rows(request, Territory).filter(pk=pk).first()
         if territory is None:
             raise Http404("no such territory")
         plan = territory.plan
@@ -123,12 +124,14 @@ def territory_builder(request, pk=None):
         "initial": initial,
         "operators": sorted(OPERATORS),
         "members": list(
-            Member.objects.filter(workspace=request.workspace, is_active=True)
+            workspace_rows(request, Member)
+            .filter(is_active=True)
             .order_by("name")
             .values("id", "name")[:500]
         ),
         "slot_roles": SlotRole.values,
-        "parents": Territory.objects.filter(workspace=request.workspace, plan=plan)
+        "parents": workspace_rows(request, Territory)
+        .filter(plan=plan)
         .exclude(pk=getattr(territory, "pk", None))
         .order_by("name"),
         "is_draft": plan.status == PlanStatus.DRAFT,

@@ -15,8 +15,10 @@ from django.utils import timezone
 from allocation.models import Allocation
 from console import urls as ui_urls
 from crm_sync.models import SyncRun, WritebackOutbox
+from jobs.models import Job
 from revorg.parsing import BadParameter, parse_id, parse_int
 from tests.allocation.factories import AllocationFactory
+from tests.book.factories import AccountFactory
 from tests.capacities.factories import CapacityFactory
 from tests.crm_sync.factories import CrmConnectionFactory
 from tests.factories import (
@@ -88,6 +90,8 @@ def world(workspace):
     )
     connection = CrmConnectionFactory(workspace=workspace)
     run = SyncRun.objects.create(workspace=workspace, connection=connection, kind="members")
+    job = Job.objects.create(workspace=workspace, kind="import", handler="x")
+    account = AccountFactory(workspace=workspace)
     admin = MembershipFactory(workspace=workspace, role="admin").user
     MembershipFactory(workspace=WorkspaceFactory(), user=admin)
     return {
@@ -107,6 +111,10 @@ def world(workspace):
             "allocation-detail": allocation.pk,
             "writeback-retry": allocation.pk,
             "api-key-revoke": None,
+            "job": job.pk,
+            "job-cancel": job.pk,
+            "account": account.pk,
+            "book-import": "accounts",
         },
         "absence": absence,
         "admin": admin,
