@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from revorg.errors import ConflictError
+from revorg.services import actor_from_request
 from revorg.tenancy import workspace_object_or_404
 from revorg.views import role_required
 
@@ -32,7 +33,7 @@ def job_detail(request, pk):
 def job_cancel(request, pk):
     job = workspace_object_or_404(request, selectors.job_list(workspace=request.workspace), pk=pk)
     try:
-        services.job_cancel(job=job)
+        services.job_cancel(job=job, actor=actor_from_request(request))
         messages.success(request, "Job cancelled.")
     except ConflictError as exc:
         messages.error(request, exc.message)

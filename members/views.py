@@ -121,7 +121,9 @@ def absence_add(request, pk):
         return redirect("ui:member-detail", pk=member.pk)
     serializer = AbsenceSerializer(data=request.POST, context={"request": request})
     if serializer.is_valid():
-        serializer.save(workspace=request.workspace, member=member)
+        with transaction.atomic():  # audited as the API's absence create is
+            absence = serializer.save(workspace=request.workspace, member=member)
+            audit_request(request, action="create", obj=absence, after=serializer.data)
         messages.success(request, "Absence added.")
         return redirect("ui:member-detail", pk=member.pk)
     context = {
@@ -140,6 +142,11 @@ def absence_add(request, pk):
 def absence_delete(request, pk, absence_pk):
     member = _member_or_404(request, pk)
     if request.method == "POST":
-        workspace_rows(request, Absence).filter(member=member, pk=absence_pk).delete()
+        absence = workspace_rows(request, Absence).filter(member=member, pk=absence_pk).first()
+        if absence is not None:
+            with transaction.atomic():
+                before = AbsenceSerializer(absence, context={"request": request}).data
+                audit_request(request, action="delete", obj=absence, before=before)
+                absence.delete()
         messages.success(request, "Absence removed.")
     return redirect("ui:member-detail", pk=member.pk)

@@ -35,6 +35,7 @@ def api_key_list(request):
                 name=request.POST.get("name", "").strip(),
                 scopes=request.POST.getlist("scopes"),
                 created_by=request.user,
+                actor=services.actor_from_request(request),
             )
         except ApplicationError as exc:
             context["errors"] = {exc.field or "form": exc.message}
@@ -48,7 +49,7 @@ def api_key_list(request):
 @require_POST
 def api_key_revoke(request, pk):
     api_key = workspace_object_or_404(request, ApiKey, pk=pk)
-    services.api_key_revoke(api_key=api_key)
+    services.api_key_revoke(api_key=api_key, actor=services.actor_from_request(request))
     messages.success(request, f"Key {api_key.prefix}… revoked.")
     return redirect("ui:api-keys")
 

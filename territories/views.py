@@ -14,6 +14,7 @@ from members.models import Member
 from revorg.errors import ApplicationError
 from revorg.parsing import parse_id
 from revorg.permissions import role_required
+from revorg.services import actor_from_request
 from revorg.tenancy import workspace_rows
 from territories import selectors, services
 from territories.api.serializers import TerritorySerializer
@@ -84,7 +85,7 @@ def plan_activate(request, pk):
         return redirect(f"/territories/?plan={plan.pk}")
     try:
         with transaction.atomic():
-            services.plan_activate(plan=plan)
+            services.plan_activate(plan=plan, actor=actor_from_request(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -98,7 +99,7 @@ def plan_clone(request, pk):
     plan = _plan_or_404(request, pk)
     name = request.POST.get("name", "").strip()[:200] or None
     with transaction.atomic():
-        clone = services.plan_clone(plan=plan, name=name)
+        clone = services.plan_clone(plan=plan, name=name, actor=actor_from_request(request))
     messages.success(request, f"Draft {clone.name} created.")
     return redirect(f"/territories/?plan={clone.pk}")
 

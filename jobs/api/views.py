@@ -5,6 +5,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedGenericViewSet
+from revorg.services import actor_from_request
 
 from .. import services
 from ..filtersets import JobFilterSet
@@ -31,5 +32,5 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Stops a queued or running job (409 when it already finished)."""
-        job = services.job_cancel(job=self.get_object())
+        job = services.job_cancel(job=self.get_object(), actor=actor_from_request(request))
         return Response(JobSerializer(job).data)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedViewSet, workspace_of
 from revorg.errors import ApplicationError
+from revorg.services import actor_from_request
 
 from .. import selectors, services
 from ..filtersets import AccountLockFilterSet, TerritoryFilterSet
@@ -39,21 +40,18 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
         self._audit("delete", instance, TerritoryPlanSerializer(instance).data, None)
         services.plan_delete(plan=instance)
 
-    def _audited(self, verb, plan, before):
-        self._audit(verb, plan, before, TerritoryPlanSerializer(plan).data)
-
     @extend_schema(request=ActivateRequestSerializer, responses=TerritoryPlanSerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
         plan = self.get_object()
-        before = TerritoryPlanSerializer(plan).data
         serializer = TerritoryPlanSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             plan = services.plan_activate(
-                plan=plan, effective_at=serializer.validated_data.get("effective_at")
+                plan=plan,
+                effective_at=serializer.validated_data.get("effective_at"),
+                actor=actor_from_request(request),
             )
-            self._audited("activate", plan, before)
         return Response(TerritoryPlanSerializer(plan).data)
 
     @extend_schema(request=CloneRequestSerializer, responses={201: TerritoryPlanSerializer})
@@ -64,8 +62,7 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
         if name is not None and (not isinstance(name, str) or not 0 < len(name) <= 200):
             raise ApplicationError("must be 1 to 200 characters", field="name")
         with transaction.atomic():
-            clone = services.plan_clone(plan=plan, name=name)
-            self._audit("create", clone, None, TerritoryPlanSerializer(clone).data)
+            clone = services.plan_clone(plan=plan, name=name, actor=actor_from_request(request))
         return Response(TerritoryPlanSerializer(clone).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SimulateRequestSerializer, responses=SimulationSerializer)

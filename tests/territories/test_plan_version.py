@@ -111,7 +111,9 @@ def test_deleting_a_member_bumps_the_plans_whose_slots_and_fallbacks_go_with_it(
 
 
 def test_plans_are_created_as_drafts_and_renaming_one_keeps_its_matcher(api, workspace):
-    created = api.post("/api/v1/territory-plans/", {"name": "FY27", "status": "active"})
+    created = api.post(
+        "/api/v1/territory-plans/", {"name": "FY27", "status": "active"}, format="json"
+    )
     assert created.status_code == 201
     assert created.json()["status"] == "draft"
     plan = TerritoryPlan.objects.get(pk=created.json()["id"])
