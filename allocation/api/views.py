@@ -16,6 +16,7 @@ from revorg.services import actor_from_request
 
 from ..filtersets import AllocationFilterSet
 from ..models import Allocation
+from ..rendering import overlay_names
 from ..selectors import allocation_current_id
 from ..services import allocation_create, allocation_reassign, reassign_problem, request_hash
 from .serializers import (
@@ -83,11 +84,7 @@ class AllocationViewSet(mixins.ListModelMixin, WorkspaceScopedGenericViewSet):
         return AllocateSerializer
 
     def _overlay_names(self, allocations) -> dict:
-        ids = {m for a in allocations for m in (a.overlays or [])}
-        if not ids:
-            return {}
-        members = Member.objects.filter(workspace=workspace_of(self.request), pk__in=ids)
-        return dict(members.values_list("pk", "name"))
+        return overlay_names(workspace=workspace_of(self.request), allocations=allocations)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -109,28 +106,7 @@ class AllocationViewSet(mixins.ListModelMixin, WorkspaceScopedGenericViewSet):
         if len(key) > 255:
             raise ApplicationError("At most 255 characters.", field="idempotency_key")
         workspace = workspace_of(request)
-
-        def render(allocation, decision, dry_run):
-            if allocation is None:
-                allocation = Allocation(
-                    workspace=workspace,
-                    status=decision.status,
-                    owner_id=decision.owner_id,
-                    territory_id=decision.territory_id,
-                    record_type=data["record"]["type"],
-                    record_id=data["record"].get("id", ""),
-                    record_crm=data["record"].get("crm", ""),
-                    record_fields=data["record"].get("fields", {}),
-                    decision=decision.trace,
-                    overlays=decision.overlays,
-                    play_run_id=data["play_run"].get("id", ""),
-                    play_run_url=data["play_run"].get("url", ""),
-                )
-            return allocation_render(
-                allocation, members_by_id=self._overlay_names([allocation]), dry_run=dry_run
-            )
-
-        allocation, body, replayed = allocation_create(
+        result = allocation_create(
             workspace=workspace,
             actor=actor_from_request(request),
             record=data["record"],
@@ -138,10 +114,10 @@ class AllocationViewSet(mixins.ListModelMixin, WorkspaceScopedGenericViewSet):
             idempotency_key=key,
             dry_run=data["dry_run"],
             payload_hash=request_hash(request.data) if key else "",  # only idempotency reads it
-            render=render,
         )
-        created = allocation is not None and not replayed
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            result.body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
 
     def _immutable(self, request, pk=None, **kwargs):
         """History rows never change; another workspace's row is still a 404 first."""
