@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from capacities.services import capacity_usage_for_members
 from territories import rules
-from territories.matcher import TerritoryInfo
+from territories.matching import TerritoryInfo
 from territories.models import Territory
 from territories.selectors import plan_get_active, territory_info_get, territory_resolve
 
