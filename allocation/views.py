@@ -189,6 +189,7 @@ def allocation_detail(request, pk):
 def writeback_retry(request, pk):
     """Puts a failed write-back back in the queue the workers drain (crm_sync decides:
     superseded instead when a newer entry of the record exists)."""
+    workspace_object_or_404(request, Allocation, pk=pk)  # another workspace's entry: a 404
     outcome = crm_services.writeback_retry(workspace=request.workspace, allocation_id=pk)
     if outcome == "pending":
         messages.success(request, "Write-back queued again.")

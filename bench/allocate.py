@@ -29,6 +29,7 @@ ENV = {
     "SECRET_KEY": "bench",
     "DATABASE_POOL": "1",
     "API_KEY_THROTTLE_RATE": "10000000/min",
+    "SECURE_SSL_REDIRECT": "0",  # the bench talks plain http to gunicorn on loopback
     "DJANGO_SETTINGS_MODULE": "revorg.settings",
 }
 

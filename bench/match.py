@@ -17,7 +17,7 @@ import tracemalloc
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from territories.matcher import CompiledMatcher, PlanData, ReferenceMatcher, TerritoryInfo
+from territories.matching import CompiledMatcher, PlanData, ReferenceMatcher, TerritoryInfo
 
 COUNTRIES = [f"C{i:02d}" for i in range(60)]
 STATES = [f"S{i:02d}" for i in range(40)]

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from members.models import Member
 from revorg.errors import ApplicationError
 from revorg.permissions import role_required
 from revorg.services import actor_from_request
+from revorg.tenancy import workspace_object_or_404, workspace_rows
 from territories.selectors import plan_get_active, territory_list
 
 from . import selectors, services
@@ -43,7 +44,7 @@ def account_index(request):
             "query": query.urlencode(),
             "statuses": AccountStatus.choices,
             "territories": territory_list(workspace=workspace).order_by("name"),
-            "members": Member.objects.filter(workspace=workspace).order_by("name"),
+            "members": workspace_rows(request, Member).order_by("name"),
             "plan": plan_get_active(workspace=workspace),
         },
     )
@@ -51,7 +52,9 @@ def account_index(request):
 
 @role_required("viewer")
 def account_detail(request, pk):
-    account = get_object_or_404(selectors.account_list(workspace=request.workspace), pk=pk)
+    account = workspace_object_or_404(
+        request, selectors.account_list(workspace=request.workspace), pk=pk
+    )
     history = list(selectors.account_history(account=account)[:100])
     current = next((entry for entry in history if entry.is_current), None)
     reason = ""

@@ -4,13 +4,14 @@ them with (the same serializer as the API, so the same validation and messages).
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from members.models import Member
 from revorg.parsing import BadParameter, parse_id
 from revorg.permissions import role_required
 from revorg.services import audit_request
+from revorg.tenancy import workspace_object_or_404, workspace_rows
 
 from .api.serializers import CapacitySerializer, usage_by_capacity
 from .models import Capacity, Period, Source
@@ -45,7 +46,7 @@ def _rows(capacities):
 
 def _form_context(request, form=None, errors=None, capacity=None):
     capacities = (
-        Capacity.objects.filter(workspace=request.workspace)
+        workspace_rows(request, Capacity)
         .select_related("member", "workspace")
         .order_by("member__name", "id")
     )
@@ -57,7 +58,7 @@ def _form_context(request, form=None, errors=None, capacity=None):
         "page": page,
         "search": search,
         "rows": _rows(list(page.object_list)),
-        "members": _member_options(request.workspace, selected=(form or {}).get("member")),
+        "members": _member_options(request, selected=(form or {}).get("member")),
         "periods": Period.choices,
         "sources": Source.choices,
         "record_types": ["lead", "contact", "account", "opportunity"],
@@ -71,10 +72,10 @@ def _form_context(request, form=None, errors=None, capacity=None):
 MEMBER_OPTIONS = 50
 
 
-def _member_options(workspace, search: str = "", selected=None) -> list[Member]:
+def _member_options(request, search: str = "", selected=None) -> list[Member]:
     """A short list for the member picker (a workspace may have 10,000 members): the first
     matches by name, plus the member already chosen."""
-    members = Member.objects.filter(workspace=workspace, is_active=True).order_by("name", "id")
+    members = workspace_rows(request, Member).filter(is_active=True).order_by("name", "id")
     if search:
         members = members.filter(name__icontains=search)
     options = list(members[:MEMBER_OPTIONS])
@@ -83,14 +84,14 @@ def _member_options(workspace, search: str = "", selected=None) -> list[Member]:
     except BadParameter:  # the form already shows the serializer's error for this field
         chosen = None
     if chosen is not None and all(m.pk != chosen for m in options):
-        options = list(Member.objects.filter(workspace=workspace, pk=chosen)) + options
+        options = list(workspace_rows(request, Member).filter(pk=chosen)) + options
     return options
 
 
 @role_required("manager")
 def capacity_member_options(request):
     """HTMX: the picker's options for what the manager typed."""
-    members = _member_options(request.workspace, request.GET.get("member_q", "").strip()[:200])
+    members = _member_options(request, request.GET.get("member_q", "").strip()[:200])
     return render(request, "capacities/_member_options.html", {"members": members})
 
 
@@ -115,7 +116,7 @@ def capacity_index(request):
 @role_required("manager")
 def capacity_save(request, pk=None):
     """Create (no pk) or edit; server-side errors are shown next to their field."""
-    capacity = get_object_or_404(Capacity, workspace=request.workspace, pk=pk) if pk else None
+    capacity = workspace_object_or_404(request, Capacity, pk=pk) if pk else None
     if request.method != "POST":
         form = CapacitySerializer(capacity).data if capacity else {}
         return render(
@@ -147,7 +148,7 @@ def capacity_save(request, pk=None):
 @role_required("manager")
 @require_POST
 def capacity_delete(request, pk):
-    capacity = get_object_or_404(Capacity, workspace=request.workspace, pk=pk)
+    capacity = workspace_object_or_404(request, Capacity, pk=pk)
     with transaction.atomic():
         audit_request(
             request,

@@ -3,7 +3,7 @@ and the sync-run log. Validation is the API serializer's, so messages match the 
 
 from django.contrib import messages
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from jobs.models import Job
@@ -32,7 +32,7 @@ CUSTOM_MAPPING_ROWS = 3  # empty rows offered for custom fields
 
 
 def _context(request, form=None, errors=None, mapping_errors=None):
-    connections = list(CrmConnection.objects.filter(workspace=request.workspace))
+    connections = list(workspace_rows(request, CrmConnection))
     book_jobs = {}
     for job in workspace_rows(request, Job).filter(handler=book_sync.BOOK_SYNC)[:200]:
         book_jobs.setdefault(job.params.get("connection_id"), job)
@@ -49,9 +49,7 @@ def _context(request, form=None, errors=None, mapping_errors=None):
         connection.mapping_errors = (mapping_errors or {}).get(connection.pk)
     return {
         "connections": connections,
-        "runs": SyncRun.objects.filter(workspace=request.workspace).select_related("connection")[
-            :RUNS_SHOWN
-        ],
+        "runs": workspace_rows(request, SyncRun).select_related("connection")[:RUNS_SHOWN],
         "providers": CrmProvider.choices,
         "form": form or {"provider": "salesforce"},
         "errors": errors or {},
@@ -107,7 +105,7 @@ def crm_index(request):
 @role_required("admin")
 @require_POST
 def crm_test(request, pk):
-    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
     result = services.connection_test(connection=connection)
     (messages.success if result["ok"] else messages.error)(
         request, f"{connection.name or connection.provider}: {result['detail']}"
@@ -120,7 +118,7 @@ def crm_test(request, pk):
 def crm_reconnect(request, pk):
     """New credentials for a connection (after the CRM refused the old ones): the waiting
     write-backs are drained once they are saved."""
-    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
     credentials = _payload(request.POST)["credentials"]
     serializer = CrmConnectionSerializer(
         connection, data={"credentials": credentials}, partial=True, context={"request": request}
@@ -148,7 +146,7 @@ def crm_reconnect(request, pk):
 @role_required("admin")
 @require_POST
 def crm_sync_now(request, pk):
-    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
     run = services.sync_start(connection=connection)
     return redirect("ui:sync-run", pk=run.pk)
 
@@ -156,7 +154,7 @@ def crm_sync_now(request, pk):
 @role_required("admin")
 @require_POST
 def crm_delete(request, pk):
-    connection = get_object_or_404(CrmConnection, workspace=request.workspace, pk=pk)
+    connection = workspace_object_or_404(request, CrmConnection, pk=pk)
     with transaction.atomic():
         audit_request(
             request,
@@ -172,9 +170,7 @@ def crm_delete(request, pk):
 @role_required("admin")
 def sync_run_detail(request, pk):
     """The run with a progress bar; while it runs, HTMX re-fetches the panel every second."""
-    run = get_object_or_404(
-        SyncRun.objects.select_related("connection"), workspace=request.workspace, pk=pk
-    )
+    run = workspace_object_or_404(request, SyncRun.objects.select_related("connection"), pk=pk)
     counts = run.counts or {}
     total, processed = counts.get("total") or 0, counts.get("processed") or 0
     context = {

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from revorg.errors import ApplicationError, ConflictError
+from revorg.services import SYSTEM, Actor, audit_record
 
 from .models import ACTIVE_STATUSES, ChunkState, Job, JobChunk, JobStatus
 from .registry import handler_get
@@ -245,7 +246,7 @@ def _finish(job: Job, status: str, *, errors=None) -> None:
     job.save(update_fields=["status", "finished_at", "errors", "result"])
 
 
-def job_cancel(*, job: Job) -> Job:
+def job_cancel(*, job: Job, actor: Actor = SYSTEM) -> Job:
     """Stops a queued or running job: chunks not yet started are skipped; a chunk already
     in its transaction finishes (its changes are whole)."""
     with transaction.atomic():
@@ -255,6 +256,14 @@ def job_cancel(*, job: Job) -> Job:
         locked.status = JobStatus.CANCELLED
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "finished_at"])
+        audit_record(
+            workspace=locked.workspace,
+            actor=actor,
+            action="cancel",
+            obj=locked,
+            before={"status": job.status},
+            after={"status": locked.status},
+        )
     return locked
 
 

@@ -1,13 +1,14 @@
 """The base every workspace resource is built on: scoping happens here, once.
 
-- `WorkspaceScopedViewSet` filters its queryset to the request's workspace, stamps
-  `workspace` on create and writes an audit entry (before/after) for every change.
+- `WorkspaceScopedGenericViewSet` filters its queryset to the request's workspace (the only
+  `get_queryset`; subclasses narrow with `scoped_queryset`); `WorkspaceScopedViewSet` adds
+  CRUD, stamps `workspace` on create and audits every change (before/after).
 - `WorkspaceScopedSerializer` restricts every related-object field to the same workspace,
   so another workspace's id in a payload is a 400, as if it did not exist.
 """
 
 from django.db import transaction
-from rest_framework import relations, serializers, viewsets
+from rest_framework import mixins, relations, serializers, viewsets
 
 from . import services
 
@@ -44,14 +45,28 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
         return fields
 
 
-class WorkspaceScopedViewSet(viewsets.ModelViewSet):
-    """Subclasses set `queryset`, `serializer_class` and optionally `filterset_class`."""
+class WorkspaceScopedGenericViewSet(viewsets.GenericViewSet):
+    """Owns `get_queryset`: the workspace filter comes first, then the subclass's
+    `scoped_queryset` hook narrows further (PostHog's `safely_get_queryset`). Subclasses may
+    not override `get_queryset`, so no viewset can forget the workspace."""
 
     audit = True
     lookup_value_regex = "[0-9]+"  # /things/null/ is a 404 from the router, not a 500
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset: implement scoped_queryset instead"
+            )
+
     def get_queryset(self):
-        return scope_to_workspace(super().get_queryset(), workspace_of(self.request))
+        queryset = scope_to_workspace(super().get_queryset(), workspace_of(self.request))
+        return self.scoped_queryset(queryset)
+
+    def scoped_queryset(self, queryset):
+        """Narrow the workspace's rows further (a parent from the URL, a default filter)."""
+        return queryset
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -69,6 +84,17 @@ class WorkspaceScopedViewSet(viewsets.ModelViewSet):
                 before=before,
                 after=after,
             )
+
+
+class WorkspaceScopedViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    WorkspaceScopedGenericViewSet,
+):
+    """Subclasses set `queryset`, `serializer_class` and optionally `filterset_class`."""
 
     def create_kwargs(self) -> dict:
         """Extra attributes stamped on a new object besides its workspace (e.g. a parent)."""

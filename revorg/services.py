@@ -30,13 +30,10 @@ def hash_api_key(raw_key: str) -> str:
 
 @transaction.atomic
 def workspace_create(*, slug: str, name: str) -> Workspace:
+    """The bare tenant; `console.services.workspace_setup` adds its first plan."""
     if Workspace.objects.filter(slug=slug).exists():
         raise ApplicationError(f"workspace '{slug}' already exists", field="slug")
-    workspace = Workspace.objects.create(slug=slug, name=name)
-    from territories.services import plan_ensure_active  # territories builds on tenancy
-
-    plan_ensure_active(workspace=workspace)
-    return workspace
+    return Workspace.objects.create(slug=slug, name=name)
 
 
 def membership_set(*, workspace: Workspace, user, role: str) -> WorkspaceMembership:
@@ -77,8 +74,10 @@ def parse_scopes(scopes) -> list[str]:
     return [scope for scope in Scope.values if scope in scopes]
 
 
-def api_key_create(*, workspace: Workspace, name: str, scopes, created_by=None) -> IssuedApiKey:
-    """Returns the raw key once; only its hash is stored."""
+def api_key_create(
+    *, workspace: Workspace, name: str, scopes, created_by=None, actor: "Actor | None" = None
+) -> IssuedApiKey:
+    """Returns the raw key once; only its hash is stored. Audited: a key is a credential."""
     scope_list = parse_scopes(scopes)
     if not name or len(name) > 100:
         raise ApplicationError("name must be 1 to 100 characters", field="name")
@@ -92,13 +91,39 @@ def api_key_create(*, workspace: Workspace, name: str, scopes, created_by=None) 
         scopes=scope_list,
         created_by=created_by,
     )
+    audit_record(
+        workspace=workspace,
+        actor=actor or SYSTEM,
+        action="create",
+        obj=api_key,
+        after=_api_key_audit_state(api_key),
+    )
     return IssuedApiKey(api_key=api_key, raw_key=raw_key)
 
 
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+def _api_key_audit_state(api_key: ApiKey) -> dict:
+    """Never the hash: an audit entry is readable by every admin."""
+    return {
+        "name": api_key.name,
+        "prefix": api_key.prefix,
+        "scopes": list(api_key.scopes),
+        "revoked_at": api_key.revoked_at.isoformat() if api_key.revoked_at else None,
+    }
+
+
+def api_key_revoke(*, api_key: ApiKey, actor: "Actor | None" = None) -> ApiKey:
     if api_key.revoked_at is None:
+        before = _api_key_audit_state(api_key)
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            workspace=api_key.workspace,
+            actor=actor or SYSTEM,
+            action="revoke",
+            obj=api_key,
+            before=before,
+            after=_api_key_audit_state(api_key),
+        )
     return api_key
 
 

@@ -26,7 +26,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("revorg.ui_urls")),
+    path("", include("console.urls")),
 ]
 
 handler404 = "revorg.errors.page_not_found"

@@ -1,12 +1,9 @@
-"""Browser pages of the tenancy app: dashboard, workspace switcher, API keys, role guard."""
-
-from datetime import timedelta
+"""Browser pages of the tenancy app: workspace switcher, API keys, login lockout, health."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.db.models import Q
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from rest_framework.serializers import BooleanField
 
@@ -16,59 +13,8 @@ from .middleware import SESSION_WORKSPACE_KEY
 from .models import ApiKey, Scope
 from .parsing import parse_id
 from .permissions import role_required
-from .tenancy import workspace_rows
+from .tenancy import workspace_object_or_404, workspace_rows
 from .zones import SESSION_TIMEZONE_KEY, timezone_names, zone_name
-
-
-def _allocations_per_member(workspace, days=30):
-    """Bars for the dashboard chart; SVG geometry is computed here, not in the template."""
-    from allocation.models import Allocation
-
-    since = timezone.now() - timedelta(days=days)
-    rows = list(
-        Allocation.objects.filter(workspace=workspace, created_at__gte=since, owner__isnull=False)
-        .values("owner__name")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:15]
-    )
-    top = max((r["n"] for r in rows), default=0) or 1
-    for index, row in enumerate(rows):
-        row["y"] = index * 22
-        row["width"] = round(row["n"] / top * 380)
-    return rows
-
-
-@role_required("viewer")
-def dashboard(request):
-    from allocation.models import Allocation
-    from capacities.selectors import utilisation_by_member
-    from crm_sync.models import WritebackOutbox
-    from members.models import Member
-
-    workspace = request.workspace
-    bars = _allocations_per_member(workspace)
-    members = list(
-        Member.objects.filter(
-            workspace=workspace, is_active=True, capacities__isnull=False
-        ).distinct()[:200]
-    )
-    utilisation = utilisation_by_member(workspace=workspace, members=members)
-    context = {
-        "bars": bars,
-        "utilisation": sorted(
-            ({"member": m, **utilisation[m.pk]} for m in members if m.pk in utilisation),
-            key=lambda row: -row["percent"],
-        )[:15],
-        "chart_height": max(len(bars) * 22, 22),
-        # The queue: records whose current entry is unassigned (a reassigned one has left it).
-        "unassigned": Allocation.objects.filter(
-            workspace=workspace, status="unassigned", is_current=True
-        ).count(),
-        "failed_writebacks": WritebackOutbox.objects.filter(
-            workspace=workspace, status="failed"
-        ).count(),
-    }
-    return render(request, "ui/dashboard.html", context)
 
 
 @login_required
@@ -83,7 +29,7 @@ def workspace_switch(request):
 
 @role_required("admin")
 def api_key_list(request):
-    keys = ApiKey.objects.filter(workspace=request.workspace)
+    keys = workspace_rows(request, ApiKey)
     context = {"keys": keys, "scopes": Scope.values, "errors": {}, "issued": None}
     if request.method == "POST":
         try:
@@ -92,6 +38,7 @@ def api_key_list(request):
                 name=request.POST.get("name", "").strip(),
                 scopes=request.POST.getlist("scopes"),
                 created_by=request.user,
+                actor=services.actor_from_request(request),
             )
         except ApplicationError as exc:
             context["errors"] = {exc.field or "form": exc.message}
@@ -104,8 +51,8 @@ def api_key_list(request):
 @role_required("admin")
 @require_POST
 def api_key_revoke(request, pk):
-    api_key = get_object_or_404(ApiKey, workspace=request.workspace, pk=pk)
-    services.api_key_revoke(api_key=api_key)
+    api_key = workspace_object_or_404(request, ApiKey, pk=pk)
+    services.api_key_revoke(api_key=api_key, actor=services.actor_from_request(request))
     messages.success(request, f"Key {api_key.prefix}… revoked.")
     return redirect("ui:api-keys")
 

@@ -1,7 +1,7 @@
 """Where a record belongs: versioned plans of territories, their member slots and account locks.
 
 Rules are JSON condition trees (DESIGN.md section 3); `territories.rules` validates them and
-`territories.matcher` compiles a whole plan for fast matching.
+`territories.matching` compiles a whole plan for fast matching.
 """
 
 from django.db import models

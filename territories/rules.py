@@ -1,6 +1,6 @@
 """The rule language of DESIGN.md section 3: validation and the reference evaluator.
 
-The reference evaluator is the plain reading of the spec; `territories.matcher` compiles
+The reference evaluator is the plain reading of the spec; `territories.matching` compiles
 rules into closures and indexes and is property-tested against it.
 """
 

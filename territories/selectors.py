@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from revorg.rawsql import hot_cursor, rows_load
 
-from .matcher import (
+from .matching import (
     CompiledMatcher,
     PlanData,
     Resolution,

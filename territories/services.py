@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from revorg.errors import ApplicationError, ConflictError
 from revorg.models import Workspace
-from revorg.services import audit_record
+from revorg.services import SYSTEM, Actor, audit_record
 
 from . import signals
 from .models import AccountLock, PlanStatus, Territory, TerritoryPlan, TerritorySlot
@@ -96,7 +96,9 @@ def plan_update(*, plan: TerritoryPlan, **data) -> TerritoryPlan:
 
 
 @transaction.atomic
-def plan_activate(*, plan: TerritoryPlan, effective_at=None) -> TerritoryPlan:
+def plan_activate(
+    *, plan: TerritoryPlan, effective_at=None, actor: Actor = SYSTEM
+) -> TerritoryPlan:
     """Archives the active plan and activates this one, atomically. Two activations in one
     workspace are serialised; one that finds the plans changed while it waited (the other
     activated first) is refused with 409 rather than silently replacing what it never saw."""
@@ -110,6 +112,7 @@ def plan_activate(*, plan: TerritoryPlan, effective_at=None) -> TerritoryPlan:
             "scheduled activation is not supported: activate the plan at its effective date",
             field="effective_at",
         )
+    before = _plan_audit_state(plan)
     seen_active_id = _active_plan_id(workspace_id=plan.workspace_id)
     _lock_workspace_plans(workspace_id=plan.workspace_id)
     current = TerritoryPlan.objects.filter(pk=plan.pk).first()
@@ -138,11 +141,32 @@ def plan_activate(*, plan: TerritoryPlan, effective_at=None) -> TerritoryPlan:
     current.save(update_fields=["status", "activated_at", "effective_at", "updated_at"])
     plan_touch(plan_id=current.pk)
     current.refresh_from_db()
+    audit_record(
+        workspace=current.workspace,
+        actor=actor,
+        action="activate",
+        obj=current,
+        before=before,
+        after=_plan_audit_state(current),
+    )
     return current
 
 
+def _plan_audit_state(plan: TerritoryPlan) -> dict:
+    """What an audit entry keeps of a plan (the API's serializer is no service's business)."""
+    return {
+        "id": plan.pk,
+        "name": plan.name,
+        "status": plan.status,
+        "activated_at": plan.activated_at.isoformat() if plan.activated_at else None,
+        "effective_at": plan.effective_at.isoformat() if plan.effective_at else None,
+    }
+
+
 @transaction.atomic
-def plan_clone(*, plan: TerritoryPlan, name: str | None = None) -> TerritoryPlan:
+def plan_clone(
+    *, plan: TerritoryPlan, name: str | None = None, actor: Actor = SYSTEM
+) -> TerritoryPlan:
     """A draft copy with territories, parents, fallbacks, slots and locks."""
     clone = TerritoryPlan.objects.create(
         workspace_id=plan.workspace_id,
@@ -174,6 +198,13 @@ def plan_clone(*, plan: TerritoryPlan, name: str | None = None) -> TerritoryPlan
             position=slot.position,
         )
         for slot in TerritorySlot.objects.filter(territory__plan=plan)
+    )
+    audit_record(
+        workspace=clone.workspace,
+        actor=actor,
+        action="create",
+        obj=clone,
+        after={**_plan_audit_state(clone), "cloned_from": plan.pk},
     )
     return clone
 

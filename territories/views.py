@@ -22,7 +22,7 @@ from revorg.errors import ApplicationError
 from revorg.models import ROLE_RANK, Role
 from revorg.parsing import parse_id
 from revorg.permissions import role_required
-from revorg.services import audit_request
+from revorg.services import actor_from_request, audit_request
 from revorg.tenancy import workspace_object_or_404, workspace_rows
 from territories import selectors, services
 from territories.api.serializers import TerritoryPlanSerializer, TerritorySerializer
@@ -129,17 +129,9 @@ def plan_activate(request, pk):
     if request.POST.get("confirm") != plan.name:
         messages.error(request, "Type the plan's name to confirm activation.")
         return redirect(_back_to(plan))
-    before = TerritoryPlanSerializer(plan).data
     try:
         with transaction.atomic():
-            plan = services.plan_activate(plan=plan)
-            audit_request(
-                request,
-                action="activate",
-                obj=plan,
-                before=before,
-                after=TerritoryPlanSerializer(plan).data,
-            )
+            services.plan_activate(plan=plan, actor=actor_from_request(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -153,9 +145,7 @@ def plan_clone(request, pk):
     plan = workspace_object_or_404(request, TerritoryPlan, pk=pk)
     name = request.POST.get("name", "").strip()[:200] or None
     with transaction.atomic():
-        clone = services.plan_clone(plan=plan, name=name)
-        after = TerritoryPlanSerializer(clone).data
-        audit_request(request, action="create", obj=clone, after=after)
+        clone = services.plan_clone(plan=plan, name=name, actor=actor_from_request(request))
     messages.success(request, f"Draft {clone.name} created.")
     return redirect(_back_to(clone))
 

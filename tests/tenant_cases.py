@@ -110,3 +110,42 @@ DETAIL_ROUTES = {
     "account-detail": _account,
     "opportunity-detail": _opportunity,
 }
+
+
+def _ui_api_key(workspace):
+    from revorg.models import ApiKey
+    from tests.factories import api_key_for
+
+    api_key_for(workspace, name="victim")
+    return {"pk": ApiKey.objects.get(workspace=workspace, name="victim").pk}
+
+
+def _ui_absence(workspace):
+    absence = AbsenceFactory(member=MemberFactory(workspace=workspace))
+    return {"pk": absence.member_id, "absence_pk": absence.pk}
+
+
+# UI url name (namespace "ui") -> factory returning the int url kwargs of an object in the
+# given workspace; tests/revorg/test_cross_tenant.py walks the UI URL conf and fails if a
+# route with an int id is missing here.
+UI_ROUTES = {
+    "api-key-revoke": _ui_api_key,
+    "member-detail": _member,
+    "absence-add": _member,
+    "absence-delete": _ui_absence,
+    "territory-edit": _territory,
+    "plan-activate": _plan,
+    "plan-clone": _plan,
+    "capacity-edit": _capacity,
+    "capacity-delete": _capacity,
+    "crm-test": _crm_connection,
+    "crm-sync": _crm_connection,
+    "crm-reconnect": _crm_connection,
+    "crm-delete": _crm_connection,
+    "sync-run": _sync_run,
+    "allocation-detail": _allocation,
+    "writeback-retry": _allocation,
+    "job": _job,
+    "job-cancel": _job,
+    "account": _account,
+}

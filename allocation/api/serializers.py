@@ -7,8 +7,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Allocation, AllocationStatus, RecordType
-from ..selectors import AllocationState, allocation_state
+from ..models import AllocationStatus, RecordType
+from ..rendering import allocation_render  # noqa: F401  (the API representation)
+from ..selectors import AllocationState
 
 MAX_INT = 2**63 - 1
 
@@ -208,62 +209,6 @@ class ReassignCheckResultSerializer(serializers.Serializer):
     current = serializers.IntegerField(
         allow_null=True, help_text="the record's current entry (the one to reassign)"
     )
-
-
-def _member(member):
-    if member is None:
-        return None
-    return {
-        "id": member.pk,
-        "name": member.name,
-        "email": member.email,
-        "crm_user_id": member.crm_user_id,
-    }
-
-
-def _writeback(allocation):
-    outbox = getattr(allocation, "writeback", None) if allocation.pk else None
-    if outbox is None:
-        return {"status": "none", "attempts": 0, "last_error": None}
-    return {
-        "status": outbox.status,
-        "attempts": getattr(outbox, "attempts", 0),
-        "last_error": getattr(outbox, "last_error", None) or None,
-    }
-
-
-def allocation_render(allocation: Allocation, *, members_by_id=None, dry_run=False) -> dict:
-    """The API representation (also what an idempotency key replays)."""
-    territory = allocation.territory
-    overlay_names = members_by_id or {}
-    state, successor = allocation_state(allocation=allocation)
-    return {
-        "id": allocation.pk,
-        "status": allocation.status,
-        "owner": _member(allocation.owner),
-        "territory": {"id": territory.pk, "name": territory.name} if territory else None,
-        "overlays": [
-            {"id": m, "name": overlay_names.get(m, "")} for m in (allocation.overlays or [])
-        ],
-        "decision": allocation.decision,
-        "record": {
-            "type": allocation.record_type,
-            "id": allocation.record_id,
-            "crm": allocation.record_crm,
-            "fields": allocation.record_fields,
-        },
-        "play_run": {"id": allocation.play_run_id, "url": allocation.play_run_url},
-        "writeback": _writeback(allocation),
-        "reassigned_from": allocation.reassigned_from_id,
-        "state": state,
-        "successor": successor,
-        "reason": allocation.reason,
-        "actor": allocation.actor_label,
-        "dry_run": dry_run,
-        "created_at": allocation.created_at.isoformat().replace("+00:00", "Z")
-        if allocation.created_at
-        else None,
-    }
 
 
 # --- what the API sends: the schema's description of `allocation_render` -----------------------

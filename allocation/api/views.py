@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.pagination import CursorPagination
@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from members.models import Member
 from members.selectors import member_get
-from revorg.api import workspace_of
+from revorg.api import WorkspaceScopedGenericViewSet, workspace_of
 from revorg.csv_api import export_schema
 from revorg.csv_io import csv_response
 from revorg.errors import ApplicationError
@@ -19,6 +19,7 @@ from revorg.services import actor_from_request
 from .. import csv_io
 from ..filtersets import AllocationFilterSet
 from ..models import Allocation
+from ..rendering import overlay_names
 from ..selectors import allocation_current_id, allocation_state_annotate
 from ..services import allocation_create, allocation_reassign, reassign_problem, request_hash
 from .serializers import (
@@ -67,7 +68,7 @@ class HistoryPagination(CursorPagination):
     partial_update=extend_schema(exclude=True),
     destroy=extend_schema(exclude=True),
 )
-class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class AllocationViewSet(mixins.ListModelMixin, WorkspaceScopedGenericViewSet):
     """Allocate (POST), history (GET, cursor-paginated), detail with trace, reassign."""
 
     # Each row's state and successor come in the same statement (no query per row).
@@ -85,18 +86,11 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     # Who may reassign to an inactive, absent or full member (API.md).
     override_rule = ("write", Role.MANAGER)
 
-    def get_queryset(self):
-        return super().get_queryset().filter(workspace=workspace_of(self.request))
-
     def get_serializer_class(self):
         return AllocateSerializer
 
     def _overlay_names(self, allocations) -> dict:
-        ids = {m for a in allocations for m in (a.overlays or [])}
-        if not ids:
-            return {}
-        members = Member.objects.filter(workspace=workspace_of(self.request), pk__in=ids)
-        return dict(members.values_list("pk", "name"))
+        return overlay_names(workspace=workspace_of(self.request), allocations=allocations)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -118,28 +112,7 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if len(key) > 255:
             raise ApplicationError("At most 255 characters.", field="idempotency_key")
         workspace = workspace_of(request)
-
-        def render(allocation, decision, dry_run):
-            if allocation is None:
-                allocation = Allocation(
-                    workspace=workspace,
-                    status=decision.status,
-                    owner_id=decision.owner_id,
-                    territory_id=decision.territory_id,
-                    record_type=data["record"]["type"],
-                    record_id=data["record"].get("id", ""),
-                    record_crm=data["record"].get("crm", ""),
-                    record_fields=data["record"].get("fields", {}),
-                    decision=decision.trace,
-                    overlays=decision.overlays,
-                    play_run_id=data["play_run"].get("id", ""),
-                    play_run_url=data["play_run"].get("url", ""),
-                )
-            return allocation_render(
-                allocation, members_by_id=self._overlay_names([allocation]), dry_run=dry_run
-            )
-
-        allocation, body, replayed = allocation_create(
+        result = allocation_create(
             workspace=workspace,
             actor=actor_from_request(request),
             record=data["record"],
@@ -147,10 +120,10 @@ class AllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             idempotency_key=key,
             dry_run=data["dry_run"],
             payload_hash=request_hash(request.data) if key else "",  # only idempotency reads it
-            render=render,
         )
-        created = allocation is not None and not replayed
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            result.body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
 
     def _immutable(self, request, pk=None, **kwargs):
         """History rows never change; another workspace's row is still a 404 first."""

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobs.api.serializers import JobSerializer
-from revorg.api import scope_to_workspace, workspace_of
+from revorg.api import WorkspaceScopedGenericViewSet, workspace_of
 from revorg.errors import ApplicationError
 from revorg.services import actor_from_request
 from territories.models import TerritoryPlan
@@ -42,14 +42,11 @@ def _import(request, kind: str) -> Response:
     return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class _BookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _BookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedGenericViewSet):
     """Read-only; rows come only from imports, CRM syncs and re-evaluation."""
 
     lookup_value_regex = "[0-9]+"
     access_rules = {"import_csv": IMPORT_RULE}
-
-    def get_queryset(self):
-        return scope_to_workspace(super().get_queryset(), workspace_of(self.request))
 
     @extend_schema(exclude=True)  # answers 405: no operation a client can use
     def _read_only(self, request, *args, **kwargs):

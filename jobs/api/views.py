@@ -1,10 +1,11 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
-from revorg.api import scope_to_workspace, workspace_of
+from revorg.api import WorkspaceScopedGenericViewSet
+from revorg.services import actor_from_request
 
 from .. import services
 from ..filtersets import JobFilterSet
@@ -12,7 +13,7 @@ from ..models import Job
 from .serializers import JobSerializer
 
 
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedGenericViewSet):
     """Long operations (imports, re-evaluations, …) with their progress; poll a job's detail."""
 
     queryset = Job.objects.all()
@@ -20,9 +21,6 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     filterset_class = JobFilterSet
     lookup_value_regex = "[0-9]+"
     access_rules = {"cancel": ("write", "manager")}
-
-    def get_queryset(self):
-        return scope_to_workspace(super().get_queryset(), workspace_of(self.request))
 
     @extend_schema(exclude=True)  # answers 405: no operation a client can use
     def _read_only(self, request, *args, **kwargs):
@@ -35,5 +33,5 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Stops a queued or running job (409 when it already finished)."""
-        job = services.job_cancel(job=self.get_object())
+        job = services.job_cancel(job=self.get_object(), actor=actor_from_request(request))
         return Response(JobSerializer(job).data)

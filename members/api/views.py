@@ -66,8 +66,8 @@ class AbsenceViewSet(WorkspaceScopedViewSet):
             pk=self.kwargs["member_pk"],
         )
 
-    def get_queryset(self):
-        return super().get_queryset().filter(member=self.get_member())
+    def scoped_queryset(self, queryset):
+        return queryset.filter(member=self.get_member())
 
     def create_kwargs(self) -> dict:
         return {"member": self.get_member()}

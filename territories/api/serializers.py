@@ -98,7 +98,7 @@ class AccountLockSerializer(WorkspaceScopedSerializer):
         read_only_fields = ["created_at"]
 
     def validate_account(self, value):
-        from ..matcher import normalize_account
+        from ..matching import normalize_account
 
         account = normalize_account(value)
         if not account:

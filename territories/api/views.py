@@ -11,6 +11,7 @@ from revorg.csv_api import UPLOAD_PARSERS, csv_import_response, export_schema, i
 from revorg.csv_io import csv_response
 from revorg.errors import ApplicationError
 from revorg.parsing import parse_id
+from revorg.services import actor_from_request
 
 from .. import csv_io, selectors, services
 from ..filtersets import AccountLockFilterSet, TerritoryFilterSet
@@ -45,21 +46,18 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
         self._audit("delete", instance, TerritoryPlanSerializer(instance).data, None)
         services.plan_delete(plan=instance)
 
-    def _audited(self, verb, plan, before):
-        self._audit(verb, plan, before, TerritoryPlanSerializer(plan).data)
-
     @extend_schema(request=ActivateRequestSerializer, responses=TerritoryPlanSerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
         plan = self.get_object()
-        before = TerritoryPlanSerializer(plan).data
         serializer = TerritoryPlanSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             plan = services.plan_activate(
-                plan=plan, effective_at=serializer.validated_data.get("effective_at")
+                plan=plan,
+                effective_at=serializer.validated_data.get("effective_at"),
+                actor=actor_from_request(request),
             )
-            self._audited("activate", plan, before)
         return Response(TerritoryPlanSerializer(plan).data)
 
     @extend_schema(request=CloneRequestSerializer, responses={201: TerritoryPlanSerializer})
@@ -70,8 +68,7 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
         if name is not None and (not isinstance(name, str) or not 0 < len(name) <= 200):
             raise ApplicationError("must be 1 to 200 characters", field="name")
         with transaction.atomic():
-            clone = services.plan_clone(plan=plan, name=name)
-            self._audit("create", clone, None, TerritoryPlanSerializer(clone).data)
+            clone = services.plan_clone(plan=plan, name=name, actor=actor_from_request(request))
         return Response(TerritoryPlanSerializer(clone).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SimulateRequestSerializer, responses=SimulationSerializer)
@@ -108,8 +105,7 @@ class TerritoryViewSet(WorkspaceScopedViewSet):
     filterset_class = TerritoryFilterSet
     access_rules = {"match": READ_ONLY_POST}
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def scoped_queryset(self, queryset):
         if self.action == "list" and "plan" not in self.request.query_params:
             active = selectors.plan_get_active(workspace=workspace_of(self.request))
             queryset = queryset.filter(plan=active)

@@ -3,7 +3,7 @@
 from collections import Counter
 
 from allocation.engine import MemberState, RotationSnapshot, allocation_decide
-from territories.matcher import SlotInfo, TerritoryInfo
+from territories.matching import SlotInfo, TerritoryInfo
 from territories.rules import evaluate
 
 

@@ -13,9 +13,9 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
 from allocation.models import Allocation
+from console import urls as ui_urls
 from crm_sync.models import SyncRun, WritebackOutbox
 from jobs.models import Job
-from revorg import ui_urls
 from revorg.parsing import BadParameter, parse_id, parse_int
 from tests.allocation.factories import AllocationFactory
 from tests.book.factories import AccountFactory

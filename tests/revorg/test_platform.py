@@ -49,7 +49,9 @@ def test_changes_are_audited_with_before_and_after(api, workspace):
     api.patch(f"/api/v1/members/{created['id']}/", {"title": "AE"}, format="json")
     api.delete(f"/api/v1/members/{created['id']}/")
 
-    entries = list(AuditEntry.objects.filter(workspace=workspace).order_by("id"))
+    entries = list(
+        AuditEntry.objects.filter(workspace=workspace, object_type="members.member").order_by("id")
+    )
     assert [e.action for e in entries] == ["create", "update", "delete"]
     assert entries[1].before["title"] == "" and entries[1].after["title"] == "AE"
     assert entries[0].actor_label.startswith("api key")

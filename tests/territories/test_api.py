@@ -2,7 +2,6 @@
 
 import pytest
 
-from revorg import services
 from revorg.models import AuditEntry
 from territories.models import Territory, TerritoryPlan
 from tests.factories import (
@@ -23,12 +22,6 @@ def match(api, **fields):
     response = api.post(MATCH, {"record": {"type": "lead", "fields": fields}}, format="json")
     assert response.status_code == 200, response.json()
     return response.json()
-
-
-def test_new_workspace_has_an_active_plan(make_client):
-    workspace = services.workspace_create(slug="fresh", name="Fresh")
-    plans = make_client(workspace).get(PLANS).json()["results"]
-    assert [p["status"] for p in plans] == ["active"]
 
 
 def test_create_territory_with_slots_in_one_request(api, workspace):

@@ -4,7 +4,7 @@ lock > named account > rules; winner by priority, depth, geographic specificity,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from territories.matcher import (
+from territories.matching import (
     CompiledMatcher,
     PlanData,
     ReferenceMatcher,

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from territories.matcher import PlanData, ReferenceMatcher, TerritoryInfo
+from territories.matching import PlanData, ReferenceMatcher, TerritoryInfo
 from territories.models import Territory
 from territories.rules import MAX_MATCH_INPUT
 from tests.factories import MemberFactory, TerritoryFactory, TerritorySlotFactory, active_plan

@@ -3,9 +3,10 @@
 from django.db import transaction
 
 from members.models import Member
+from revorg import services
+from revorg.models import Role, Workspace
 
-from . import services
-from .models import Role, Workspace
+from .services import workspace_setup
 
 DEMO_SLUG = "demo"
 DEMO_USERNAME = "admin"
@@ -39,7 +40,7 @@ DEMO_MEMBERS = [
 @transaction.atomic
 def load_demo() -> tuple[Workspace, str]:
     """Idempotent: creates what is missing; returns the workspace and a fresh API key."""
-    workspace = Workspace.objects.filter(slug=DEMO_SLUG).first() or services.workspace_create(
+    workspace = Workspace.objects.filter(slug=DEMO_SLUG).first() or workspace_setup(
         slug=DEMO_SLUG, name="Acme Demo"
     )
     user = services.user_ensure(username=DEMO_USERNAME, password=DEMO_PASSWORD)

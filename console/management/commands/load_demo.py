@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from revorg.demo import DEMO_PASSWORD, DEMO_USERNAME, load_demo
+from console.demo import DEMO_PASSWORD, DEMO_USERNAME, load_demo
 
 
 class Command(BaseCommand):

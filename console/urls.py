@@ -6,17 +6,18 @@ from capacities import views as capacity_views
 from crm_sync import views as crm_views
 from jobs import views as job_views
 from members import views as member_views
+from revorg import views
 from territories import lock_views
 from territories import views as territory_views
 
-from . import views
-from .ui_csv_urls import urlpatterns as csv_urlpatterns
+from . import views as console_views
+from .csv_urls import urlpatterns as csv_urlpatterns
 
 app_name = "ui"
 
 urlpatterns = [
     *csv_urlpatterns,  # members/import/, territories/export/, …
-    path("", views.dashboard, name="dashboard"),
+    path("", console_views.dashboard, name="dashboard"),
     path("workspace/switch/", views.workspace_switch, name="workspace-switch"),
     path("settings/", views.workspace_settings, name="workspace-settings"),
     path("preferences/timezone/", views.viewer_timezone, name="viewer-timezone"),

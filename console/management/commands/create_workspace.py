@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from revorg import services
+from console.services import workspace_setup
 from revorg.errors import ApplicationError
 
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug, name, **options):
         try:
-            workspace = services.workspace_create(slug=slug, name=name)
+            workspace = workspace_setup(slug=slug, name=name)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(str(workspace.pk))

@@ -1,6 +1,6 @@
 """The browser's CSV routes: each list page's export and each import page, composed from the
-apps' `csv_io` modules and the generic pages of `revorg.csv_views`. Kept apart from
-`ui_urls` (which includes them) so that it moves with the UI wiring as one piece."""
+apps' `csv_io` modules and the generic pages of `revorg.csv_views`; `console.urls` includes
+them."""
 
 from django.urls import path
 
@@ -13,11 +13,10 @@ from capacities.models import Capacity
 from members import csv_io as member_csv
 from members.filtersets import MemberFilterSet
 from members.models import Member
+from revorg.csv_views import csv_export_page, csv_import_page
 from territories import csv_io as territory_csv
 from territories.filtersets import TerritoryFilterSet
 from territories.models import Territory
-
-from .csv_views import csv_export_page, csv_import_page
 
 urlpatterns = [
     path(
