@@ -46,7 +46,7 @@ from revorg.errors import ApplicationError
 from revorg.services import Actor, audit_record
 
 from . import rules, selectors, services
-from .matcher import normalize_account
+from .matching import normalize_account
 from .models import Distribution, PlanStatus, SlotRole, Territory, TerritoryKind, TerritoryPlan
 
 TEXT_RULE_COLUMNS = ("country", "state", "region", "city", "postal_code", "industry")
