@@ -19,7 +19,7 @@ urlpatterns = [
     *csv_urlpatterns,  # members/import/, territories/export/, …
     path("", console_views.dashboard, name="dashboard"),
     path("workspace/switch/", views.workspace_switch, name="workspace-switch"),
-    path("settings/", views.workspace_settings, name="workspace-settings"),
+    path("settings/", console_views.workspace_settings, name="workspace-settings"),
     path("preferences/timezone/", views.viewer_timezone, name="viewer-timezone"),
     path("api-keys/", views.api_key_list, name="api-keys"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),

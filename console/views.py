@@ -1,15 +1,21 @@
-"""The dashboard: the one page that reads every domain app, so it lives on the top floor."""
+"""The pages that read several domain apps (the dashboard, the workspace settings with its
+owner of last resort), so they live on the top floor."""
 
 from datetime import timedelta
 
-from django.db.models import Count
-from django.shortcuts import render
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from rest_framework.serializers import BooleanField
 
 from allocation.models import Allocation
 from capacities.selectors import utilisation_by_member
 from crm_sync.models import WritebackOutbox
 from members.models import Member
+from revorg import services as revorg_services
+from revorg.api_views import WorkspaceSerializer
+from revorg.errors import ApplicationError
 from revorg.permissions import role_required
 from revorg.tenancy import workspace_rows
 
@@ -57,3 +63,86 @@ def dashboard(request):
         .count(),
     }
     return render(request, "ui/dashboard.html", context)
+
+
+def _settings_form_fields(serializer) -> list[dict]:
+    """The workspace settings the API lets an admin change, as form fields: a field the
+    workspace gains (e.g. `account_ownership_writeback`) appears here without a template
+    change."""
+    fields = []
+    for name, field in serializer.fields.items():
+        if field.read_only or name == "id":
+            continue
+        kind = "text"
+        if name == "default_member":
+            kind = "member"
+        elif isinstance(field, BooleanField):
+            kind = "checkbox"
+        fields.append(
+            {
+                "name": name,
+                "label": field.label or name.replace("_", " ").capitalize(),
+                "help": field.help_text or "",
+                "kind": kind,
+            }
+        )
+    return fields
+
+
+@role_required("admin")
+def workspace_settings(request):
+    """Name, owner of last resort and the other workspace settings, validated as
+    `PATCH /api/v1/workspace/` validates them, written (and audited) by `workspace_update`."""
+
+    workspace = request.workspace
+    serializer = WorkspaceSerializer(workspace, context={"request": request})
+    form_fields = _settings_form_fields(serializer)
+    errors = {}
+    if request.method == "POST":
+        data = {}
+        for field in form_fields:
+            if field["kind"] == "checkbox":
+                data[field["name"]] = request.POST.get(field["name"]) == "on"
+            elif field["kind"] == "member":
+                data[field["name"]] = request.POST.get(field["name"]) or None
+            else:
+                data[field["name"]] = request.POST.get(field["name"], "")
+        serializer = WorkspaceSerializer(
+            workspace, data=data, partial=True, context={"request": request}
+        )
+        if serializer.is_valid():
+            try:
+                revorg_services.workspace_update(
+                    workspace=workspace,
+                    actor=revorg_services.actor_from_request(request),
+                    **serializer.validated_data,
+                )
+            except ApplicationError as exc:
+                errors = {exc.field or "form": exc.message}
+            else:
+                messages.success(request, "Workspace settings saved.")
+                return redirect("ui:workspace-settings")
+        else:
+            errors = {key: " ".join(map(str, value)) for key, value in serializer.errors.items()}
+    for field in form_fields:
+        field["value"] = (
+            request.POST.get(field["name"], "")
+            if errors and field["kind"] == "text"
+            else getattr(workspace, field["name"])
+        )
+        field["error"] = errors.get(field["name"], "")
+    # A workspace may have 10,000 members: the picker lists those the search finds.
+    member_search = request.GET.get("member_q", "").strip()[:200]
+    candidates = workspace_rows(request, Member).filter(is_active=True)
+    if member_search:
+        candidates = candidates.filter(
+            Q(name__icontains=member_search) | Q(email__icontains=member_search)
+        )
+    context = {
+        "form_fields": form_fields,
+        "errors": errors,
+        "members": list(candidates.order_by("name", "id").values("id", "name", "email")[:200]),
+        "member_search": member_search,
+        "default_member": workspace.default_member,
+    }
+    return render(request, "ui/workspace_settings.html", context, status=400 if errors else 200)

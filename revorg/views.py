@@ -2,10 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from rest_framework.serializers import BooleanField
 
 from . import selectors, services
 from .errors import ApplicationError
@@ -55,92 +53,6 @@ def api_key_revoke(request, pk):
     services.api_key_revoke(api_key=api_key, actor=services.actor_from_request(request))
     messages.success(request, f"Key {api_key.prefix}… revoked.")
     return redirect("ui:api-keys")
-
-
-def _settings_form_fields(serializer) -> list[dict]:
-    """The workspace settings the API lets an admin change, as form fields: a field the
-    workspace gains (e.g. `account_ownership_writeback`) appears here without a template
-    change."""
-    fields = []
-    for name, field in serializer.fields.items():
-        if field.read_only or name == "id":
-            continue
-        kind = "text"
-        if name == "default_member":
-            kind = "member"
-        elif isinstance(field, BooleanField):
-            kind = "checkbox"
-        fields.append(
-            {
-                "name": name,
-                "label": field.label or name.replace("_", " ").capitalize(),
-                "help": field.help_text or "",
-                "kind": kind,
-            }
-        )
-    return fields
-
-
-@role_required("admin")
-def workspace_settings(request):
-    """Name, owner of last resort and the other workspace settings, validated as
-    `PATCH /api/v1/workspace/` validates them, written (and audited) by `workspace_update`."""
-    from .api_views import WorkspaceSerializer
-
-    workspace = request.workspace
-    serializer = WorkspaceSerializer(workspace, context={"request": request})
-    form_fields = _settings_form_fields(serializer)
-    errors = {}
-    if request.method == "POST":
-        data = {}
-        for field in form_fields:
-            if field["kind"] == "checkbox":
-                data[field["name"]] = request.POST.get(field["name"]) == "on"
-            elif field["kind"] == "member":
-                data[field["name"]] = request.POST.get(field["name"]) or None
-            else:
-                data[field["name"]] = request.POST.get(field["name"], "")
-        serializer = WorkspaceSerializer(
-            workspace, data=data, partial=True, context={"request": request}
-        )
-        if serializer.is_valid():
-            try:
-                services.workspace_update(
-                    workspace=workspace,
-                    actor=services.actor_from_request(request),
-                    **serializer.validated_data,
-                )
-            except ApplicationError as exc:
-                errors = {exc.field or "form": exc.message}
-            else:
-                messages.success(request, "Workspace settings saved.")
-                return redirect("ui:workspace-settings")
-        else:
-            errors = {key: " ".join(map(str, value)) for key, value in serializer.errors.items()}
-    from members.models import Member
-
-    for field in form_fields:
-        field["value"] = (
-            request.POST.get(field["name"], "")
-            if errors and field["kind"] == "text"
-            else getattr(workspace, field["name"])
-        )
-        field["error"] = errors.get(field["name"], "")
-    # A workspace may have 10,000 members: the picker lists those the search finds.
-    member_search = request.GET.get("member_q", "").strip()[:200]
-    candidates = workspace_rows(request, Member).filter(is_active=True)
-    if member_search:
-        candidates = candidates.filter(
-            Q(name__icontains=member_search) | Q(email__icontains=member_search)
-        )
-    context = {
-        "form_fields": form_fields,
-        "errors": errors,
-        "members": list(candidates.order_by("name", "id").values("id", "name", "email")[:200]),
-        "member_search": member_search,
-        "default_member": workspace.default_member,
-    }
-    return render(request, "ui/workspace_settings.html", context, status=400 if errors else 200)
 
 
 @login_required

@@ -148,4 +148,11 @@ UI_ROUTES = {
     "job": _job,
     "job-cancel": _job,
     "account": _account,
+    "account-lock-delete": _lock,
+    "crm-field-mapping": _crm_connection,
+    "crm-sync-book": _crm_connection,
+    "member-activation": _member,
+    "plan-delete": _plan,
+    "plan-rename": _plan,
+    "territory-delete": _territory,
 }

@@ -33,7 +33,7 @@ from django.test import Client
 browser = Client(SERVER_NAME="127.0.0.1")
 browser.force_login(get_user_model().objects.get(username="admin"))
 from book.models import Account
-from revorg.demo import DEMO_SLUG
+from console.demo import DEMO_SLUG
 from revorg.models import Workspace
 demo = Workspace.objects.get(slug=DEMO_SLUG)
 for number, employees in enumerate([250, "1200", "n/a"]):  # white space by size band

@@ -210,7 +210,7 @@ def test_the_editor_suggests_record_fields_and_member_attributes(user_client, wo
 def test_the_demos_hidden_language_rule_is_shown_and_explained(user_client):
     """Issue 15's day-one question: why does a European lead without `language` go
     unassigned? The Europe page shows its eligibility rule, and Test a record says why."""
-    from revorg.demo import load_demo
+    from console.demo import load_demo
 
     workspace, _ = load_demo()
     europe = Territory.objects.get(workspace=workspace, name="Europe")
