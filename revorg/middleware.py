@@ -1,6 +1,7 @@
 """Request plumbing: the browser user's current workspace, the API body size limit, and
 query-string/form values no view can use."""
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -113,3 +114,13 @@ class RequestParametersMiddleware:
                 request, field=exception.field or "detail", message=exception.message
             )
         return None
+
+
+class PageContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp on pages, not on `/api/v1/` answers: those are JSON that no browser renders
+    as a document, and building the policy header cost ~0.1 ms of every allocation."""
+
+    def process_response(self, request, response):
+        if request.path.startswith("/api/v1/"):
+            return response
+        return super().process_response(request, response)

@@ -66,6 +66,15 @@ def test_login_admin_and_error_pages_send_the_policy():
         assert directives(response)["script-src"] == "'self'", path
 
 
+def test_api_docs_send_the_policy_and_json_answers_skip_it(api):
+    """The docs are a page; `/api/v1/` answers are JSON no browser renders as a document,
+    so the allocation path does not pay for building the header."""
+    assert directives(Client().get("/api/docs/"))["script-src"] == "'self'"
+    response = api.get("/api/v1/members/")
+    assert response.status_code == 200
+    assert "Content-Security-Policy" not in response
+
+
 def test_no_template_has_inline_script_or_handlers():
     """An inline block or on* attribute would be blocked by the policy (and is how data used
     to reach script): scripts are static files; data goes through json_script/data-*."""
