@@ -113,6 +113,20 @@ def crm_test(request, pk):
     return redirect("ui:crm")
 
 
+def _connection_update_audited(request, connection, **changes) -> None:
+    """One audited update of a connection (credentials or settings) from a page."""
+    with transaction.atomic():
+        before = CrmConnectionSerializer(connection).data
+        services.connection_update(connection=connection, **changes)
+        audit_request(
+            request,
+            action="update",
+            obj=connection,
+            before=before,
+            after=CrmConnectionSerializer(connection).data,
+        )
+
+
 @role_required("admin")
 @require_POST
 def crm_reconnect(request, pk):
@@ -127,18 +141,9 @@ def crm_reconnect(request, pk):
         problems = serializer.errors.get("credentials") or ["invalid"]
         messages.error(request, f"Credentials not saved: {' '.join(map(str, problems))}")
         return redirect("ui:crm")
-    with transaction.atomic():
-        before = CrmConnectionSerializer(connection).data
-        services.connection_update(
-            connection=connection, credentials=serializer.validated_data["credentials"]
-        )
-        audit_request(
-            request,
-            action="update",
-            obj=connection,
-            before=before,
-            after=CrmConnectionSerializer(connection).data,
-        )
+    _connection_update_audited(
+        request, connection, credentials=serializer.validated_data["credentials"]
+    )
     messages.success(request, f"{connection.name or connection.provider}: credentials saved.")
     return redirect("ui:crm")
 
@@ -209,16 +214,7 @@ def crm_field_mapping(request, pk):
         ]
         context = _context(request, mapping_errors={connection.pk: problems})
         return render(request, "crm_sync/index.html", context, status=400)
-    with transaction.atomic():
-        before = CrmConnectionSerializer(connection).data
-        services.connection_update(connection=connection, settings=settings)
-        audit_request(
-            request,
-            action="update",
-            obj=connection,
-            before=before,
-            after=CrmConnectionSerializer(connection).data,
-        )
+    _connection_update_audited(request, connection, settings=settings)
     messages.success(request, f"{connection.name or connection.provider}: field mapping saved.")
     return redirect("ui:crm")
 
