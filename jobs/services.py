@@ -132,10 +132,13 @@ def _error(message: str, line=None, column=None) -> dict:
 
 
 def _public_error(exc: Exception) -> dict:
-    """What a job shows of a failure: our own words (an ApplicationError's message) or a fixed
-    sentence; the exception itself (SQL, key values) goes only to the server log."""
+    """What a job shows of a failure: our own words (an ApplicationError's message, or an
+    exception class that declares `public = True`, e.g. the CRM errors) or a fixed sentence;
+    anything else (SQL, key values) goes only to the server log."""
     if isinstance(exc, ApplicationError):
         return _error(exc.message)
+    if getattr(exc, "public", False):
+        return _error(f"{type(exc).__name__}: {exc}")
     return _error(f"{type(exc).__name__}: an internal error stopped this step (see the server log)")
 
 

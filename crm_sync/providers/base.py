@@ -15,7 +15,10 @@ HTTP_TIMEOUT = 30
 
 
 class TransientCrmError(Exception):
-    """Retry later; retry_after is the CRM's Retry-After in seconds when it sent one."""
+    """Retry later; retry_after is the CRM's Retry-After in seconds when it sent one.
+    Messages are our own words (`public`): a job may show them."""
+
+    public = True
 
     def __init__(self, message: str, *, retry_after: float | None = None):
         super().__init__(message)
@@ -25,6 +28,8 @@ class TransientCrmError(Exception):
 class CrmError(Exception):
     """A permanent failure (refused request, malformed answer): retrying will not help.
     Messages are our own words, safe to show: what the CRM said goes to the server log only."""
+
+    public = True
 
 
 class CrmAuthError(CrmError):
