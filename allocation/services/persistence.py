@@ -136,8 +136,17 @@ def _pool_get(*, workspace, member_ids, territory_ids, now) -> Pool:
                 *member_ids,
             ],
         )
-        index = {column[0]: position for position, column in enumerate(cursor.description)}
         rows = cursor.fetchall()
+    # The select list's aliases, in order (reading cursor.description instead built a column
+    # object per column of every allocation).
+    names = [
+        *POOL_MEMBER_FIELDS,
+        "metadata",
+        "absent",
+        *rotation_names,
+        *(f"capacity_{name}" for name in CAPACITY_FIELDS),
+    ]
+    index = {name: position for position, name in enumerate(names)}
     if not rows:
         return Pool([], [], {})
     member_of = itemgetter(*(index[name] for name in POOL_MEMBER_FIELDS))

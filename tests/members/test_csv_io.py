@@ -78,7 +78,8 @@ class TestImport:
         ]
         assert Member.objects.filter(workspace=workspace).count() == 1
         # (the API key the fixture made is audited; no member entry is)
-        assert not AuditEntry.objects.filter(workspace=workspace, object_type="members.member").exists()
+        member_entries = AuditEntry.objects.filter(workspace=workspace, object_type="members.member")
+        assert not member_entries.exists()
 
     def test_one_bad_row_refuses_the_whole_file_with_line_and_column(self, api, workspace):
         text = (
