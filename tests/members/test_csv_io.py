@@ -78,8 +78,8 @@ class TestImport:
         ]
         assert Member.objects.filter(workspace=workspace).count() == 1
         # (the API key the fixture made is audited; no member entry is)
-        member_entries = AuditEntry.objects.filter(workspace=workspace, object_type="members.member")
-        assert not member_entries.exists()
+        entries = AuditEntry.objects.filter(workspace=workspace, object_type="members.member")
+        assert not entries.exists()
 
     def test_one_bad_row_refuses_the_whole_file_with_line_and_column(self, api, workspace):
         text = (
