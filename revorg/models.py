@@ -5,12 +5,16 @@ from django.db import models
 
 
 class Role(models.TextChoices):
+    """DESIGN §9. The rank orders what a role may change; what it may see is its scope."""
+
     VIEWER = "viewer", "Viewer"
+    REP = "rep", "Rep"
     MANAGER = "manager", "Manager"
+    DIRECTOR = "director", "Director"
     ADMIN = "admin", "Admin"
 
 
-ROLE_RANK = {Role.VIEWER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
+ROLE_RANK = {Role.VIEWER: 0, Role.REP: 1, Role.MANAGER: 2, Role.DIRECTOR: 3, Role.ADMIN: 4}
 
 
 class Scope(models.TextChoices):
@@ -48,6 +52,22 @@ class WorkspaceMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    # The member this user is (a rep, a manager): the root of their scope and of "my queue".
+    member = models.ForeignKey(
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memberships",
+    )
+    # A director's scope: this territory and its subtree.
+    territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

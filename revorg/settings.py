@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "crm_sync",
     "jobs",
     "book",
+    "notifications",
     "console",
 ]
 
@@ -169,7 +170,8 @@ USE_TZ = True
 # --- static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# npm packages (package.json) are served under static/npm/… — no CDN, works offline.
+STATICFILES_DIRS = [BASE_DIR / "static", ("npm", BASE_DIR / "node_modules")]
 # Finders let the app serve assets before (or without) collectstatic, e.g. in tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
