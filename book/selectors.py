@@ -1,7 +1,7 @@
 """Reads of the book: lists, an account's history, and coverage of the active plan."""
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from allocation.models import Allocation, RecordType
 from members.models import Member
@@ -14,6 +14,17 @@ from .models import Account, AccountStatus, Opportunity
 SIZE_BANDS = ((50, "1-49"), (200, "50-199"), (1000, "200-999"), (5000, "1000-4999"))
 LARGEST_BAND = "5000+"
 UNKNOWN_BAND = "unknown"
+
+
+def book_sizes(*, workspace_id: int, member_ids) -> dict[int, int]:
+    """How many accounts each member owns: what an `accounts` capacity counts."""
+    rows = (
+        Account.objects.filter(workspace_id=workspace_id, owner_id__in=list(member_ids))
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+    )
+    return dict(rows)
 
 
 def account_list(*, workspace) -> QuerySet[Account]:

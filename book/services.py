@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from allocation.book_entries import (
@@ -42,6 +42,7 @@ from .assignment import (
     territory_chain,
 )
 from .models import Account, AccountStatus, Opportunity
+from .selectors import book_sizes
 
 IMPORT_CHUNK_ROWS = 2000
 # More advisory keys than this in one chunk take the workspace's single book lock instead.
@@ -372,13 +373,7 @@ def _members_load(*, workspace_id, member_ids, with_books: set | None = None) ->
         workspace_id=workspace_id, source=Source.ACCOUNTS, member_id__in=member_ids
     ).values_list("member_id", "limit"):
         limits[member_id] = min(limit, limits.get(member_id, limit))
-    counted = set(limits) | (with_books or set())
-    owned = dict(
-        Account.objects.filter(workspace_id=workspace_id, owner_id__in=counted)
-        .values("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
-    )
+    owned = book_sizes(workspace_id=workspace_id, member_ids=set(limits) | (with_books or set()))
     members = {}
     for m in Member.objects.filter(workspace_id=workspace_id, pk__in=member_ids).values(
         "id", "name", "is_active", "role", "timezone", "metadata", "crm_provider", "crm_user_id"

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from book.selectors import book_sizes
 from revorg.api import WorkspaceScopedSerializer
 
-from ..models import Capacity, Period, PipelineSnapshot
-from ..services import capacity_usage_for_members
+from ..models import Capacity, Period, PipelineSnapshot, Source
+from ..services import CapacityUsage, capacity_usage_for_members
 
 RECORD_TYPES = ("lead", "contact", "account", "opportunity")
 
@@ -24,7 +25,23 @@ def usage_by_capacity(capacities) -> dict:
     usage = capacity_usage_for_members(
         workspace=capacities[0].workspace, members=list(members.values())
     )
-    return {u.capacity_id: u for rows in usage.values() for u in rows}
+    by_capacity = {u.capacity_id: u for rows in usage.values() for u in rows}
+    book = [capacity for capacity in capacities if capacity.source == Source.ACCOUNTS]
+    if book:
+        # An `accounts` capacity caps the book a rep owns, whenever it was assigned.
+        sizes = book_sizes(
+            workspace_id=capacities[0].workspace_id, member_ids={c.member_id for c in book}
+        )
+        for capacity in book:
+            by_capacity[capacity.pk] = CapacityUsage(
+                capacity_id=capacity.pk,
+                member_id=capacity.member_id,
+                limit=capacity.limit,
+                period=capacity.period,
+                used=sizes.get(capacity.member_id, 0),
+                resets_at=None,
+            )
+    return by_capacity
 
 
 class CapacitySerializer(WorkspaceScopedSerializer):

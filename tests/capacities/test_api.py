@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from capacities.models import Capacity
 from revorg.models import AuditEntry
+from tests.book.factories import AccountFactory
 from tests.capacities.factories import CapacityFactory, allocate_to
 from tests.factories import MemberFactory
 
@@ -26,6 +27,18 @@ def test_capacity_shows_used_remaining_and_the_next_local_midnight(api, workspac
     resets_at = datetime.fromisoformat(body["resets_at"].replace("Z", "+00:00"))
     assert resets_at.astimezone(UTC).hour == 15  # 00:00 in Tokyo is 15:00 UTC
     assert resets_at > timezone.now()
+
+
+def test_an_accounts_capacity_counts_the_book_the_member_owns(api, workspace):
+    member = MemberFactory(workspace=workspace)
+    capacity = CapacityFactory(member=member, limit=3, source="accounts", period="rolling")
+    AccountFactory.create_batch(2, workspace=workspace, owner=member)
+    AccountFactory(workspace=workspace)  # nobody's
+    allocate_to(member, 1)  # an allocation is not a book account
+    body = api.get(f"{CAPACITIES}{capacity.pk}/").json()
+    assert (body["used"], body["remaining"], body["resets_at"]) == (2, 1, None)
+    listed = api.get(CAPACITIES, {"member": member.pk}).json()["results"]
+    assert [(row["used"], row["remaining"]) for row in listed] == [(2, 1)]
 
 
 def test_list_pages_usage_and_filters_by_member(api, workspace, django_assert_max_num_queries):
