@@ -236,6 +236,16 @@ def accounts_remove_unseen(*, workspace_id, provider: str, seen_since) -> int:
     return by_model.get(Account._meta.label, 0)
 
 
+def opportunities_remove_unseen(*, workspace_id, provider: str, seen_since) -> int:
+    """After a full CRM sync: the provider's opportunities it did not touch are deleted in
+    the CRM (or were merged away), so they leave the pipeline figures."""
+    gone = Opportunity.objects.filter(
+        workspace_id=workspace_id, crm_provider=provider, updated_at__lt=seen_since
+    )
+    _, by_model = gone.delete()
+    return by_model.get(Opportunity._meta.label, 0)
+
+
 def opportunities_upsert(*, workspace_id, provider: str, rows) -> int:
     """Opportunities by (provider, crm_id); a closed deal keeps its account's territory of
     then. Returns how many rows were written."""
@@ -246,13 +256,25 @@ def opportunities_upsert(*, workspace_id, provider: str, rows) -> int:
             "id", "territory_id"
         )
     )
+    # A deal closed earlier keeps the territory it closed in: a later plan or a re-sync of
+    # the closed deal does not rewrite its history.
+    closed_in = dict(
+        Opportunity.objects.filter(
+            workspace_id=workspace_id,
+            crm_provider=provider,
+            crm_id__in=[row["crm_id"] for row in rows],
+            closed_territory__isnull=False,
+        ).values_list("crm_id", "closed_territory_id")
+    )
     Opportunity.objects.bulk_create(
         [
             Opportunity(
                 workspace_id=workspace_id,
                 crm_provider=provider,
                 closed_territory_id=(
-                    territories.get(row["account_id"]) if row["is_closed"] else None
+                    closed_in.get(row["crm_id"], territories.get(row["account_id"]))
+                    if row["is_closed"]
+                    else None
                 ),
                 **row,
             )
@@ -642,7 +664,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
 
 def _accounts_update(workspace_id, changes, now) -> None:
     """The changed accounts in one UPDATE … FROM a COPY-filled temporary table (Postgres),
-    or a bulk update (SQLite, make run)."""
+    or a bulk update (SQLite, make run); their closed deals without a territory take it."""
     if not changes:
         return
     table = Account._meta.db_table
@@ -663,6 +685,11 @@ def _accounts_update(workspace_id, changes, now) -> None:
         Account.objects.bulk_update(
             objs, ["territory", "runner_up", "owner", "status", "updated_at"], batch_size=500
         )
+        for account_id, territory_id, *_ in changes:
+            if territory_id:
+                Opportunity.objects.filter(
+                    account_id=account_id, is_closed=True, closed_territory__isnull=True
+                ).update(closed_territory_id=territory_id)
         return
     with connection.cursor() as cursor:
         # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
@@ -685,6 +712,13 @@ def _accounts_update(workspace_id, changes, now) -> None:
             "assigned_at = CASE WHEN t.assigned THEN %s ELSE a.assigned_at END "
             "FROM book_account_tmp t WHERE a.id = t.id AND a.workspace_id = %s",
             [now, now, workspace_id],
+        )
+        # Deals that closed before their account had a territory (synced in the same run)
+        # take its first one; a deal that has one keeps it.
+        cursor.execute(
+            f"UPDATE {Opportunity._meta.db_table} o SET closed_territory_id = t.territory_id "
+            "FROM book_account_tmp t WHERE o.account_id = t.id AND o.is_closed "
+            "AND o.closed_territory_id IS NULL AND t.territory_id IS NOT NULL"
         )
 
 

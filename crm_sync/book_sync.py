@@ -293,12 +293,19 @@ def book_sync_apply(job, payload, prepared) -> tuple[dict, list]:
     accounts that no territory of the active plan covers are counted."""
     connection = CrmConnection.objects.get(pk=job.params["connection_id"])
     started_at = datetime.fromisoformat(prepared["started_at"])
-    removed = 0
+    removed = opportunities_removed = 0
     if prepared["full"]:
         removed = book_services.accounts_remove_unseen(
             workspace_id=job.workspace_id, provider=connection.provider, seen_since=started_at
         )
-    result = {**prepared["counts"], "accounts_removed": removed}
+        opportunities_removed = book_services.opportunities_remove_unseen(
+            workspace_id=job.workspace_id, provider=connection.provider, seen_since=started_at
+        )
+    result = {
+        **prepared["counts"],
+        "accounts_removed": removed,
+        "opportunities_removed": opportunities_removed,
+    }
     result["new_accounts_uncovered"] = _uncovered_new_accounts(job, connection, started_at)
     connection.last_synced_at = timezone.now()
     connection.save(update_fields=["last_synced_at"])

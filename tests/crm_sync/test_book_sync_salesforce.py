@@ -143,6 +143,29 @@ def test_incremental_sync_reads_changes_only_and_a_full_sync_removes_deleted_acc
     assert sorted(Account.objects.values_list("crm_id", flat=True)) == ["00100001", "00100002"]
 
 
+def test_a_full_sync_removes_deleted_opportunities_and_a_closed_deal_keeps_its_territory(
+    api, workspace, fake_sf, django_capture_on_commit_callbacks
+):
+    us, _ = us_territory(workspace, reps=1)
+    fake_sf.accounts = [account(1)]
+    fake_sf.opportunities = [opportunity(1, 1, closed=True), opportunity(2, 1)]
+    connection = salesforce(workspace, fake_sf)
+    assert sync_book(api, connection, django_capture_on_commit_callbacks).status == "succeeded"
+    closed = Opportunity.objects.get(crm_id="00600001")
+    assert closed.closed_territory_id == us.pk  # closed while its account was in US
+
+    # A later plan moves the account elsewhere; the CRM deletes the open deal.
+    Account.objects.filter(crm_id="00100001").update(territory=None)
+    del fake_sf.opportunities[1]
+    job = sync_book(api, connection, django_capture_on_commit_callbacks, full=True)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.errors
+    assert job.result["opportunities_removed"] == 1
+    assert list(Opportunity.objects.values_list("crm_id", flat=True)) == ["00600001"]
+    closed.refresh_from_db()
+    assert closed.closed_territory_id == us.pk  # history is not rewritten by the re-sync
+
+
 def test_field_mapping_is_validated_shown_and_custom_fields_are_synced(
     api, workspace, fake_sf, django_capture_on_commit_callbacks
 ):
