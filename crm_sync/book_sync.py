@@ -89,6 +89,20 @@ def book_sync_start(*, connection, actor_label: str, full: bool = False) -> Job:
     )
 
 
+def book_sync_scheduled(*, connection) -> Job | None:
+    """The connection's periodic sync keeps an imported book current: an increment (or the
+    continuation of a failed sync) once the book has been synced in full at least once — the
+    first import of a whole CRM is the admin's decision. None when there is nothing to do or a
+    sync of the book is already queued or running."""
+    if not _connection_jobs(connection).filter(status=JobStatus.SUCCEEDED).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return book_sync_start(connection=connection, actor_label="schedule")
+    except ConflictError:
+        return None
+
+
 def _fresh_checkpoint(since: dict | None) -> dict:
     since = since or {}
     return {

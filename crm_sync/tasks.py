@@ -48,10 +48,13 @@ def sync_run(*, run_id: int, full: bool = False) -> dict:
 
 @shared_task(queue="crm", acks_late=True, time_limit=60)
 def sync_scheduled(*, connection_id: int) -> int | None:
-    """Periodic (django-celery-beat, one entry per connection): queue a sync run."""
+    """Periodic (django-celery-beat, one entry per connection): queue a sync run of the
+    members, and an increment of the book once it has been imported."""
+    from .book_sync import book_sync_scheduled
     from .models import CrmConnection
 
     connection = CrmConnection.objects.filter(pk=connection_id, is_active=True).first()
     if connection is None:
         return None
+    book_sync_scheduled(connection=connection)
     return services.sync_start(connection=connection).pk

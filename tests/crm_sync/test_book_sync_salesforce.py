@@ -6,6 +6,7 @@ an expired session mid-import, and a failed sync resumed from its last page."""
 import pytest
 
 from book.models import Account, Opportunity
+from crm_sync.tasks import sync_scheduled
 from jobs.models import Job
 from tests.book.helpers import us_territory
 
@@ -164,6 +165,25 @@ def test_a_full_sync_removes_deleted_opportunities_and_a_closed_deal_keeps_its_t
     assert list(Opportunity.objects.values_list("crm_id", flat=True)) == ["00600001"]
     closed.refresh_from_db()
     assert closed.closed_territory_id == us.pk  # history is not rewritten by the re-sync
+
+
+def test_the_periodic_sync_keeps_an_imported_book_current(
+    api, workspace, fake_sf, django_capture_on_commit_callbacks
+):
+    fake_sf.accounts = [account(1)]
+    connection = salesforce(workspace, fake_sf)
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_scheduled.run(connection_id=connection.pk)
+    assert not Job.objects.filter(handler="crm_sync.book_sync").exists()  # never imported
+
+    assert sync_book(api, connection, django_capture_on_commit_callbacks).status == "succeeded"
+    fake_sf.accounts.append(account(2, stamp="2026-11-02T08:00:00.000+0000"))
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_scheduled.run(connection_id=connection.pk)
+    increment = Job.objects.filter(handler="crm_sync.book_sync").order_by("-id").first()
+    assert (increment.created_by, increment.status) == ("schedule", "succeeded")
+    assert increment.result["accounts_created"] == 1
+    assert Account.objects.count() == 2
 
 
 def test_field_mapping_is_validated_shown_and_custom_fields_are_synced(
