@@ -72,10 +72,9 @@ def _size_band_sql(column: str) -> str:
     return f"CASE WHEN {number} IS NULL THEN '{UNKNOWN_BAND}' {cases} ELSE '{LARGEST_BAND}' END"
 
 
-def coverage_get(*, workspace) -> dict:
-    """How well the active plan covers the book, as SQL aggregates (DESIGN §7)."""
+def coverage_summary(*, workspace) -> dict:
+    """The headline figures of coverage (the dashboard card): two aggregate queries."""
     accounts = Account._meta.db_table
-    opportunities = Opportunity._meta.db_table
     members = Member._meta.db_table
     territories = Territory._meta.db_table
     with connection.cursor() as cursor:
@@ -97,6 +96,22 @@ def coverage_get(*, workspace) -> dict:
             [workspace.pk, AccountStatus.VACANT],
         )
         vacant = [{"id": i, "name": n, "accounts": c} for i, n, c in cursor.fetchall()]
+    return {
+        "accounts": total,
+        "orphaned": orphaned,
+        "vacant_territories": vacant,
+        "conflicts": conflicts,
+        "owner_mismatches": mismatches,
+    }
+
+
+def coverage_get(*, workspace) -> dict:
+    """How well the active plan covers the book, as SQL aggregates (DESIGN §7)."""
+    accounts = Account._meta.db_table
+    opportunities = Opportunity._meta.db_table
+    territories = Territory._meta.db_table
+    summary = coverage_summary(workspace=workspace)
+    with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT t.id, t.name, r.id, r.name, count(*) FROM {accounts} a "
             f"JOIN {territories} t ON t.id = a.territory_id "
@@ -135,11 +150,7 @@ def coverage_get(*, workspace) -> dict:
     plan = plan_get_active(workspace=workspace)
     return {
         "plan": {"id": plan.pk, "name": plan.name} if plan else None,
-        "accounts": total,
-        "orphaned": orphaned,
-        "vacant_territories": vacant,
-        "conflicts": conflicts,
+        **summary,
         "conflict_pairs": conflict_pairs,
-        "owner_mismatches": mismatches,
         "white_space": white_space,
     }

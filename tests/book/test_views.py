@@ -98,3 +98,17 @@ def test_reevaluate_button_queues_a_job(user_client, workspace, assigned):
     response = client.post("/accounts/reevaluate/")
     job = Job.objects.filter(kind="reevaluate").latest("id")
     assert response["Location"] == f"/jobs/{job.pk}/"
+
+
+def test_the_dashboard_card_sums_up_coverage_and_links_to_the_report(user_client, workspace):
+    client = user_client(workspace, role="viewer")
+    assert "No book yet" in client.get("/").content.decode()  # an empty state that says how
+
+    territory, _ = us_territory(workspace, reps=0)  # nobody to own its accounts: vacant
+    AccountFactory(workspace=workspace, territory=territory, status="vacant")
+    AccountFactory.create_batch(2, workspace=workspace, status="orphaned")
+    body = client.get("/").content.decode()
+    assert 'data-testid="coverage-orphaned">2<' in body
+    assert 'data-testid="coverage-vacant">1<' in body
+    assert "of 3 accounts orphaned" in body
+    assert 'href="/accounts/?status=orphaned"' in body and 'href="/coverage/"' in body
