@@ -128,9 +128,10 @@ def _write_postgres(workspace_id, actor_label, entries, now):
         cursor.execute(
             f"WITH ins AS (INSERT INTO {allocations} (workspace_id, status, owner_id, "
             "territory_id, record_type, record_id, record_crm, record_fields, decision, "
-            "overlays, play_run_id, play_run_url, reason, actor_label, created_at, is_current) "
-            "SELECT %s, status, owner_id, territory_id, %s, record_id, record_crm, "
-            "record_fields, decision, overlays, '', '', '', %s, %s, true FROM book_entry_tmp "
+            "overlays, play_run_id, play_run_url, reason, actor_label, created_at, is_current, "
+            "is_book) SELECT %s, status, owner_id, territory_id, %s, record_id, record_crm, "
+            "record_fields, decision, overlays, '', '', '', %s, %s, true, true "
+            "FROM book_entry_tmp "
             "RETURNING id, record_id, record_crm) "
             f"INSERT INTO {outbox} (workspace_id, allocation_id, provider, record_type, "
             "record_id, owner_crm_user_id, status, attempts, last_error, created_at, updated_at) "
@@ -175,6 +176,7 @@ def _write_portable(workspace_id, actor_label, entries, now):
             overlays=e.overlays,
             actor_label=actor_label[:200],
             created_at=now,
+            is_book=True,
         )
         for e in entries
     )

@@ -59,6 +59,9 @@ class Allocation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # The latest entry of its record (capacity counts only what a member currently owns).
     is_current = models.BooleanField(default=True)
+    # Written by the book's re-evaluation (an account's owner): a rep's book is capped by an
+    # `accounts` capacity, so routing capacities (and their index) leave these rows out.
+    is_book = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -69,7 +72,7 @@ class Allocation(models.Model):
             models.Index(fields=["workspace", "status"]),
             models.Index(
                 fields=["workspace", "owner", "created_at"],
-                condition=models.Q(is_current=True),
+                condition=models.Q(is_current=True, is_book=False),
                 name="alloc_current_owner_idx",
             ),
         ]

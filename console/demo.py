@@ -83,6 +83,10 @@ def load_demo() -> tuple[Workspace, str]:
 
     seed_demo_capacities(workspace=workspace)
 
+    from book.demo import seed_demo_book
+
+    seed_demo_book(workspace=workspace)
+
     for key in workspace.api_keys.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
         services.api_key_revoke(api_key=key)
     issued = services.api_key_create(

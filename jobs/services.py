@@ -37,9 +37,17 @@ def _lease_seconds() -> int:
 
 
 def job_create(
-    *, workspace, kind: str, handler: str, actor_label: str, params=None, input_text: str = ""
+    *,
+    workspace,
+    kind: str,
+    handler: str,
+    actor_label: str,
+    params=None,
+    input_text: str = "",
+    dispatch: bool = True,
 ) -> Job:
-    """A queued job, started once the caller's transaction commits."""
+    """A queued job, started once the caller's transaction commits (`dispatch=False`: the
+    caller runs it itself, e.g. `job_run_inline` in a management command)."""
     handler_get(handler)  # an unknown handler is a programming error: fail now, not later
     job = Job.objects.create(
         workspace=workspace,
@@ -49,7 +57,8 @@ def job_create(
         input_text=input_text,
         created_by=actor_label,
     )
-    transaction.on_commit(lambda: job_dispatch(job_id=job.pk))
+    if dispatch:
+        transaction.on_commit(lambda: job_dispatch(job_id=job.pk))
     return job
 
 

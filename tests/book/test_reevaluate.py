@@ -287,3 +287,22 @@ def test_the_writes_are_set_based(workspace, other_workspace):
     us_territory(workspace)
     us_territory(other_workspace)
     assert _statements_to_reevaluate(other_workspace, 40) == _statements_to_reevaluate(workspace, 4)
+
+
+def test_owning_a_book_does_not_use_up_a_reps_routing_capacity(
+    api, workspace, django_capture_on_commit_callbacks
+):
+    """Daily routing limits are about inbound records; the book is capped by `accounts`."""
+    _, (rep,) = us_territory(workspace, reps=1)
+    CapacityFactory(member=rep, limit=1, period="day")
+    AccountFactory.create_batch(3, workspace=workspace)
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+    assert Account.objects.filter(owner=rep).count() == 3
+
+    lead = {"record": {"type": "lead", "fields": {"country": "US"}}}
+    first = api.post("/api/v1/allocations/", lead, format="json").json()
+    assert first["owner"]["id"] == rep.pk  # three accounts today, and still room for a lead
+    second = api.post("/api/v1/allocations/", lead, format="json").json()
+    assert second["owner"] is None  # now the daily limit of 1 is reached
+    capacity = api.get("/api/v1/capacities/", {"member": rep.pk}).json()["results"][0]
+    assert capacity["used"] == 1
