@@ -179,20 +179,20 @@ def run_job(workspace, label) -> Job:
 
 
 def move_accounts(workspace, count, *, exclude=()):
-    """`count` accounts move to another country (a CRM edit): their territory changes."""
-    ids = list(
+    """`count` accounts move to another country, arriving as a CRM or CSV update does
+    (book.services.accounts_upsert): their territory changes."""
+    rows = list(
         Account.objects.filter(workspace=workspace)
         .exclude(pk__in=exclude)
         .order_by("?")
-        .values_list("id", flat=True)[:count]
+        .values("id", "crm_id", "name", "domain", "fields", "owner_id", "crm_owner_id")[:count]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE book_account SET fields = jsonb_set(fields, '{country}', to_jsonb("
-            "CASE WHEN fields ->> 'country' = %s THEN %s ELSE %s END)) WHERE id = ANY(%s)",
-            [COUNTRIES[0], COUNTRIES[1], COUNTRIES[0], ids],
-        )
-    return ids
+    for row in rows:
+        country = row["fields"].get("country")
+        row["fields"]["country"] = COUNTRIES[1] if country == COUNTRIES[0] else COUNTRIES[0]
+    with transaction.atomic():
+        book_services.accounts_upsert(workspace_id=workspace.pk, provider="", rows=rows)
+    return [row["id"] for row in rows]
 
 
 def naive_loop(workspace, plan, ids) -> float:

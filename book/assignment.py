@@ -62,8 +62,9 @@ def territory_chain(winner, by_id) -> list:
 def _sticky_reason(member: BookMember | None, territory, fields) -> str | None:
     if member is None:
         return "not a member of the workspace"
+    # Time off does not cost a rep their book: only new accounts go to someone else.
     reason = member_unavailable_reason(
-        replace(member.state, capacity_full=None),
+        replace(member.state, capacity_full=None, absent=False),
         member_rule=territory.member_rule,
         fields=fields,
         evaluate=rules.evaluate,

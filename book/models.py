@@ -42,6 +42,10 @@ class Account(models.Model):
         max_length=16, choices=AccountStatus.choices, default=AccountStatus.ORPHANED
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # The plan (id and version) its territory was last resolved under; '' once its fields
+    # change. Re-evaluation resolves again only the accounts whose key is not the active
+    # plan's (and checks the others' owners set-based), so a rerun costs SQL, not Python.
+    evaluated_key = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from allocation.book_entries import (
@@ -30,7 +30,7 @@ from jobs import services as job_services
 from jobs.models import JobKind
 from members.models import Absence, Member
 from revorg.errors import ConflictError
-from territories.models import PlanStatus
+from territories.models import PlanStatus, TerritorySlot
 from territories.selectors import matcher_for_plan, plan_get_active
 
 from . import csv_import
@@ -147,6 +147,9 @@ def accounts_upsert(*, workspace_id, provider: str, rows) -> int:
     conflict = (
         "ON CONFLICT (workspace_id, crm_provider, crm_id) DO UPDATE SET "
         "name = excluded.name, domain = excluded.domain, fields = excluded.fields, "
+        f"evaluated_key = CASE WHEN excluded.fields IS DISTINCT FROM {table}.fields "
+        f"OR excluded.domain IS DISTINCT FROM {table}.domain THEN '' "
+        f"ELSE {table}.evaluated_key END, "
         f"owner_id = {owner}, "
         "crm_owner_id = CASE WHEN excluded.crm_owner_id <> '' "
         f"THEN excluded.crm_owner_id ELSE {table}.crm_owner_id END, "
@@ -381,23 +384,24 @@ def reevaluate_plan(job) -> list[dict]:
     return chunks
 
 
-def _members_load(*, workspace_id, member_ids, with_books: set | None = None) -> dict:
-    """Members as the book sees them (state, absence now, `accounts` capacity, and for
-    `with_books` the number of accounts each owns)."""
+def _members_load(*, workspace_id, with_books: set | None = None) -> dict:
+    """The workspace's members as the book sees them (state, absence now, `accounts`
+    capacity, and for `with_books` the number of accounts each owns): a few workspace-wide
+    queries, no list of ids to bind."""
     now = timezone.now()
     absent = set(
         Absence.objects.filter(
-            member_id__in=member_ids, starts_at__lte=now, ends_at__gt=now
+            member__workspace_id=workspace_id, starts_at__lte=now, ends_at__gt=now
         ).values_list("member_id", flat=True)
     )
     limits: dict[int, int] = {}
     for member_id, limit in Capacity.objects.filter(
-        workspace_id=workspace_id, source=Source.ACCOUNTS, member_id__in=member_ids
+        workspace_id=workspace_id, source=Source.ACCOUNTS
     ).values_list("member_id", "limit"):
         limits[member_id] = min(limit, limits.get(member_id, limit))
     owned = book_sizes(workspace_id=workspace_id, member_ids=set(limits) | (with_books or set()))
     members = {}
-    for m in Member.objects.filter(workspace_id=workspace_id, pk__in=member_ids).values(
+    for m in Member.objects.filter(workspace_id=workspace_id).values(
         "id", "name", "is_active", "role", "timezone", "metadata", "crm_provider", "crm_user_id"
     ):
         state = MemberState(
@@ -413,27 +417,20 @@ def _members_load(*, workspace_id, member_ids, with_books: set | None = None) ->
     return members
 
 
-def _plan_member_ids(matcher, default_member_id) -> set[int]:
-    ids = set()
-    for territory in matcher.plan.territories:
-        ids.update(s.member_id for s in territory.slots)
-        if territory.fallback_member_id:
-            ids.add(territory.fallback_member_id)
-    if default_member_id:
-        ids.add(default_member_id)
-    return ids
-
-
 @dataclass
 class Prepared:
     matcher: object | None
-    resolutions: dict  # account id -> (fields, Resolution)
+    key: str  # the evaluation key of the plan the chunk was resolved under
+    resolutions: dict  # account id -> (fields, Resolution, updated_at read)
     pick_territories: set
     pick_members: set
     # Members whose book size a pick reads (least_loaded pools): counted under the locks.
     load_members: set
+    # Accounts resolved and found unchanged: their key is brought up to date.
+    unchanged: dict  # account id -> updated_at read
     read: int = 0  # accounts of the chunk
     orphaned: int = 0  # of which no territory matched
+    resolved: int = 0  # of which went through the matcher (the others provably stay)
 
 
 def _range_q(payload) -> Q:
@@ -441,24 +438,64 @@ def _range_q(payload) -> Q:
     return q if payload["max_id"] is None else q & Q(id__lte=payload["max_id"])
 
 
+def evaluation_key(plan) -> str:
+    """What an account's territory was resolved under: the plan and its content version."""
+    return f"{plan.pk}.{plan.version}" if plan is not None else "none"
+
+
+def _to_decide_q(*, key: str, matcher, members: dict) -> Q:
+    """The accounts of a chunk that go through the matcher and the decision: those not
+    resolved under this plan version (new, edited, or the plan changed), and those whose
+    owner may not stay — what SQL can tell without the rules: no owner, not assigned yet,
+    not a primary of its territory (a backup, someone else), inactive, above an `accounts`
+    cap, or a territory with a member rule. Every other account keeps territory and owner."""
+    stale = ~Q(evaluated_key=key)
+    unrecorded_owner = Q(owner__isnull=False, assigned_at__isnull=True)
+    if matcher is None:
+        return stale | Q(territory__isnull=False) | unrecorded_owner
+    unavailable = [
+        mid
+        for mid, member in members.items()
+        if not member.state.is_active or not member.keeps_account()
+    ]
+    ruled = [t.id for t in matcher.plan.territories if t.member_rule is not None]
+    primary = TerritorySlot.objects.filter(
+        territory_id=OuterRef("territory_id"), member_id=OuterRef("owner_id"), role="primary"
+    )
+    owner_may_move = (
+        Q(owner__isnull=True)
+        | ~Q(status=AccountStatus.ASSIGNED)
+        | Q(assigned_at__isnull=True)
+        | Q(owner_id__in=unavailable)
+        | Q(territory_id__in=ruled)
+        | ~Exists(primary)
+    )
+    return (
+        stale
+        | (Q(territory__isnull=False) & owner_may_move)
+        | (Q(territory__isnull=True) & unrecorded_owner)
+    )
+
+
 def reevaluate_prepare(job, payload) -> Prepared:
-    """Outside the transaction: every account of the chunk through the compiled matcher;
-    those that would stay exactly as they are are dropped here (a rerun with nothing
-    changed locks and writes nothing). For the others it notes which territories will have
-    to pick an owner: their locks are taken first."""
+    """Outside the transaction: the accounts of the chunk that may change (`_to_decide_q`)
+    through the compiled matcher; those that would stay exactly as they are are dropped here
+    (a rerun with nothing changed locks and writes nothing but their keys). For the others it
+    notes which territories will have to pick an owner: their locks are taken first."""
     workspace = job.workspace
     plan = plan_get_active(workspace=workspace)
+    key = evaluation_key(plan)
     matcher = matcher_for_plan(plan=plan) if plan else None
-    rows = Account.objects.filter(_range_q(payload), workspace_id=workspace.pk)
+    members = _members_load(workspace_id=workspace.pk) if matcher is not None else {}
+    in_chunk = Account.objects.filter(_range_q(payload), workspace_id=workspace.pk)
+    to_decide = _to_decide_q(key=key, matcher=matcher, members=members)
+    kept = in_chunk.exclude(to_decide).aggregate(
+        n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
+    )
     resolutions = {}
+    unchanged = {}
     pick_territories: set[int] = set()
-    read = orphaned = 0
-    members = {}
-    if matcher is not None:
-        members = _members_load(
-            workspace_id=workspace.pk,
-            member_ids=_plan_member_ids(matcher, workspace.default_member_id),
-        )
+    read, orphaned = kept["n"], kept["orphaned"]
     for (
         account_id,
         crm_id,
@@ -469,7 +506,8 @@ def reevaluate_prepare(job, payload) -> Prepared:
         runner_up_id,
         status,
         assigned_at,
-    ) in rows.values_list(
+        updated_at,
+    ) in in_chunk.filter(to_decide).values_list(
         "id",
         "crm_id",
         "domain",
@@ -479,6 +517,7 @@ def reevaluate_prepare(job, payload) -> Prepared:
         "runner_up_id",
         "status",
         "assigned_at",
+        "updated_at",
     ):
         record = {**(fields or {}), "account_id": crm_id}
         if domain:
@@ -496,8 +535,9 @@ def reevaluate_prepare(job, payload) -> Prepared:
             members=members,
             fields=record,
         ):
+            unchanged[account_id] = updated_at
             continue
-        resolutions[account_id] = (record, resolution)
+        resolutions[account_id] = (record, resolution, updated_at)
         if needs_pick(owner_id=owner_id, resolution=resolution, members=members, fields=record):
             pick_territories.update(t.id for t in territory_chain(resolution.winner, matcher.by_id))
     pick_members: set[int] = set()
@@ -513,7 +553,16 @@ def reevaluate_prepare(job, payload) -> Prepared:
         if pick_territories and workspace.default_member_id:
             pick_members.add(workspace.default_member_id)
     return Prepared(
-        matcher, resolutions, pick_territories, pick_members, load_members, read, orphaned
+        matcher,
+        key,
+        resolutions,
+        pick_territories,
+        pick_members,
+        load_members,
+        unchanged,
+        read,
+        orphaned,
+        len(unchanged) + len(resolutions),
     )
 
 
@@ -541,11 +590,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     members = {}
     rotations = {}
     if matcher is not None:
-        members = _members_load(
-            workspace_id=workspace.pk,
-            member_ids=_plan_member_ids(matcher, workspace.default_member_id),
-            with_books=prepared.load_members,
-        )
+        members = _members_load(workspace_id=workspace.pk, with_books=prepared.load_members)
         rotations = rotation_states_load(territory_ids=prepared.pick_territories)
     # Only the accounts that may change are locked (and re-read: an allocation may have
     # changed their owner since the chunk was read).
@@ -566,6 +611,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     )
     counts = {
         "evaluated": prepared.read,
+        "resolved": prepared.resolved,
         "orphaned": prepared.orphaned,
         "changed": 0,
         "owner_changed": 0,
@@ -573,6 +619,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
         "deferred": 0,
     }
     account_changes, entries, rotation_updates = [], [], {}
+    evaluated = dict(prepared.unchanged)  # account id -> updated_at read: key brought up to date
     for (
         account_id,
         provider,
@@ -583,7 +630,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
         status,
         assigned_at,
     ) in locked:
-        record, resolution = prepared.resolutions[account_id]
+        record, resolution, seen_at = prepared.resolutions[account_id]
         if resolution.winner is not None and needs_pick(
             owner_id=owner_id, resolution=resolution, members=members, fields=record
         ):
@@ -593,6 +640,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
                 # territories are not locked, so leave it to the next re-evaluation.
                 counts["deferred"] += 1
                 continue
+        evaluated[account_id] = seen_at
         outcome = account_decide(
             owner_id=owner_id,
             resolution=resolution,
@@ -654,12 +702,32 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
                     writeback_owner_crm_user_id=writeback,
                 )
             )
+    _evaluated_keys_mark(prepared.key, evaluated)  # before the update moves updated_at
     _accounts_update(workspace.pk, account_changes, now)
     written = account_entries_write(
         workspace_id=workspace.pk, actor_label=f"job {job.pk}", entries=entries, now=now
     )
     rotation_states_save(workspace_id=workspace.pk, updates=rotation_updates, now=now)
     return {**counts, **written}, []
+
+
+def _evaluated_keys_mark(key: str, evaluated: dict) -> None:
+    """Resolved under `key`: each account whose row is still the one read (an import that
+    changed its fields meanwhile changed `updated_at` too, so it stays to be resolved)."""
+    if not evaluated:
+        return
+    if connection.vendor != "postgresql":  # SQLite (make run): one writer at a time
+        ids = list(evaluated)
+        for start in range(0, len(ids), 500):
+            Account.objects.filter(pk__in=ids[start : start + 500]).update(evaluated_key=key)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Account._meta.db_table} a SET evaluated_key = %s "
+            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS t(id, seen) "
+            "WHERE a.id = t.id AND a.updated_at = t.seen AND a.evaluated_key <> %s",
+            [key, list(evaluated), list(evaluated.values()), key],
+        )
 
 
 def _accounts_update(workspace_id, changes, now) -> None:

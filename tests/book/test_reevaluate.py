@@ -8,12 +8,19 @@ import pytest
 from django.db.models import Count
 
 from allocation.models import Allocation
+from book import services
 from book.models import Account
 from crm_sync.models import WritebackOutbox
+from territories.services import territory_update
 from tests.book.factories import AccountFactory
 from tests.book.helpers import current_entries, reevaluate, us_territory
 from tests.capacities.factories import CapacityFactory
-from tests.factories import MemberFactory, TerritoryFactory, TerritorySlotFactory
+from tests.factories import (
+    AbsenceFactory,
+    MemberFactory,
+    TerritoryFactory,
+    TerritorySlotFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -306,3 +313,56 @@ def test_owning_a_book_does_not_use_up_a_reps_routing_capacity(
     assert second["owner"] is None  # now the daily limit of 1 is reached
     capacity = api.get("/api/v1/capacities/", {"member": rep.pk}).json()["results"][0]
     assert capacity["used"] == 1
+
+
+def test_only_accounts_that_may_change_go_through_the_matcher(
+    workspace, django_capture_on_commit_callbacks
+):
+    """A rerun costs SQL, not Python: an account is resolved again when its fields change or
+    the plan does, or when SQL cannot tell that its owner stays."""
+    territory, _ = us_territory(workspace, reps=2)
+    accounts = AccountFactory.create_batch(5, workspace=workspace)
+    first = reevaluate(workspace, django_capture_on_commit_callbacks)
+    assert (first.result["evaluated"], first.result["resolved"]) == (5, 5)
+
+    rerun = reevaluate(workspace, django_capture_on_commit_callbacks)
+    assert (rerun.result["evaluated"], rerun.result["resolved"]) == (5, 0)
+
+    moved = accounts[0]  # the CRM (or a CSV) says it is in France now
+    services.accounts_upsert(
+        workspace_id=workspace.pk,
+        provider="",
+        rows=[
+            {
+                "crm_id": moved.crm_id,
+                "name": moved.name,
+                "domain": "",
+                "fields": {"country": "FR"},
+                "owner_id": None,
+                "crm_owner_id": "",
+            }
+        ],
+    )
+    after_edit = reevaluate(workspace, django_capture_on_commit_callbacks)
+    assert (after_edit.result["resolved"], after_edit.result["changed"]) == (1, 1)
+    moved.refresh_from_db()
+    assert (moved.territory, moved.status) == (None, "orphaned")
+
+    territory_update(territory=territory, description="a new version of the plan")
+    after_plan_edit = reevaluate(workspace, django_capture_on_commit_callbacks)
+    assert (after_plan_edit.result["resolved"], after_plan_edit.result["changed"]) == (5, 0)
+
+
+def test_time_off_does_not_cost_a_rep_their_book(workspace, django_capture_on_commit_callbacks):
+    _, (away, other) = us_territory(workspace, reps=2)
+    kept = AccountFactory(workspace=workspace, owner=away)
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+    AbsenceFactory(member=away)
+    new = AccountFactory(workspace=workspace)
+
+    reevaluate(workspace, django_capture_on_commit_callbacks)
+
+    kept.refresh_from_db()
+    new.refresh_from_db()
+    assert kept.owner == away  # sticky through the absence
+    assert new.owner == other  # new accounts go to who is there
