@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from allocation.book_entries import (
@@ -438,12 +439,31 @@ def _range_q(payload) -> Q:
     return q if payload["max_id"] is None else q & Q(id__lte=payload["max_id"])
 
 
+def _ids_q(ids) -> Q:
+    """`id IN ids`, bound as one array on Postgres: thousands of placeholders cost more to
+    bind client-side than the query costs to run."""
+    if connection.vendor == "postgresql":
+        return Q(id__in=RawSQL("SELECT unnest(%s::bigint[])", [list(ids)]))
+    return Q(id__in=list(ids))
+
+
 def evaluation_key(plan) -> str:
     """What an account's territory was resolved under: the plan and its content version."""
     return f"{plan.pk}.{plan.version}" if plan is not None else "none"
 
 
-def _to_decide_q(*, key: str, matcher, members: dict) -> Q:
+def _over_book_cap(workspace_id) -> list[int]:
+    """Members who own more accounts than their `accounts` capacity allows."""
+    limits: dict[int, int] = {}
+    for member_id, limit in Capacity.objects.filter(
+        workspace_id=workspace_id, source=Source.ACCOUNTS
+    ).values_list("member_id", "limit"):
+        limits[member_id] = min(limit, limits.get(member_id, limit))
+    owned = book_sizes(workspace_id=workspace_id, member_ids=set(limits))
+    return [mid for mid, limit in limits.items() if owned.get(mid, 0) > limit]
+
+
+def _to_decide_q(*, key: str, matcher, workspace_id) -> Q:
     """The accounts of a chunk that go through the matcher and the decision: those not
     resolved under this plan version (new, edited, or the plan changed), and those whose
     owner may not stay — what SQL can tell without the rules: no owner, not assigned yet,
@@ -453,11 +473,6 @@ def _to_decide_q(*, key: str, matcher, members: dict) -> Q:
     unrecorded_owner = Q(owner__isnull=False, assigned_at__isnull=True)
     if matcher is None:
         return stale | Q(territory__isnull=False) | unrecorded_owner
-    unavailable = [
-        mid
-        for mid, member in members.items()
-        if not member.state.is_active or not member.keeps_account()
-    ]
     ruled = [t.id for t in matcher.plan.territories if t.member_rule is not None]
     primary = TerritorySlot.objects.filter(
         territory_id=OuterRef("territory_id"), member_id=OuterRef("owner_id"), role="primary"
@@ -466,7 +481,8 @@ def _to_decide_q(*, key: str, matcher, members: dict) -> Q:
         Q(owner__isnull=True)
         | ~Q(status=AccountStatus.ASSIGNED)
         | Q(assigned_at__isnull=True)
-        | Q(owner_id__in=unavailable)
+        | Q(owner__is_active=False)
+        | Q(owner_id__in=_over_book_cap(workspace_id))
         | Q(territory_id__in=ruled)
         | ~Exists(primary)
     )
@@ -486,12 +502,26 @@ def reevaluate_prepare(job, payload) -> Prepared:
     plan = plan_get_active(workspace=workspace)
     key = evaluation_key(plan)
     matcher = matcher_for_plan(plan=plan) if plan else None
-    members = _members_load(workspace_id=workspace.pk) if matcher is not None else {}
     in_chunk = Account.objects.filter(_range_q(payload), workspace_id=workspace.pk)
-    to_decide = _to_decide_q(key=key, matcher=matcher, members=members)
+    to_decide = _to_decide_q(key=key, matcher=matcher, workspace_id=workspace.pk)
     kept = in_chunk.exclude(to_decide).aggregate(
         n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
     )
+    rows = list(
+        in_chunk.filter(to_decide).values_list(
+            "id",
+            "crm_id",
+            "domain",
+            "fields",
+            "owner_id",
+            "territory_id",
+            "runner_up_id",
+            "status",
+            "assigned_at",
+            "updated_at",
+        )
+    )
+    members = _members_load(workspace_id=workspace.pk) if matcher is not None and rows else {}
     resolutions = {}
     unchanged = {}
     pick_territories: set[int] = set()
@@ -507,18 +537,7 @@ def reevaluate_prepare(job, payload) -> Prepared:
         status,
         assigned_at,
         updated_at,
-    ) in in_chunk.filter(to_decide).values_list(
-        "id",
-        "crm_id",
-        "domain",
-        "fields",
-        "owner_id",
-        "territory_id",
-        "runner_up_id",
-        "status",
-        "assigned_at",
-        "updated_at",
-    ):
+    ) in rows:
         record = {**(fields or {}), "account_id": crm_id}
         if domain:
             record["domain"] = domain
@@ -582,6 +601,18 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     workspace = job.workspace
     now = timezone.now()
     matcher = prepared.matcher
+    counts = {
+        "evaluated": prepared.read,
+        "resolved": prepared.resolved,
+        "orphaned": prepared.orphaned,
+        "changed": 0,
+        "owner_changed": 0,
+        "territory_changed": 0,
+        "deferred": 0,
+    }
+    if not prepared.resolutions:  # nothing may change: no lock, no read, keys brought up
+        _accounts_update(workspace.pk, prepared.key, [], prepared.unchanged, now)
+        return {**counts, "entries": 0, "writebacks": 0}, []
     keys = len(prepared.pick_territories) + len(prepared.pick_members)
     if keys > MAX_LOCK_KEYS:
         book_locks_take(workspace_id=workspace.pk)
@@ -596,7 +627,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     # changed their owner since the chunk was read).
     locked = list(
         Account.objects.select_for_update()
-        .filter(workspace_id=workspace.pk, pk__in=list(prepared.resolutions))
+        .filter(_range_q(payload), _ids_q(prepared.resolutions), workspace_id=workspace.pk)
         .order_by("id")
         .values_list(
             "id",
@@ -609,15 +640,6 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
             "assigned_at",
         )
     )
-    counts = {
-        "evaluated": prepared.read,
-        "resolved": prepared.resolved,
-        "orphaned": prepared.orphaned,
-        "changed": 0,
-        "owner_changed": 0,
-        "territory_changed": 0,
-        "deferred": 0,
-    }
     account_changes, entries, rotation_updates = [], [], {}
     evaluated = dict(prepared.unchanged)  # account id -> updated_at read: key brought up to date
     for (
@@ -702,8 +724,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
                     writeback_owner_crm_user_id=writeback,
                 )
             )
-    _evaluated_keys_mark(prepared.key, evaluated)  # before the update moves updated_at
-    _accounts_update(workspace.pk, account_changes, now)
+    _accounts_update(workspace.pk, prepared.key, account_changes, evaluated, now)
     written = account_entries_write(
         workspace_id=workspace.pk, actor_label=f"job {job.pk}", entries=entries, now=now
     )
@@ -711,35 +732,73 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     return {**counts, **written}, []
 
 
-def _evaluated_keys_mark(key: str, evaluated: dict) -> None:
-    """Resolved under `key`: each account whose row is still the one read (an import that
-    changed its fields meanwhile changed `updated_at` too, so it stays to be resolved)."""
-    if not evaluated:
-        return
-    if connection.vendor != "postgresql":  # SQLite (make run): one writer at a time
-        ids = list(evaluated)
-        for start in range(0, len(ids), 500):
-            Account.objects.filter(pk__in=ids[start : start + 500]).update(evaluated_key=key)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Account._meta.db_table} a SET evaluated_key = %s "
-            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS t(id, seen) "
-            "WHERE a.id = t.id AND a.updated_at = t.seen AND a.evaluated_key <> %s",
-            [key, list(evaluated), list(evaluated.values()), key],
-        )
-
-
-def _accounts_update(workspace_id, changes, now) -> None:
-    """The changed accounts in one UPDATE … FROM a COPY-filled temporary table (Postgres),
-    or a bulk update (SQLite, make run); their closed deals without a territory take it."""
-    if not changes:
+def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
+    """The decisions of a chunk in one UPDATE … FROM a COPY-filled temporary table (Postgres),
+    or bulk updates (SQLite, make run): the changed accounts, and the evaluation key of every
+    account resolved under `key` whose row is still the one read (`evaluated`: id → its
+    `updated_at` then; an import that changed its fields meanwhile moved that, so the account
+    stays to be resolved again). Closed deals without a territory take their account's."""
+    if not changes and not evaluated:
         return
     table = Account._meta.db_table
     if connection.vendor != "postgresql":
-        objs = []
-        for account_id, territory_id, runner_up_id, owner_id, status, assigned in changes:
-            account = Account(
+        _accounts_update_sqlite(key, changes, evaluated, now)
+        return
+    changed = {row[0] for row in changes}
+    with connection.cursor() as cursor:
+        # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
+        cursor.execute("DROP TABLE IF EXISTS book_account_tmp")
+        cursor.execute(
+            "CREATE TEMP TABLE book_account_tmp (id bigint, seen timestamptz, changed boolean, "
+            "territory_id bigint, runner_up_id bigint, owner_id bigint, status text, "
+            "assigned boolean) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            "COPY book_account_tmp (id, seen, changed, territory_id, runner_up_id, owner_id, "
+            "status, assigned) FROM STDIN"
+        ) as copy:
+            for account_id, territory_id, runner_up_id, owner_id, status, assigned in changes:
+                seen = evaluated.get(account_id)
+                copy.write_row(
+                    (account_id, seen, True, territory_id, runner_up_id, owner_id, status, assigned)
+                )
+            for account_id, seen in evaluated.items():
+                if account_id not in changed:
+                    copy.write_row((account_id, seen, False, None, None, None, None, False))
+        # Its real size, so the joins below use the indexes instead of scanning the tables.
+        cursor.execute("ANALYZE book_account_tmp")
+        cursor.execute(
+            f"UPDATE {table} a SET "
+            "territory_id = CASE WHEN t.changed THEN t.territory_id ELSE a.territory_id END, "
+            "runner_up_id = CASE WHEN t.changed THEN t.runner_up_id ELSE a.runner_up_id END, "
+            "owner_id = CASE WHEN t.changed THEN t.owner_id ELSE a.owner_id END, "
+            "status = CASE WHEN t.changed THEN t.status ELSE a.status END, "
+            "assigned_at = CASE WHEN t.assigned THEN %s ELSE a.assigned_at END, "
+            "evaluated_key = CASE WHEN a.updated_at = t.seen THEN %s ELSE a.evaluated_key END, "
+            "updated_at = CASE WHEN t.changed THEN %s ELSE a.updated_at END "
+            "FROM book_account_tmp t WHERE a.id = t.id AND a.workspace_id = %s "
+            "AND (t.changed OR (a.updated_at = t.seen AND a.evaluated_key <> %s))",
+            [now, key, now, workspace_id, key],
+        )
+        if changes:
+            # Deals that closed before their account had a territory (synced in the same
+            # run) take its first one; a deal that has one keeps it.
+            cursor.execute(
+                f"UPDATE {Opportunity._meta.db_table} o SET closed_territory_id = t.territory_id "
+                "FROM book_account_tmp t WHERE t.changed AND o.account_id = t.id AND o.is_closed "
+                "AND o.closed_territory_id IS NULL AND t.territory_id IS NOT NULL"
+            )
+
+
+def _accounts_update_sqlite(key, changes, evaluated, now) -> None:
+    """`make run`: one writer at a time, a few hundred accounts."""
+    ids = list(evaluated)
+    for start in range(0, len(ids), 500):
+        Account.objects.filter(pk__in=ids[start : start + 500]).update(evaluated_key=key)
+    objs = []
+    for account_id, territory_id, runner_up_id, owner_id, status, assigned in changes:
+        objs.append(
+            Account(
                 pk=account_id,
                 territory_id=territory_id,
                 runner_up_id=runner_up_id,
@@ -747,47 +806,16 @@ def _accounts_update(workspace_id, changes, now) -> None:
                 status=status,
                 updated_at=now,
             )
-            objs.append(account)
-            if assigned:
-                Account.objects.filter(pk=account_id).update(assigned_at=now)
-        Account.objects.bulk_update(
-            objs, ["territory", "runner_up", "owner", "status", "updated_at"], batch_size=500
         )
-        for account_id, territory_id, *_ in changes:
-            if territory_id:
-                Opportunity.objects.filter(
-                    account_id=account_id, is_closed=True, closed_territory__isnull=True
-                ).update(closed_territory_id=territory_id)
-        return
-    with connection.cursor() as cursor:
-        # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
-        cursor.execute("DROP TABLE IF EXISTS book_account_tmp")
-        cursor.execute(
-            "CREATE TEMP TABLE book_account_tmp (id bigint, territory_id bigint, "
-            "runner_up_id bigint, owner_id bigint, status text, assigned boolean) ON COMMIT DROP"
-        )
-        with cursor.cursor.copy(
-            "COPY book_account_tmp (id, territory_id, runner_up_id, owner_id, status, assigned) "
-            "FROM STDIN"
-        ) as copy:
-            for row in changes:
-                copy.write_row(row)
-        # Its real size, so the joins below use the indexes instead of scanning the tables.
-        cursor.execute("ANALYZE book_account_tmp")
-        cursor.execute(
-            f"UPDATE {table} a SET territory_id = t.territory_id, runner_up_id = t.runner_up_id, "
-            "owner_id = t.owner_id, status = t.status, updated_at = %s, "
-            "assigned_at = CASE WHEN t.assigned THEN %s ELSE a.assigned_at END "
-            "FROM book_account_tmp t WHERE a.id = t.id AND a.workspace_id = %s",
-            [now, now, workspace_id],
-        )
-        # Deals that closed before their account had a territory (synced in the same run)
-        # take its first one; a deal that has one keeps it.
-        cursor.execute(
-            f"UPDATE {Opportunity._meta.db_table} o SET closed_territory_id = t.territory_id "
-            "FROM book_account_tmp t WHERE o.account_id = t.id AND o.is_closed "
-            "AND o.closed_territory_id IS NULL AND t.territory_id IS NOT NULL"
-        )
+        if assigned:
+            Account.objects.filter(pk=account_id).update(assigned_at=now)
+        if territory_id:
+            Opportunity.objects.filter(
+                account_id=account_id, is_closed=True, closed_territory__isnull=True
+            ).update(closed_territory_id=territory_id)
+    Account.objects.bulk_update(
+        objs, ["territory", "runner_up", "owner", "status", "updated_at"], batch_size=500
+    )
 
 
 def plan_changed_receiver(sender, *, plan_id: int, **kwargs) -> None:
