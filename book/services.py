@@ -385,23 +385,25 @@ def reevaluate_plan(job) -> list[dict]:
     return chunks
 
 
-def _members_load(*, workspace_id, with_books: set | None = None) -> dict:
-    """The workspace's members as the book sees them (state, absence now, `accounts`
-    capacity, and for `with_books` the number of accounts each owns): a few workspace-wide
-    queries, no list of ids to bind."""
+# Member states per job, per worker process: a job reads the team once, not twice per chunk
+# (2,000 members with their metadata cost more than a chunk with nothing to decide).
+_STATES: dict[tuple, dict] = {}
+
+
+def _member_states(*, workspace_id, job) -> dict:
+    """{member id: (MemberState, (crm provider, crm user id))} as the job first saw them:
+    state, absence now, attributes for member rules."""
+    key = (job.pk, job.created_at)  # ids alone may come again (SQLite after a rollback)
+    states = _STATES.get(key)
+    if states is not None:
+        return states
     now = timezone.now()
     absent = set(
         Absence.objects.filter(
             member__workspace_id=workspace_id, starts_at__lte=now, ends_at__gt=now
         ).values_list("member_id", flat=True)
     )
-    limits: dict[int, int] = {}
-    for member_id, limit in Capacity.objects.filter(
-        workspace_id=workspace_id, source=Source.ACCOUNTS
-    ).values_list("member_id", "limit"):
-        limits[member_id] = min(limit, limits.get(member_id, limit))
-    owned = book_sizes(workspace_id=workspace_id, member_ids=set(limits) | (with_books or set()))
-    members = {}
+    states = {}
     for m in Member.objects.filter(workspace_id=workspace_id).values(
         "id", "name", "is_active", "role", "timezone", "metadata", "crm_provider", "crm_user_id"
     ):
@@ -412,9 +414,32 @@ def _members_load(*, workspace_id, with_books: set | None = None) -> dict:
             absent=m["id"] in absent,
             attributes={**(m["metadata"] or {}), "role": m["role"], "timezone": m["timezone"]},
         )
-        member = BookMember(state, owned.get(m["id"], 0), limits.get(m["id"]))
-        member.crm = (m["crm_provider"], m["crm_user_id"])
-        members[m["id"]] = member
+        states[m["id"]] = (state, (m["crm_provider"], m["crm_user_id"]))
+    _STATES.clear()  # one job at a time per worker process is what is worth keeping
+    _STATES[key] = states
+    return states
+
+
+def _book_limits(workspace_id) -> dict[int, int]:
+    """The smallest `accounts` capacity of each capped member."""
+    limits: dict[int, int] = {}
+    for member_id, limit in Capacity.objects.filter(
+        workspace_id=workspace_id, source=Source.ACCOUNTS
+    ).values_list("member_id", "limit"):
+        limits[member_id] = min(limit, limits.get(member_id, limit))
+    return limits
+
+
+def _members_load(*, workspace_id, job, with_books: set | None = None) -> dict:
+    """The workspace's members as the book sees them: the job's member states, and read now
+    their `accounts` capacity and, for the capped and `with_books`, the accounts they own."""
+    limits = _book_limits(workspace_id)
+    owned = book_sizes(workspace_id=workspace_id, member_ids=set(limits) | (with_books or set()))
+    members = {}
+    for member_id, (state, crm) in _member_states(workspace_id=workspace_id, job=job).items():
+        member = BookMember(state, owned.get(member_id, 0), limits.get(member_id))
+        member.crm = crm
+        members[member_id] = member
     return members
 
 
@@ -454,11 +479,7 @@ def evaluation_key(plan) -> str:
 
 def _over_book_cap(workspace_id) -> list[int]:
     """Members who own more accounts than their `accounts` capacity allows."""
-    limits: dict[int, int] = {}
-    for member_id, limit in Capacity.objects.filter(
-        workspace_id=workspace_id, source=Source.ACCOUNTS
-    ).values_list("member_id", "limit"):
-        limits[member_id] = min(limit, limits.get(member_id, limit))
+    limits = _book_limits(workspace_id)
     owned = book_sizes(workspace_id=workspace_id, member_ids=set(limits))
     return [mid for mid, limit in limits.items() if owned.get(mid, 0) > limit]
 
@@ -521,7 +542,9 @@ def reevaluate_prepare(job, payload) -> Prepared:
             "updated_at",
         )
     )
-    members = _members_load(workspace_id=workspace.pk) if matcher is not None and rows else {}
+    members = {}
+    if matcher is not None and rows:
+        members = _members_load(workspace_id=workspace.pk, job=job)
     resolutions = {}
     unchanged = {}
     pick_territories: set[int] = set()
@@ -621,7 +644,9 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     members = {}
     rotations = {}
     if matcher is not None:
-        members = _members_load(workspace_id=workspace.pk, with_books=prepared.load_members)
+        members = _members_load(
+            workspace_id=workspace.pk, job=job, with_books=prepared.load_members
+        )
         rotations = rotation_states_load(territory_ids=prepared.pick_territories)
     # Only the accounts that may change are locked (and re-read: an allocation may have
     # changed their owner since the chunk was read).
