@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from crm_sync.models import WritebackOutbox, WritebackStatus
 from crm_sync.services import writeback_schedule
@@ -205,36 +206,62 @@ def _write_portable(workspace_id, actor_label, entries, now):
 
 def rotation_states_load(*, territory_ids) -> dict[int, RotationSnapshot]:
     """The territories' rotation pointers (read under their advisory locks)."""
+    ids = list(territory_ids)
+    if not ids:
+        return {}
+    rows = RotationState.objects.all()
+    if connection.vendor == "postgresql":  # one bound array, not thousands of placeholders
+        rows = rows.filter(territory_id__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))
+    else:
+        rows = rows.filter(territory_id__in=ids)
     return {
         row["territory_id"]: RotationSnapshot(
             row["pointer_member_id"], row["current_weights"] or {}
         )
-        for row in RotationState.objects.filter(territory_id__in=list(territory_ids)).values(
-            "territory_id", "pointer_member_id", "current_weights"
-        )
+        for row in rows.values("territory_id", "pointer_member_id", "current_weights")
     }
 
 
 def rotation_states_save(*, workspace_id: int, updates: dict[int, RotationSnapshot], now) -> None:
     if not updates:
         return
-    weights = RotationState._meta.get_field("current_weights")
-    rows, params = [], []
-    for territory_id, snapshot in sorted(updates.items()):
-        rows.append("(%s, %s, %s, %s, %s)")
-        params += [
-            workspace_id,
-            territory_id,
-            snapshot.pointer_member_id,
-            weights.get_db_prep_value(snapshot.current_weights, connection),
-            now,
-        ]
+    ordered = sorted(updates.items())
+    table = RotationState._meta.db_table
+    upsert = (
+        "ON CONFLICT (territory_id) DO UPDATE SET "
+        "pointer_member_id = excluded.pointer_member_id, "
+        "current_weights = excluded.current_weights, updated_at = excluded.updated_at"
+    )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # three bound arrays, whatever the count
+            cursor.execute(
+                f"INSERT INTO {table} "
+                "(workspace_id, territory_id, pointer_member_id, current_weights, updated_at) "
+                "SELECT %s, t, p, w::jsonb, %s FROM unnest(%s::bigint[], %s::bigint[], "
+                f"%s::text[]) AS u(t, p, w) {upsert}",
+                [
+                    workspace_id,
+                    now,
+                    [tid for tid, _ in ordered],
+                    [snap.pointer_member_id for _, snap in ordered],
+                    [json.dumps(snap.current_weights) for _, snap in ordered],
+                ],
+            )
+            return
+        weights = RotationState._meta.get_field("current_weights")
+        rows, params = [], []
+        for territory_id, snapshot in ordered:
+            rows.append("(%s, %s, %s, %s, %s)")
+            params += [
+                workspace_id,
+                territory_id,
+                snapshot.pointer_member_id,
+                weights.get_db_prep_value(snapshot.current_weights, connection),
+                now,
+            ]
         cursor.execute(
-            f"INSERT INTO {RotationState._meta.db_table} "
+            f"INSERT INTO {table} "
             "(workspace_id, territory_id, pointer_member_id, current_weights, updated_at) "
-            f"VALUES {', '.join(rows)} ON CONFLICT (territory_id) DO UPDATE SET "
-            "pointer_member_id = excluded.pointer_member_id, "
-            "current_weights = excluded.current_weights, updated_at = excluded.updated_at",
+            f"VALUES {', '.join(rows)} {upsert}",
             params,
         )

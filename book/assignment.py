@@ -22,13 +22,20 @@ class BookMember:
     state: MemberState
     owned: int = 0
     limit: int | None = None
+    # (owned, state) of the last `as_candidate`: a chunk asks for the same reps again and
+    # again, and their state only changes when their book does.
+    _candidate: tuple | None = field(default=None, repr=False, compare=False)
 
     def as_candidate(self) -> MemberState:
         """For a new account: full when the book is at its cap; load = accounts owned."""
+        if self._candidate is not None and self._candidate[0] == self.owned:
+            return self._candidate[1]
         full = None
         if self.limit is not None and self.owned >= self.limit:
             full = f"account capacity {self.owned}/{self.limit}"
-        return replace(self.state, capacity_full=full, load=float(self.owned))
+        candidate = replace(self.state, capacity_full=full, load=float(self.owned))
+        self._candidate = (self.owned, candidate)
+        return candidate
 
     def keeps_account(self) -> bool:
         """For an account already owned: the book may sit at its cap, not above it."""
