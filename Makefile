@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' '
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-writeback bench-ui bench-book bench-import clean
+.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench-match: install
 
 bench-allocate: install
 	$(BIN)/python bench/allocate.py
+
+## Two versions interleaved on the same machine: make bench-allocate-ab BEFORE=<git revision>
+bench-allocate-ab: install
+	$(BIN)/python bench/allocate_ab.py --before $(BEFORE)
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_writeback_bench
 bench-writeback: install
