@@ -55,11 +55,9 @@ def account_overlays(*, accounts) -> dict[int, list[dict]]:
             {"id": member_id, "name": name, "until": None}
         )
     overlays = {a.pk: list(by_territory.get(a.territory_id, [])) for a in accounts}
-    for account_id, member_id, name, until in (
-        AccountOverlay.objects.filter(
-            account_id__in=list(overlays), until__gt=timezone.now()
-        ).values_list("account_id", "member_id", "member__name", "until")
-    ):
+    for account_id, member_id, name, until in AccountOverlay.objects.filter(
+        account_id__in=list(overlays), until__gt=timezone.now()
+    ).values_list("account_id", "member_id", "member__name", "until"):
         if all(o["id"] != member_id for o in overlays[account_id]):
             overlays[account_id].append({"id": member_id, "name": name, "until": until})
     return overlays

@@ -738,9 +738,7 @@ def account_overlays_add(*, workspace_id, pairs, until, reason: str) -> int:
     }
     fresh = [r for r in rows if (r.account_id, r.member_id) not in existing]
     AccountOverlay.objects.bulk_create(fresh, batch_size=5000, ignore_conflicts=True)
-    longer = [
-        (a, m) for (a, m), u in existing.items() if (a, m) in set(pairs) and u < until
-    ]
+    longer = [(a, m) for (a, m), u in existing.items() if (a, m) in set(pairs) and u < until]
     for account_id, member_id in longer:
         AccountOverlay.objects.filter(account_id=account_id, member_id=member_id).update(
             until=until

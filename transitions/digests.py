@@ -9,8 +9,7 @@ from .selectors import impacts_of
 def _lines_for(impact, *, you: bool) -> list[str]:
     subject = "You" if you else impact.member.name
     lines = [
-        f"{subject}: {impact.accounts_in} account(s) moved in, "
-        f"{impact.accounts_out} moved out.",
+        f"{subject}: {impact.accounts_in} account(s) moved in, {impact.accounts_out} moved out.",
     ]
     if impact.examples_in:
         lines.append("  Moved in: " + ", ".join(impact.examples_in[:10]))

@@ -121,9 +121,7 @@ class TransitionMove(models.Model):
 
     workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
     activation = models.ForeignKey(Activation, on_delete=models.CASCADE, related_name="moves")
-    opportunity = models.ForeignKey(
-        "book.Opportunity", on_delete=models.CASCADE, related_name="+"
-    )
+    opportunity = models.ForeignKey("book.Opportunity", on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey("book.Account", on_delete=models.CASCADE, related_name="+")
     from_member = models.ForeignKey(
         "members.Member", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -131,9 +129,7 @@ class TransitionMove(models.Model):
     to_member = models.ForeignKey(
         "members.Member", null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(
-        max_length=16, choices=MoveStatus.choices, default=MoveStatus.PENDING
-    )
+    status = models.CharField(max_length=16, choices=MoveStatus.choices, default=MoveStatus.PENDING)
     decided_by = models.CharField(max_length=200, blank=True, default="")
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -271,9 +271,9 @@ def _transition_apply(*, job, activation: Activation, moved: dict) -> dict:
     deal_changes, entries, queued = [], [], []
     members = {
         m["id"]: m
-        for m in Member.objects.filter(
-            pk__in={n for _, n, _, _ in moved.values() if n}
-        ).values("id", "crm_provider", "crm_user_id")
+        for m in Member.objects.filter(pk__in={n for _, n, _, _ in moved.values() if n}).values(
+            "id", "crm_provider", "crm_user_id"
+        )
     }
     for opp_id, account_id, owner_id, stage, probability, provider, crm_id, name, amount in (
         Opportunity.objects.select_for_update()
@@ -506,8 +506,10 @@ def transition_move_apply(*, move: TransitionMove, actor: Actor) -> TransitionMo
     """The deal goes to the account's new owner (history entry, write-back when the
     workspace writes ownership back). 409 when the move was decided already or the deal
     changed since it was queued (closed, or another owner)."""
-    locked = TransitionMove.objects.select_for_update().select_related("activation__plan").get(
-        pk=move.pk
+    locked = (
+        TransitionMove.objects.select_for_update()
+        .select_related("activation__plan")
+        .get(pk=move.pk)
     )
     if locked.status != MoveStatus.PENDING:
         raise ConflictError(f"this move was already {locked.status}")
@@ -582,4 +584,3 @@ def _move_decide(move: TransitionMove, status: str, actor: Actor, now) -> Transi
 def overlays_expire(*, now=None) -> int:
     """Periodic: the overlap of past transitions ends (the old owners drop off)."""
     return book_services.account_overlays_expire(now=now)
-
