@@ -459,7 +459,7 @@ def activation_finished(job) -> None:
 
     with transaction.atomic():
         activation = (
-            Activation.objects.select_for_update()
+            Activation.objects.select_for_update(of=("self",))
             .select_related("plan", "previous_plan", "workspace")
             .filter(job_id=job.pk)
             .first()
