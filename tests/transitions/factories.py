@@ -71,7 +71,7 @@ def book_moving(workspace, *, accounts=2) -> Book:
             owner=old,
             is_closed=True,
             is_won=True,
-        ),  # fmt: skip
+        ),
         partner=deal(name="Partner deal", stage="Discovery", probability=10, owner=partner),
     )
 

@@ -214,7 +214,7 @@ def test_a_scheduled_plan_is_read_only_until_unscheduled(api, workspace):
     assert (
         api.post(f"{PLANS}{draft.pk}/activate/", {"effective_at": when}, format="json").status_code
         == 202
-    )  # noqa: E501
+    )
 
     patched = api.patch(f"/api/v1/territories/{territory.pk}/", {"name": "x"}, format="json")
     assert patched.status_code == 409
@@ -235,7 +235,7 @@ def test_a_scheduled_plan_is_read_only_until_unscheduled(api, workspace):
     assert (
         api.patch(f"/api/v1/territories/{territory.pk}/", {"name": "x"}, format="json").status_code
         == 200
-    )  # noqa: E501
+    )
     assert api.delete(f"{PLANS}{draft.pk}/schedule/").status_code == 409
     assert services.activations_due_run(now=timezone.now() + timedelta(days=2)) == []
 
@@ -258,7 +258,7 @@ def test_a_scheduled_plan_is_read_only_until_unscheduled(api, workspace):
                 }
             },
             ["transition", "stage_threshold", "non_field_errors"],
-        ),  # fmt: skip
+        ),
         (
             {"transition": {"open_deals": "stage_based", "stage_threshold": {"stage": "Nope"}}},
             ["transition", "stage_threshold", "stage"],
@@ -296,7 +296,7 @@ def test_another_workspace_is_a_404_and_a_role_without_the_right_a_403(
     assert (
         make_client(workspace, scopes="read").post(f"{PLANS}{draft.pk}/activate/").status_code
         == 403
-    )  # noqa: E501
+    )
     manager = user_client(workspace, role="manager")
     assert manager.post(f"{PLANS}{draft.pk}/activate/", {}, format="json").status_code == 403
     assert TerritoryPlan.objects.get(pk=draft.pk).status == "draft"

@@ -2,6 +2,7 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedGenericViewSet, workspace_of
@@ -67,9 +68,16 @@ class PlanActivationViewSet(WorkspaceScopedGenericViewSet):
         return Response(PlanActivationSerializer(plan).data)
 
 
-class ActivationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedGenericViewSet
-):
+class _ReadOnly(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedGenericViewSet):
+    @extend_schema(exclude=True)  # answers 405: no operation a client can use
+    def _read_only(self, request, *args, **kwargs):
+        self.get_object()  # another workspace's row is a 404 first
+        raise MethodNotAllowed(request.method, detail="Read-only; see the actions.")
+
+    update = partial_update = destroy = _read_only
+
+
+class ActivationViewSet(_ReadOnly):
     """Every activation of the workspace's plans: who, when, effective date, what it moved."""
 
     queryset = Activation.objects.select_related("plan", "previous_plan", "job")
@@ -77,9 +85,7 @@ class ActivationViewSet(
     filterset_fields = ["plan", "status"]
 
 
-class TransitionMoveViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedGenericViewSet
-):
+class TransitionMoveViewSet(_ReadOnly):
     """Open deals a `manual` transition queued: apply (the deal moves) or dismiss (it stays)."""
 
     queryset = TransitionMove.objects.select_related("opportunity", "from_member", "to_member")
