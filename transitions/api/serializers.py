@@ -125,7 +125,7 @@ class PlanActivationSerializer(TerritoryPlanSerializer):
     """The plan as it is after the request, with the activation (and its job: null while
     the plan is scheduled; the job is created when the time comes)."""
 
-    activation = ActivationSerializer(read_only=True)
+    activation = ActivationSerializer(read_only=True, allow_null=True)
 
     class Meta(TerritoryPlanSerializer.Meta):
         fields = [*TerritoryPlanSerializer.Meta.fields, "activation"]
