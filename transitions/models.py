@@ -75,6 +75,19 @@ class Activation(models.Model):
         return f"activation of plan {self.plan_id} ({self.status})"
 
     @property
+    def transition_label(self) -> str:
+        """Short, for tables: `stage_based ≥ 60 %`, `follow_rep · overlap 30 d`."""
+        label = self.open_deals
+        threshold = self.stage_threshold or {}
+        if "probability" in threshold:
+            label += f" ≥ {threshold['probability']} %"
+        elif "stage" in threshold:
+            label += f" ≥ {threshold['stage']}"
+        if self.overlap_days:
+            label += f" · overlap {self.overlap_days} d"
+        return label
+
+    @property
     def transition(self) -> dict:
         return {
             "open_deals": self.open_deals,
