@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' '
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import clean
+.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,15 @@ bench-book: install
 	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_book_bench"
 	DATABASE_URL=$(BOOK_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
 	DATABASE_URL=$(BOOK_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/book.py $(BOOK_BENCH_ARGS)
+
+## Plan activation with a transition (bench/plan_activation.py): a fresh database each run.
+ACTIVATION_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_activation_bench
+ACTIVATION_BENCH_ARGS ?=
+bench-plan-activation: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "DROP DATABASE IF EXISTS revorg_activation_bench"
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_activation_bench"
+	DATABASE_URL=$(ACTIVATION_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(ACTIVATION_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/plan_activation.py $(ACTIVATION_BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

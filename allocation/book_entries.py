@@ -63,22 +63,25 @@ _ENTRY_TMP_COLUMNS = (
 )
 
 
-def account_entries_write(*, workspace_id: int, actor_label: str, entries, now) -> dict:
-    """Supersedes the current entries of these accounts and inserts the new ones (and their
+def account_entries_write(
+    *, workspace_id: int, actor_label: str, entries, now, record_type: str = RecordType.ACCOUNT
+) -> dict:
+    """Supersedes the current entries of these accounts (or, with `record_type`, of these
+    opportunities: a plan transition moving open deals) and inserts the new ones (and their
     write-back rows). Returns counts."""
     if not entries:
         return {"entries": 0, "writebacks": 0}
     writebacks = sum(1 for e in entries if e.writeback_owner_crm_user_id)
     if connection.vendor == "postgresql":
-        _write_postgres(workspace_id, actor_label, entries, now)
+        _write_postgres(workspace_id, actor_label, entries, now, record_type)
     else:
-        _write_portable(workspace_id, actor_label, entries, now)
+        _write_portable(workspace_id, actor_label, entries, now, record_type)
     if writebacks:
         writeback_schedule(workspace_id=workspace_id)
     return {"entries": len(entries), "writebacks": writebacks}
 
 
-def _write_postgres(workspace_id, actor_label, entries, now):
+def _write_postgres(workspace_id, actor_label, entries, now, record_type):
     allocations = Allocation._meta.db_table
     outbox = WritebackOutbox._meta.db_table
     with connection.cursor() as cursor:
@@ -112,7 +115,7 @@ def _write_postgres(workspace_id, actor_label, entries, now):
             f"UPDATE {allocations} al SET is_current = false FROM book_entry_tmp t "
             "WHERE al.workspace_id = %s AND al.record_type = %s AND al.record_id = t.record_id "
             "AND al.is_current",
-            [workspace_id, RecordType.ACCOUNT],
+            [workspace_id, record_type],
         )
         cursor.execute(
             f"UPDATE {outbox} o SET status = %s, updated_at = %s FROM book_entry_tmp t "
@@ -122,7 +125,7 @@ def _write_postgres(workspace_id, actor_label, entries, now):
                 WritebackStatus.SUPERSEDED,
                 now,
                 workspace_id,
-                RecordType.ACCOUNT,
+                record_type,
                 WritebackStatus.PENDING,
             ],
         )
@@ -141,11 +144,11 @@ def _write_postgres(workspace_id, actor_label, entries, now):
             "AND t.record_crm = ins.record_crm WHERE t.writeback_owner <> ''",
             [
                 workspace_id,
-                RecordType.ACCOUNT,
+                record_type,
                 actor_label[:200],
                 now,
                 workspace_id,
-                RecordType.ACCOUNT,
+                record_type,
                 WritebackStatus.PENDING,
                 now,
                 now,
@@ -154,12 +157,12 @@ def _write_postgres(workspace_id, actor_label, entries, now):
         cursor.execute("SELECT set_config(%s, 'off', true)", [BULK_SETTING])
 
 
-def _write_portable(workspace_id, actor_label, entries, now):
+def _write_portable(workspace_id, actor_label, entries, now, record_type):
     """SQLite (make run): the same effect with bulk ORM statements."""
     record_ids = [e.record_id for e in entries]
     Allocation.objects.filter(
         workspace_id=workspace_id,
-        record_type=RecordType.ACCOUNT,
+        record_type=record_type,
         record_id__in=record_ids,
         is_current=True,
     ).update(is_current=False)
@@ -169,7 +172,7 @@ def _write_portable(workspace_id, actor_label, entries, now):
             status=e.status,
             owner_id=e.owner_id,
             territory_id=e.territory_id,
-            record_type=RecordType.ACCOUNT,
+            record_type=record_type,
             record_id=e.record_id,
             record_crm=e.record_crm,
             record_fields=e.fields,
@@ -187,7 +190,7 @@ def _write_portable(workspace_id, actor_label, entries, now):
     if written:
         WritebackOutbox.objects.filter(
             workspace_id=workspace_id,
-            record_type=RecordType.ACCOUNT,
+            record_type=record_type,
             record_id__in=[e.record_id for _, e in written],
             status=WritebackStatus.PENDING,
         ).update(status=WritebackStatus.SUPERSEDED)
@@ -196,7 +199,7 @@ def _write_portable(workspace_id, actor_label, entries, now):
                 workspace_id=workspace_id,
                 allocation_id=a.pk,
                 provider=e.record_crm,
-                record_type=RecordType.ACCOUNT,
+                record_type=record_type,
                 record_id=e.record_id,
                 owner_crm_user_id=e.writeback_owner_crm_user_id,
             )

@@ -111,3 +111,31 @@ class Opportunity(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.crm_id
+
+
+class AccountOverlay(models.Model):
+    """A member shown as an overlay on one account until a time (never its owner): the old
+    owner of an account a plan transition moved, during the transition's overlap. Expired
+    rows are removed by a periodic task; until then readers also ignore them."""
+
+    workspace = models.ForeignKey(
+        "revorg.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="member_overlays")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["until", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "member"], name="uniq_account_overlay")
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "account"]),
+            models.Index(fields=["until"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} on {self.account_id} until {self.until:%Y-%m-%d}"

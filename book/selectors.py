@@ -2,13 +2,14 @@
 
 from django.db import connection
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from allocation.models import Allocation, RecordType
 from members.models import Member
 from territories.models import Territory, TerritorySlot
 from territories.selectors import plan_get_active
 
-from .models import Account, AccountStatus, Opportunity
+from .models import Account, AccountOverlay, AccountStatus, Opportunity
 
 # Upper bounds of the employee-count bands white space is grouped by.
 SIZE_BANDS = ((50, "1-49"), (200, "50-199"), (1000, "200-999"), (5000, "1000-4999"))
@@ -48,15 +49,28 @@ def account_history(*, account: Account) -> QuerySet[Allocation]:
     )
 
 
-def account_overlays(*, territory_ids) -> dict[int, list[dict]]:
-    """Overlay members per territory ({id, name, until}), for the accounts shown."""
-    overlays: dict[int, list[dict]] = {}
+def account_overlays(*, accounts) -> dict[int, list[dict]]:
+    """Overlay members per account ({id, name, until}), for the accounts shown: the overlay
+    slots of its territory (no end) and the members overlaid on the account itself until a
+    time (a transition's overlap), the latter only while it lasts."""
+    accounts = list(accounts)
+    by_territory: dict[int, list[dict]] = {}
     for territory_id, member_id, name in (
-        TerritorySlot.objects.filter(territory_id__in=set(territory_ids), role="overlay")
+        TerritorySlot.objects.filter(
+            territory_id__in={a.territory_id for a in accounts if a.territory_id}, role="overlay"
+        )
         .order_by("position", "id")
         .values_list("territory_id", "member_id", "member__name")
     ):
-        overlays.setdefault(territory_id, []).append({"id": member_id, "name": name, "until": None})
+        by_territory.setdefault(territory_id, []).append(
+            {"id": member_id, "name": name, "until": None}
+        )
+    overlays = {a.pk: list(by_territory.get(a.territory_id, [])) for a in accounts}
+    for account_id, member_id, name, until in AccountOverlay.objects.filter(
+        account_id__in=list(overlays), until__gt=timezone.now()
+    ).values_list("account_id", "member_id", "member__name", "until"):
+        if all(o["id"] != member_id for o in overlays[account_id]):
+            overlays[account_id].append({"id": member_id, "name": name, "until": until})
     return overlays
 
 

@@ -845,11 +845,60 @@ def _accounts_update_sqlite(key, changes, evaluated, now) -> None:
 
 def plan_changed_receiver(sender, *, plan_id: int, **kwargs) -> None:
     """A committed plan change (territories' `plan_changed` signal): when the plan is the
-    active one and the workspace has a book, re-evaluate it (debounced)."""
+    active one and the workspace has a book, re-evaluate it (debounced) — unless the sender
+    queued the re-evaluation itself (an activation job re-evaluates as it transitions)."""
     from territories.models import TerritoryPlan
+
+    if kwargs.get("reevaluation_queued"):
+        return
 
     plan = TerritoryPlan.objects.select_related("workspace").filter(pk=plan_id).first()
     if plan is None or plan.status != PlanStatus.ACTIVE:
         return
     if Account.objects.filter(workspace_id=plan.workspace_id).exists():
         book_reevaluate_request(workspace=plan.workspace, actor_label="plan change")
+
+
+# --- account overlays -----------------------------------------------------------------------
+
+
+def account_overlays_add(*, workspace_id, pairs, until, reason: str) -> int:
+    """Overlays (account id, member id) until `until`: one row per pair, a later `until`
+    kept when the pair is already overlaid. Returns how many pairs were written."""
+    from .models import AccountOverlay
+
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return 0
+    rows = [
+        AccountOverlay(
+            workspace_id=workspace_id,
+            account_id=account_id,
+            member_id=member_id,
+            until=until,
+            reason=reason[:200],
+        )
+        for account_id, member_id in pairs
+    ]
+    existing = {
+        (a, m): u
+        for a, m, u in AccountOverlay.objects.filter(
+            account_id__in={a for a, _ in pairs}
+        ).values_list("account_id", "member_id", "until")
+    }
+    fresh = [r for r in rows if (r.account_id, r.member_id) not in existing]
+    AccountOverlay.objects.bulk_create(fresh, batch_size=5000, ignore_conflicts=True)
+    longer = [(a, m) for (a, m), u in existing.items() if (a, m) in set(pairs) and u < until]
+    for account_id, member_id in longer:
+        AccountOverlay.objects.filter(account_id=account_id, member_id=member_id).update(
+            until=until
+        )
+    return len(pairs)
+
+
+def account_overlays_expire(*, now=None) -> int:
+    """Periodic: overlays whose time is up drop off (readers already ignore them)."""
+    from .models import AccountOverlay
+
+    deleted, _ = AccountOverlay.objects.filter(until__lte=now or timezone.now()).delete()
+    return deleted

@@ -70,9 +70,7 @@ def account_detail(request, pk):
             "opportunities": account.opportunities.select_related("owner").order_by("-close_date")[
                 :50
             ],
-            "overlays": selectors.account_overlays(territory_ids=[account.territory_id]).get(
-                account.territory_id, []
-            ),
+            "overlays": selectors.account_overlays(accounts=[account])[account.pk],
         },
     )
 

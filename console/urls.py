@@ -9,6 +9,7 @@ from members import views as member_views
 from revorg import views
 from territories import lock_views
 from territories import views as territory_views
+from transitions import views as transition_views
 
 from . import views as console_views
 from .csv_urls import urlpatterns as csv_urlpatterns
@@ -37,7 +38,25 @@ urlpatterns = [
     path("territories/new/", territory_views.territory_builder, name="territory-new"),
     path("territories/<int:pk>/", territory_views.territory_builder, name="territory-edit"),
     path(
-        "territories/plans/<int:pk>/activate/", territory_views.plan_activate, name="plan-activate"
+        "territories/plans/<int:pk>/activate/",
+        transition_views.plan_activate,
+        name="plan-activate",
+    ),
+    path(
+        "territories/plans/<int:pk>/unschedule/",
+        transition_views.plan_unschedule,
+        name="plan-unschedule",
+    ),
+    path("transitions/moves/", transition_views.move_queue, name="transition-moves"),
+    path(
+        "transitions/moves/<int:pk>/apply/",
+        transition_views.move_apply,
+        name="transition-move-apply",
+    ),
+    path(
+        "transitions/moves/<int:pk>/dismiss/",
+        transition_views.move_dismiss,
+        name="transition-move-dismiss",
     ),
     path("territories/plans/<int:pk>/clone/", territory_views.plan_clone, name="plan-clone"),
     path("territories/plans/<int:pk>/rename/", territory_views.plan_rename, name="plan-rename"),

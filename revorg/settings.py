@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "jobs",
     "book",
     "notifications",
+    "transitions",
     "console",
 ]
 
@@ -288,6 +289,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "jobs-sweep": {"task": "jobs.tasks.job_sweep_task", "schedule": 60.0},
+    # transitions: scheduled plan activations whose time came; overlaps that ended.
+    "transitions-activations-due": {
+        "task": "transitions.tasks.activations_due_task",
+        "schedule": float(os.environ.get("TRANSITIONS_DUE_INTERVAL_SECONDS", "60")),
+    },
+    "transitions-overlays-expire": {
+        "task": "transitions.tasks.overlays_expire_task",
+        "schedule": float(os.environ.get("TRANSITIONS_OVERLAY_INTERVAL_SECONDS", "3600")),
+    },
 }
 # CRM endpoint URLs may name hosts that resolve to private/loopback addresses (local fakes,
 # an on-premises proxy); off by default so a connection cannot reach the internal network.

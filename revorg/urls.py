@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("allocation.api.urls")),  # first: every play's allocation resolves here
     path("workspace/", CurrentWorkspaceView.as_view(), name="workspace-current"),
     path("", include("members.api.urls")),
+    path("", include("transitions.api.urls")),  # before territories: …/{id}/activate/
     path("", include("territories.api.urls")),
     path("", include("capacities.api.urls")),
     path("", include("crm_sync.api.urls")),

@@ -9,6 +9,9 @@ from django.db import models
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
+    # Activated at a future `effective_at` (transitions app): read-only until then or until
+    # unscheduled.
+    SCHEDULED = "scheduled", "Scheduled"
     ACTIVE = "active", "Active"
     ARCHIVED = "archived", "Archived"
 

@@ -25,10 +25,14 @@ from .models import AccountLock, PlanStatus, Territory, TerritoryPlan, Territory
 MAX_TREE_DEPTH = 20
 
 
-def plan_touch(*, plan_id: int) -> None:
+def plan_touch(*, plan_id: int, reevaluation_queued: bool = False) -> None:
     """The plan's contents changed: a new version, so every process recompiles its matcher."""
     TerritoryPlan.objects.filter(pk=plan_id).update(version=F("version") + 1)
-    transaction.on_commit(lambda: signals.plan_changed.send(sender=TerritoryPlan, plan_id=plan_id))
+    transaction.on_commit(
+        lambda: signals.plan_changed.send(
+            sender=TerritoryPlan, plan_id=plan_id, reevaluation_queued=reevaluation_queued
+        )
+    )
 
 
 def _lock_workspace_plans(*, workspace_id: int) -> None:
@@ -44,12 +48,31 @@ def _lock_plan(*, plan_id: int) -> TerritoryPlan | None:
 
 def _refuse_archived(plan: TerritoryPlan | None) -> None:
     """An archived plan is the record of what routed: its territories, slots and locks are
-    read-only (409 naming the plan and its state); clone it to a draft to change it."""
+    read-only (409 naming the plan and its state); clone it to a draft to change it. A
+    scheduled plan is read-only too: what activates is what was reviewed."""
     if plan is not None and plan.status == PlanStatus.ARCHIVED:
         raise ConflictError(
             f"plan '{plan.name}' is archived: an archived plan's territories and account locks "
             "are read-only history; clone it to a draft to make changes"
         )
+    _refuse_scheduled(plan)
+
+
+def _refuse_scheduled(plan: TerritoryPlan | None) -> None:
+    if plan is not None and plan.status == PlanStatus.SCHEDULED:
+        when = plan.effective_at.isoformat() if plan.effective_at else "its effective date"
+        raise ConflictError(
+            f"plan '{plan.name}' is scheduled to activate at {when}: a scheduled plan is "
+            "read-only; unschedule it (DELETE …/schedule/) to change it"
+        )
+
+
+def _scheduled_plan(*, workspace_id: int, exclude_id: int | None = None) -> TerritoryPlan | None:
+    return (
+        TerritoryPlan.objects.filter(workspace_id=workspace_id, status=PlanStatus.SCHEDULED)
+        .exclude(pk=exclude_id)
+        .first()
+    )
 
 
 def _active_plan_id(*, workspace_id: int) -> int | None:
@@ -89,6 +112,7 @@ def plan_update(*, plan: TerritoryPlan, **data) -> TerritoryPlan:
     archived plan is history: not even renamed."""
     if plan.status == PlanStatus.ARCHIVED:
         raise ConflictError(f"plan '{plan.name}' is archived: an archived plan is read-only")
+    _refuse_scheduled(plan)
     for name, value in data.items():
         setattr(plan, name, value)
     plan.save(update_fields=[*data, "updated_at"])
@@ -97,19 +121,28 @@ def plan_update(*, plan: TerritoryPlan, **data) -> TerritoryPlan:
 
 @transaction.atomic
 def plan_activate(
-    *, plan: TerritoryPlan, effective_at=None, actor: Actor = SYSTEM
+    *,
+    plan: TerritoryPlan,
+    effective_at=None,
+    actor: Actor = SYSTEM,
+    scheduled: bool = False,
+    reevaluation_queued: bool = False,
 ) -> TerritoryPlan:
-    """Archives the active plan and activates this one, atomically. Two activations in one
+    """Archives the active plan and activates this one, atomically: the one home of the
+    switch (transitions.services orchestrates the job around it). Two activations in one
     workspace are serialised; one that finds the plans changed while it waited (the other
-    activated first) is refused with 409 rather than silently replacing what it never saw."""
+    activated first) is refused with 409 rather than silently replacing what it never saw.
+    `scheduled=True`: the plan's scheduled time came (it must still be scheduled); otherwise
+    it must be a draft and no other plan may be scheduled. A future `effective_at` is not an
+    activation but a schedule (`plan_schedule`)."""
     now = timezone.now()
     if plan.status == PlanStatus.ACTIVE:
         raise ApplicationError("this plan is already active", field="status")
     if plan.status == PlanStatus.ARCHIVED:
         raise ApplicationError("an archived plan cannot be activated; clone it", field="status")
-    if effective_at is not None and effective_at > now:
+    if effective_at is not None and effective_at > now and not scheduled:
         raise ApplicationError(
-            "scheduled activation is not supported: activate the plan at its effective date",
+            "a future effective date schedules the plan (plan_schedule); it is not activated now",
             field="effective_at",
         )
     before = _plan_audit_state(plan)
@@ -118,13 +151,24 @@ def plan_activate(
     current = TerritoryPlan.objects.filter(pk=plan.pk).first()
     if current is None:
         raise ConflictError("this plan was deleted by another request")
-    if current.status != PlanStatus.DRAFT:
+    expected = PlanStatus.SCHEDULED if scheduled else PlanStatus.DRAFT
+    if current.status != expected:
+        if current.status == PlanStatus.SCHEDULED:
+            raise ConflictError(
+                f"this plan is scheduled to activate at {current.effective_at.isoformat()}; "
+                "unschedule it first to activate it now"
+            )
+        what = {PlanStatus.ACTIVE: "activated", PlanStatus.ARCHIVED: "archived"}.get(
+            current.status, "unscheduled"
+        )
+        raise ConflictError(f"this plan was {what} by another request at the same time")
+    if not scheduled and (other := _scheduled_plan(workspace_id=plan.workspace_id)):
         raise ConflictError(
-            f"this plan was {'activated' if current.status == PlanStatus.ACTIVE else 'archived'}"
-            " by another request at the same time"
+            f"plan '{other.name}' is scheduled to activate at {other.effective_at.isoformat()}; "
+            "unschedule it before activating another plan"
         )
     active_id = _active_plan_id(workspace_id=plan.workspace_id)
-    if active_id != seen_active_id:
+    if not scheduled and active_id != seen_active_id:
         winner = TerritoryPlan.objects.get(pk=active_id).name if active_id else "none"
         raise ConflictError(
             f"another plan ({winner}) was activated at the same time; review the plans, "
@@ -137,14 +181,73 @@ def plan_activate(
         old.save(update_fields=["status", "updated_at"])
     current.status = PlanStatus.ACTIVE
     current.activated_at = now
-    current.effective_at = effective_at or now
+    current.effective_at = (current.effective_at if scheduled else effective_at) or now
     current.save(update_fields=["status", "activated_at", "effective_at", "updated_at"])
-    plan_touch(plan_id=current.pk)
+    plan_touch(plan_id=current.pk, reevaluation_queued=reevaluation_queued)
     current.refresh_from_db()
     audit_record(
         workspace=current.workspace,
         actor=actor,
         action="activate",
+        obj=current,
+        before=before,
+        after=_plan_audit_state(current),
+    )
+    return current
+
+
+@transaction.atomic
+def plan_schedule(*, plan: TerritoryPlan, effective_at, actor: Actor = SYSTEM) -> TerritoryPlan:
+    """A draft set to activate at a future `effective_at`: read-only from now on (edits are
+    refused with 409) until it activates or is unscheduled. One scheduled plan per workspace
+    at a time, so what activates when is never ambiguous."""
+    if effective_at is None or effective_at <= timezone.now():
+        raise ApplicationError("a schedule needs a future effective date", field="effective_at")
+    before = _plan_audit_state(plan)
+    _lock_workspace_plans(workspace_id=plan.workspace_id)
+    current = TerritoryPlan.objects.filter(pk=plan.pk).first()
+    if current is None:
+        raise ConflictError("this plan was deleted by another request")
+    if current.status != PlanStatus.DRAFT:
+        raise ConflictError(
+            f"only a draft can be scheduled; this plan is {current.status}"
+            + (" (unschedule it to change its date)" if current.status == "scheduled" else "")
+        )
+    if other := _scheduled_plan(workspace_id=plan.workspace_id, exclude_id=plan.pk):
+        raise ConflictError(
+            f"plan '{other.name}' is already scheduled to activate at "
+            f"{other.effective_at.isoformat()}; unschedule it first"
+        )
+    current.status = PlanStatus.SCHEDULED
+    current.effective_at = effective_at
+    current.save(update_fields=["status", "effective_at", "updated_at"])
+    audit_record(
+        workspace=current.workspace,
+        actor=actor,
+        action="schedule",
+        obj=current,
+        before=before,
+        after=_plan_audit_state(current),
+    )
+    return current
+
+
+@transaction.atomic
+def plan_unschedule(*, plan: TerritoryPlan, actor: Actor = SYSTEM) -> TerritoryPlan:
+    """Back to an editable draft; 409 when it is not (or no longer) scheduled."""
+    before = _plan_audit_state(plan)
+    _lock_workspace_plans(workspace_id=plan.workspace_id)
+    current = TerritoryPlan.objects.filter(pk=plan.pk).first()
+    if current is None or current.status != PlanStatus.SCHEDULED:
+        state = current.status if current else "deleted"
+        raise ConflictError(f"this plan is not scheduled (it is {state})")
+    current.status = PlanStatus.DRAFT
+    current.effective_at = None
+    current.save(update_fields=["status", "effective_at", "updated_at"])
+    audit_record(
+        workspace=current.workspace,
+        actor=actor,
+        action="unschedule",
         obj=current,
         before=before,
         after=_plan_audit_state(current),
@@ -430,6 +533,7 @@ def plan_delete(*, plan: TerritoryPlan) -> None:
         raise ApplicationError("the active plan cannot be deleted", field="status")
     if current.status == PlanStatus.ARCHIVED:
         raise ConflictError("an archived plan is kept as history; it cannot be deleted")
+    _refuse_scheduled(current)
     territory_ids = list(Territory.objects.filter(plan=current).values_list("pk", flat=True))
     if count := _allocations_referencing(territory_ids=territory_ids):
         raise ConflictError(

@@ -85,9 +85,10 @@ def _tree(territories) -> list[dict]:
 
 
 def _plan_editable(request, plan: TerritoryPlan) -> bool:
-    """Admins edit drafts and the active plan; an archived plan is read-only history."""
+    """Admins edit drafts and the active plan; an archived plan is read-only history, a
+    scheduled one is read-only until it activates or is unscheduled."""
     return (
-        plan.status != PlanStatus.ARCHIVED
+        plan.status not in (PlanStatus.ARCHIVED, PlanStatus.SCHEDULED)
         and ROLE_RANK.get(request.role, -1) >= ROLE_RANK[Role.ADMIN]
     )
 
@@ -120,23 +121,6 @@ def territory_index(request):
 
 def _back_to(plan) -> str:
     return f"/territories/?plan={plan.pk}"
-
-
-@role_required("admin")
-@require_POST
-def plan_activate(request, pk):
-    plan = workspace_object_or_404(request, TerritoryPlan, pk=pk)
-    if request.POST.get("confirm") != plan.name:
-        messages.error(request, "Type the plan's name to confirm activation.")
-        return redirect(_back_to(plan))
-    try:
-        with transaction.atomic():
-            services.plan_activate(plan=plan, actor=actor_from_request(request))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{plan.name} is now the active plan.")
-    return redirect(_back_to(plan))
 
 
 @role_required("admin")

@@ -94,8 +94,39 @@ def _opportunity(workspace):
     return {"pk": OpportunityFactory(account__workspace=workspace).pk}
 
 
+def _activation_record(workspace):
+    from django.utils import timezone
+
+    from transitions.models import Activation
+
+    plan = TerritoryPlanFactory(workspace=workspace)
+    return Activation.objects.create(
+        workspace=workspace, plan=plan, status="activated", effective_at=timezone.now()
+    )
+
+
+def _activation(workspace):
+    return {"pk": _activation_record(workspace).pk}
+
+
+def _transition_move(workspace):
+    from tests.book.factories import OpportunityFactory
+    from transitions.models import TransitionMove
+
+    deal = OpportunityFactory(account__workspace=workspace)
+    move = TransitionMove.objects.create(
+        workspace=workspace,
+        activation=_activation_record(workspace),
+        opportunity=deal,
+        account=deal.account,
+    )
+    return {"pk": move.pk}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
+    "activation-detail": _activation,
+    "transition-move-detail": _transition_move,
     "member-detail": _member,
     "absence-detail": _absence,
     "territory-plan-detail": _plan,
@@ -135,6 +166,9 @@ UI_ROUTES = {
     "absence-delete": _ui_absence,
     "territory-edit": _territory,
     "plan-activate": _plan,
+    "plan-unschedule": _plan,
+    "transition-move-apply": _transition_move,
+    "transition-move-dismiss": _transition_move,
     "plan-clone": _plan,
     "capacity-edit": _capacity,
     "capacity-delete": _capacity,

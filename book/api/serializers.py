@@ -53,7 +53,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OverlaySerializer(many=True))
     def get_overlays(self, account) -> list:
-        return self.context.get("overlays", {}).get(account.territory_id, [])
+        return self.context.get("overlays", {}).get(account.pk, [])
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer):

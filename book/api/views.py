@@ -67,14 +67,14 @@ class AccountViewSet(_BookViewSet):
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        overlays = selectors.account_overlays(territory_ids=[a.territory_id for a in page])
+        overlays = selectors.account_overlays(accounts=page)
         data = AccountSerializer(page, many=True, context={"overlays": overlays}).data
         return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
         account = self.get_object()
         context = {
-            "overlays": selectors.account_overlays(territory_ids=[account.territory_id]),
+            "overlays": selectors.account_overlays(accounts=[account]),
             "history": selectors.account_history(account=account)[:200],
         }
         return Response(AccountDetailSerializer(account, context=context).data)

@@ -200,9 +200,5 @@ class SimulationSerializer(serializers.Serializer):
     territories = SimulatedTerritorySerializer(many=True)
 
 
-class ActivateRequestSerializer(serializers.Serializer):
-    effective_at = serializers.DateTimeField(required=False, allow_null=True)
-
-
 class CloneRequestSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)

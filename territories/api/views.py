@@ -18,7 +18,6 @@ from ..filtersets import AccountLockFilterSet, TerritoryFilterSet
 from ..models import AccountLock, Territory, TerritoryPlan
 from .serializers import (
     AccountLockSerializer,
-    ActivateRequestSerializer,
     CloneRequestSerializer,
     MatchRequestSerializer,
     ResolutionSerializer,
@@ -45,20 +44,6 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
     def perform_destroy(self, instance):
         self._audit("delete", instance, TerritoryPlanSerializer(instance).data, None)
         services.plan_delete(plan=instance)
-
-    @extend_schema(request=ActivateRequestSerializer, responses=TerritoryPlanSerializer)
-    @action(detail=True, methods=["post"])
-    def activate(self, request, pk=None):
-        plan = self.get_object()
-        serializer = TerritoryPlanSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            plan = services.plan_activate(
-                plan=plan,
-                effective_at=serializer.validated_data.get("effective_at"),
-                actor=actor_from_request(request),
-            )
-        return Response(TerritoryPlanSerializer(plan).data)
 
     @extend_schema(request=CloneRequestSerializer, responses={201: TerritoryPlanSerializer})
     @action(detail=True, methods=["post"])

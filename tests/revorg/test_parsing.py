@@ -31,6 +31,7 @@ from tests.factories import (
     TerritorySlotFactory,
     WorkspaceFactory,
 )
+from tests.tenant_cases import _transition_move
 
 HOSTILE_VALUES = ["²", "-1", "9999999999999999999999", "\x00", "abc"]
 # Parameters pages read that no link on a small workspace shows (the next page's cursor...).
@@ -105,6 +106,9 @@ def world(workspace):
             "account-lock-delete": AccountLockFactory(territory=territory, workspace=workspace).pk,
             "territory-edit": territory.pk,
             "plan-activate": draft.pk,
+            "plan-unschedule": draft.pk,
+            "transition-move-apply": _transition_move(workspace)["pk"],
+            "transition-move-dismiss": _transition_move(workspace)["pk"],
             "plan-clone": draft.pk,
             "plan-rename": draft.pk,
             "plan-delete": draft.pk,

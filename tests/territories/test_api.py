@@ -125,13 +125,15 @@ def test_activation_archives_the_old_plan_and_matching_switches_at_once(api, wor
     assert match(api, country="US")["winner"]["name"] == "New"
 
 
-def test_future_activation_and_reactivating_archived_are_refused(api, workspace):
+def test_future_activation_schedules_and_reactivating_archived_is_refused(api, workspace):
+    """(Scheduled activation in full: tests/transitions.)"""
     draft = TerritoryPlanFactory(workspace=workspace)
     response = api.post(
         f"{PLANS}{draft.pk}/activate/", {"effective_at": "2999-01-01T00:00:00Z"}, format="json"
     )
-    assert response.status_code == 400
-    assert "effective_at" in response.json()
+    assert response.status_code == 202
+    assert response.json()["status"] == "scheduled"
+    assert api.delete(f"{PLANS}{draft.pk}/schedule/").json()["status"] == "draft"
     old = active_plan(workspace)
     api.post(f"{PLANS}{draft.pk}/activate/", format="json")
     assert api.post(f"{PLANS}{old.pk}/activate/", format="json").status_code == 400
