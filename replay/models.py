@@ -1,0 +1,44 @@
+"""What a replay found: the history rows a plan would have sent elsewhere (the job's result
+holds the per-rep summary; these rows are too many for it)."""
+
+from django.db import models
+
+
+class ReplayMove(models.Model):
+    """One history row whose replayed owner differs from its real one."""
+
+    workspace = models.ForeignKey("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="replay_moves")
+    # The row's place in the replayed history (1-based): the order of the list and what a
+    # resumed replay deletes beyond its checkpoint.
+    sequence = models.PositiveIntegerField()
+    allocation = models.ForeignKey(
+        "allocation.Allocation", on_delete=models.CASCADE, related_name="+"
+    )
+    allocated_at = models.DateTimeField()
+    record_type = models.CharField(max_length=16)
+    record_id = models.CharField(max_length=255, blank=True, default="")
+    actual_owner = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replayed_owner = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replayed_territory = models.ForeignKey(
+        "territories.Territory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    replayed_status = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["job", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "sequence"], name="uniq_replay_move_sequence")
+        ]
+
+    def __str__(self) -> str:
+        move = f"job {self.job_id} #{self.sequence}"
+        return f"{move}: {self.actual_owner_id} → {self.replayed_owner_id}"
