@@ -81,7 +81,8 @@ HISTORY_WHERE = (
 
 
 def replay_plan(job) -> list[dict]:
-    """One chunk: the count of history rows is the job's progress total."""
+    """One chunk. Its checkpoints report the progress (rows replayed of `total`), so it
+    counts for nothing itself when it completes."""
     _, since, until = _window(job)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -89,7 +90,7 @@ def replay_plan(job) -> list[dict]:
             [job.workspace_id, since, until],
         )
         total = cursor.fetchone()[0]
-    return [{"size": total, "state": None}]
+    return [{"size": 0, "total": total, "state": None}]
 
 
 def _history_page(*, workspace_id, since, until, after, limit) -> list[HistoryRow]:
@@ -245,6 +246,9 @@ def replay_run(job, payload=None) -> ReplayState:
         state=state,
     )
     size = _checkpoint_rows()
+    job_services.chunk_checkpoint(
+        job_id=job.pk, index=0, payload=payload, done=state.rows, total=payload.get("total")
+    )
     while True:
         rows = _history_page(
             workspace_id=job.workspace_id,
