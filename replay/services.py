@@ -45,7 +45,7 @@ POINTER_LOOKBACK = timedelta(days=90)
 
 
 def _checkpoint_rows() -> int:
-    return int(getattr(settings, "REPLAY_CHECKPOINT_ROWS", 5000))
+    return settings.REPLAY_CHECKPOINT_ROWS
 
 
 class ReplayCancelled(Exception):
