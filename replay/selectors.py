@@ -1,5 +1,7 @@
 """Reads of replay jobs and their moves, always within one workspace."""
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from jobs.models import Job, JobKind
@@ -12,6 +14,16 @@ def replay_job_list(*, workspace, plan=None) -> QuerySet[Job]:
     if plan is not None:
         jobs = jobs.filter(params__plan=plan.pk)
     return jobs
+
+
+def replay_window(job: Job) -> tuple[datetime | None, datetime | None]:
+    """The window a replay job was asked for, as datetimes (None if the job has none)."""
+    params = job.params or {}
+    since, until = params.get("since"), params.get("until")
+    return (
+        datetime.fromisoformat(since) if since else None,
+        datetime.fromisoformat(until) if until else None,
+    )
 
 
 def replay_move_list(*, job: Job) -> QuerySet[ReplayMove]:

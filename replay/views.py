@@ -43,7 +43,11 @@ def plan_replay(request, pk):
             )
             return redirect("ui:plan-replay-result", pk=plan.pk, job_pk=job.pk)
         errors = {key: " ".join(map(str, value)) for key, value in serializer.errors.items()}
-    replays = selectors.replay_job_list(workspace=request.workspace, plan=plan)[:REPLAYS_SHOWN]
+    replays = list(
+        selectors.replay_job_list(workspace=request.workspace, plan=plan)[:REPLAYS_SHOWN]
+    )
+    for job in replays:
+        job.since, job.until = selectors.replay_window(job)
     return render(
         request,
         "replay/form.html",
@@ -61,7 +65,8 @@ def plan_replay_result(request, pk, job_pk):
         if not job.is_active:
             response["HX-Refresh"] = "true"  # the finished page draws its chart on load
         return response
-    context = {"plan": plan, "job": job}
+    since, until = selectors.replay_window(job)
+    context = {"plan": plan, "job": job, "since": since, "until": until}
     if job.status == "succeeded":
         moves = selectors.replay_move_list(job=job)
         context["moves"] = Paginator(moves, MOVES_PAGE_SIZE).get_page(request.GET.get("page"))
