@@ -174,6 +174,7 @@ class Replayer:
         self.evaluate = evaluate
         self.state = state
         self._pools: dict[int | None, tuple[list[int], bool]] = {}
+        self._static: dict[int, MemberState] = {}
 
     # --- the simulated state the engine reads -------------------------------------------
 
@@ -231,6 +232,17 @@ class Replayer:
         window.count += 1
 
     def _member_state(self, member: ReplayMember, record_type: str, at: datetime, need_last):
+        if not need_last and member.id not in self.capacities_of and member.id not in self.absences:
+            # Nothing about this member changes with time: one state for the whole replay.
+            static = self._static.get(member.id)
+            if static is None:
+                static = self._static[member.id] = MemberState(
+                    id=member.id,
+                    name=member.name,
+                    is_active=member.is_active,
+                    attributes=member.attributes,
+                )
+            return static
         full, load = None, 0.0
         for cap in self.capacities_of.get(member.id, ()):
             if not cap.applies_to(record_type):

@@ -21,6 +21,7 @@ from jobs.models import Job, JobChunk, JobKind
 from jobs.registry import JobHandler
 from members.models import Absence, Member
 from revorg.errors import ApplicationError
+from revorg.rawsql import placeholders
 from territories import rules
 from territories.models import SlotRole, Territory, TerritoryPlan, TerritorySlot
 from territories.selectors import matcher_for_plan
@@ -181,22 +182,9 @@ def _initial_pointers(*, plan: TerritoryPlan, since: datetime) -> dict[int, Rota
             "id", "name"
         )
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT ON (territory_id) territory_id, owner_id, created_at "
-            f"FROM {HISTORY_TABLE} "
-            "WHERE workspace_id = %s AND territory_id = ANY(%s) AND status = %s "
-            "AND created_at < %s AND created_at >= %s "
-            "ORDER BY territory_id, created_at DESC, id DESC",
-            [
-                plan.workspace_id,
-                list(sources),
-                AllocationStatus.ASSIGNED,
-                since,
-                since - POINTER_LOOKBACK,
-            ],
-        )
-        last_rows = cursor.fetchall()
+    last_rows = _last_assigned(
+        workspace_id=plan.workspace_id, territory_ids=list(sources), since=since
+    )
     # Several territories may share a name (plans cloned in turn): the latest one wins.
     last_by_name: dict[str, tuple[datetime, int]] = {}
     for territory_id, owner_id, moment in last_rows:
@@ -214,6 +202,73 @@ def _initial_pointers(*, plan: TerritoryPlan, since: datetime) -> dict[int, Rota
         if last and last[1] in rotation_members.get(territory_id, ()):
             pointers[territory_id] = RotationSnapshot(last[1], {})
     return pointers
+
+
+def _last_assigned(*, workspace_id, territory_ids, since) -> list[tuple[int, int, datetime]]:
+    """(territory, owner, at) of each territory's last assigned allocation before `since`
+    (within the lookback). Postgres: DISTINCT ON; SQLite (make run): a bare column of a MAX
+    aggregate comes from the row holding the maximum."""
+    if not territory_ids:
+        return []
+    condition = (
+        f"workspace_id = %s AND territory_id IN ({placeholders(territory_ids)}) AND status = %s "
+        "AND created_at < %s AND created_at >= %s"
+    )
+    params = [workspace_id, *territory_ids, AllocationStatus.ASSIGNED, since]
+    params.append(since - POINTER_LOOKBACK)
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT DISTINCT ON (territory_id) territory_id, owner_id, created_at "
+            f"FROM {HISTORY_TABLE} WHERE {condition} "
+            "ORDER BY territory_id, created_at DESC, id DESC"
+        )
+    else:
+        sql = (
+            "SELECT territory_id, owner_id, MAX(created_at) "
+            f"FROM {HISTORY_TABLE} WHERE {condition} GROUP BY territory_id"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    field = Allocation._meta.get_field("created_at")
+    return [
+        (tid, owner, at if isinstance(at, datetime) else field.to_python(at))
+        for tid, owner, at in rows
+    ]
+
+
+MOVE_COLUMNS = (
+    "workspace_id",
+    "job_id",
+    "sequence",
+    "allocation_id",
+    "allocated_at",
+    "record_type",
+    "record_id",
+    "actual_owner_id",
+    "replayed_owner_id",
+    "replayed_territory_id",
+    "replayed_status",
+)
+
+
+def _moves_write(moves: list[tuple]) -> None:
+    """Rows of MOVE_COLUMNS: COPY on Postgres (a replay may find 100,000 of them; building
+    model instances cost more than the replay itself), bulk_create elsewhere."""
+    if not moves:
+        return
+    if connection.vendor != "postgresql":
+        ReplayMove.objects.bulk_create(
+            ReplayMove(**dict(zip(MOVE_COLUMNS, move, strict=True))) for move in moves
+        )
+        return
+    columns = ", ".join(ReplayMove._meta.get_field(c).column for c in MOVE_COLUMNS)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {ReplayMove._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for move in moves:
+            copy.write_row(move)
 
 
 def _chunk_payload(job) -> dict:
@@ -264,22 +319,22 @@ def replay_run(job, payload=None) -> ReplayState:
             outcome = replayer.replay(row)
             if outcome.moved:
                 moves.append(
-                    ReplayMove(
-                        workspace_id=job.workspace_id,
-                        job_id=job.pk,
-                        sequence=state.rows,
-                        allocation_id=row.id,
-                        allocated_at=row.created_at,
-                        record_type=row.record_type,
-                        record_id=row.record_id,
-                        actual_owner_id=row.owner_id,
-                        replayed_owner_id=outcome.owner_id,
-                        replayed_territory_id=outcome.territory_id,
-                        replayed_status=outcome.status,
+                    (
+                        job.workspace_id,
+                        job.pk,
+                        state.rows,
+                        row.id,
+                        row.created_at,
+                        row.record_type,
+                        row.record_id,
+                        row.owner_id,
+                        outcome.owner_id,
+                        outcome.territory_id,
+                        outcome.status,
                     )
                 )
         with transaction.atomic():
-            ReplayMove.objects.bulk_create(moves)
+            _moves_write(moves)
             running = job_services.chunk_checkpoint(
                 job_id=job.pk,
                 index=0,
