@@ -5,10 +5,13 @@ counters the next one reads), so a replay job is one chunk whose worker walks th
 time order, and every `REPLAY_CHECKPOINT_ROWS` rows commits, in one transaction, the moves of
 those rows and the whole simulated state (pointers, capacity counters, counts, position in
 the history) as the chunk's payload. A killed worker's chunk is re-queued by the sweeper
-when its lease expires and resumes from the last checkpoint."""
+when its lease expires and resumes from the last checkpoint; a long replay hands itself over
+to a new task every `REPLAY_TASK_SECONDS` (`jobs.services.ChunkContinues`), so no task
+reaches Celery's time limit."""
 
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -47,6 +50,10 @@ POINTER_LOOKBACK = timedelta(days=90)
 
 def _checkpoint_rows() -> int:
     return settings.REPLAY_CHECKPOINT_ROWS
+
+
+def _task_seconds() -> float:
+    return settings.REPLAY_TASK_SECONDS
 
 
 class ReplayCancelled(Exception):
@@ -301,6 +308,7 @@ def replay_run(job, payload=None) -> ReplayState:
         state=state,
     )
     size = _checkpoint_rows()
+    started = time.monotonic()
     job_services.chunk_checkpoint(
         job_id=job.pk, index=0, payload=payload, done=state.rows, total=payload.get("total")
     )
@@ -345,6 +353,9 @@ def replay_run(job, payload=None) -> ReplayState:
             raise ReplayCancelled(f"replay job {job.pk} stopped at row {state.rows}")
         if len(rows) < size:
             return state
+        if time.monotonic() - started > _task_seconds():
+            # Well before the task's time limit: a new task resumes from this checkpoint.
+            raise job_services.ChunkContinues(f"replay job {job.pk} continues at {state.rows}")
 
 
 def replay_summary(*, job, plan: TerritoryPlan, state: ReplayState) -> dict:

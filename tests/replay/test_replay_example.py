@@ -130,3 +130,19 @@ def test_a_resumed_replay_continues_from_its_checkpoint(workspace, settings):
     assert list(
         ReplayMove.objects.filter(job=job).values_list("sequence", "allocation_id")
     ) == list(ReplayMove.objects.filter(job=whole).values_list("sequence", "allocation_id"))
+
+
+def test_a_long_replay_hands_over_to_new_tasks_and_ends_as_one(workspace, settings):
+    """With no time allowed per task, every checkpoint (each 3 rows) hands the chunk over to
+    a new task, which resumes from it: four tasks, one result, the uninterrupted one."""
+    example = hand_example(workspace)
+    whole = _replay(example)
+    settings.REPLAY_CHECKPOINT_ROWS = 3
+    settings.REPLAY_TASK_SECONDS = 0
+
+    job = _replay(example)
+
+    assert job.status == "succeeded", job.errors
+    assert job.chunks.get().attempts == 4  # rows 1–3, 4–6, 7–9, 10–11
+    assert job.result == whole.result
+    assert job.progress_done == job.progress_total == 11
