@@ -10,14 +10,14 @@ job can checkpoint it and resume after a killed worker."""
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from allocation.engine import MemberState, RotationSnapshot, allocation_decide
 from capacities.windows import capacity_window
 
 
-@dataclass(frozen=True)
-class HistoryRow:
-    """One allocation entry as it really happened."""
+class HistoryRow(NamedTuple):
+    """One allocation entry as it really happened (a tuple: a replay makes 100,000s)."""
 
     id: int
     created_at: datetime
@@ -52,8 +52,7 @@ class ReplayCapacity:
         return not self.record_types or record_type in self.record_types
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What the plan would have done with one history row."""
 
     row: HistoryRow
