@@ -6,6 +6,7 @@ from capacities import views as capacity_views
 from crm_sync import views as crm_views
 from jobs import views as job_views
 from members import views as member_views
+from replay import views as replay_views
 from revorg import views
 from territories import lock_views
 from territories import views as territory_views
@@ -61,6 +62,17 @@ urlpatterns = [
     path("territories/plans/<int:pk>/clone/", territory_views.plan_clone, name="plan-clone"),
     path("territories/plans/<int:pk>/rename/", territory_views.plan_rename, name="plan-rename"),
     path("territories/plans/<int:pk>/delete/", territory_views.plan_delete, name="plan-delete"),
+    path("territories/plans/<int:pk>/replay/", replay_views.plan_replay, name="plan-replay"),
+    path(
+        "territories/plans/<int:pk>/replay/<int:job_pk>/",
+        replay_views.plan_replay_result,
+        name="plan-replay-result",
+    ),
+    path(
+        "territories/plans/<int:pk>/replay/<int:job_pk>/moves.csv",
+        replay_views.plan_replay_moves_csv,
+        name="plan-replay-moves",
+    ),
     path("territories/<int:pk>/delete/", territory_views.territory_delete, name="territory-delete"),
     path(
         "territories/test-record/",

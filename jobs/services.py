@@ -32,6 +32,12 @@ CHUNK_ATTEMPTS = 5
 MAX_JOB_ERRORS = 1000
 
 
+class ChunkContinues(Exception):
+    """Raised by a long chunk's `prepare` right after a checkpoint (`chunk_checkpoint`): the
+    chunk goes back to the queue and resumes from its saved payload in a new task, so that
+    no task outlives its time limit (a sequential chunk such as a replay of a long window)."""
+
+
 def _lease_seconds() -> int:
     return int(getattr(settings, "JOBS_CHUNK_LEASE_SECONDS", 600))
 
@@ -195,6 +201,9 @@ def chunk_run(*, chunk_id: int) -> str:
                 locked.save(update_fields=["state", "result", "errors", "updated_at"])
                 Job.objects.filter(pk=job.pk).update(progress_done=F("progress_done") + locked.size)
             break
+        except ChunkContinues:
+            _chunk_requeue(chunk_id)
+            return "continued"
         except DatabaseError as exc:
             sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
             if sqlstate in RETRYABLE_SQLSTATES and attempt < CHUNK_ATTEMPTS - 1:
@@ -207,6 +216,22 @@ def chunk_run(*, chunk_id: int) -> str:
             break
     job_finalize_if_complete(job_id=job.pk)
     return "done"
+
+
+def _chunk_requeue(chunk_id: int) -> None:
+    """Back to pending with a fresh lease, and a new task for it (the sweeper queues it when
+    the lease runs out if the broker cannot be reached now)."""
+    from .tasks import chunk_run_task
+
+    JobChunk.objects.filter(pk=chunk_id).exclude(state=ChunkState.DONE).update(
+        state=ChunkState.PENDING,
+        lease_expires_at=timezone.now() + timedelta(seconds=_lease_seconds()),
+        updated_at=timezone.now(),
+    )
+    try:
+        chunk_run_task.delay(chunk_id=chunk_id)
+    except Exception:
+        logger.warning("chunk %s not re-queued; the sweeper will queue it", chunk_id)
 
 
 def _chunk_fail(chunk_id: int, exc: Exception) -> None:

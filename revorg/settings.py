@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "crm_sync",
     "jobs",
     "book",
+    "replay",
     "notifications",
     "transitions",
     "console",
@@ -309,6 +310,10 @@ JOBS_CHUNK_LEASE_SECONDS = int(os.environ.get("JOBS_CHUNK_LEASE_SECONDS", "600")
 JOBS_EAGER_MODE = os.environ.get("JOBS_EAGER_MODE", "thread")
 # book: accounts per re-evaluation chunk; the largest CSV upload accepted.
 BOOK_CHUNK_SIZE = int(os.environ.get("BOOK_CHUNK_SIZE", "5000"))
+# A replay (sequential) commits its state and its moves every N history rows.
+REPLAY_CHECKPOINT_ROWS = int(os.environ.get("REPLAY_CHECKPOINT_ROWS", "5000"))
+# …and hands over to a new task after this long (below the chunk task's 280 s soft limit).
+REPLAY_TASK_SECONDS = float(os.environ.get("REPLAY_TASK_SECONDS", "200"))
 BOOK_IMPORT_MAX_BYTES = int(os.environ.get("BOOK_IMPORT_MAX_BYTES", str(1024 * 1024)))
 CRM_BOOK_BACKOFF_SECONDS = float(os.environ.get("CRM_BOOK_BACKOFF_SECONDS", "0.5"))
 

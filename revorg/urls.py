@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("crm_sync.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("book.api.urls")),
+    path("", include("replay.api.urls")),
 ]
 
 urlpatterns = [

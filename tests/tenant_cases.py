@@ -156,6 +156,16 @@ def _ui_absence(workspace):
     return {"pk": absence.member_id, "absence_pk": absence.pk}
 
 
+def _ui_replay(workspace):
+    from jobs.models import Job
+
+    plan = TerritoryPlanFactory(workspace=workspace)
+    job = Job.objects.create(
+        workspace=workspace, kind="replay", handler="replay.replay", params={"plan": plan.pk}
+    )
+    return {"pk": plan.pk, "job_pk": job.pk}
+
+
 # UI url name (namespace "ui") -> factory returning the int url kwargs of an object in the
 # given workspace; tests/revorg/test_cross_tenant.py walks the UI URL conf and fails if a
 # route with an int id is missing here.
@@ -189,4 +199,7 @@ UI_ROUTES = {
     "plan-delete": _plan,
     "plan-rename": _plan,
     "territory-delete": _territory,
+    "plan-replay": _plan,
+    "plan-replay-result": _ui_replay,
+    "plan-replay-moves": _ui_replay,
 }

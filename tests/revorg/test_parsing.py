@@ -96,6 +96,13 @@ def world(workspace):
     job = Job.objects.create(
         workspace=workspace, kind="reevaluate", handler="book.reevaluate", status="running"
     )
+    replay = Job.objects.create(
+        workspace=workspace,
+        kind="replay",
+        handler="replay.replay",
+        status="succeeded",
+        params={"plan": draft.pk, "since": "2026-03-01T00:00:00+00:00", "until": "2026-03-02"},
+    )
     admin = MembershipFactory(workspace=workspace, role="admin").user
     MembershipFactory(workspace=WorkspaceFactory(), user=admin)
     return {
@@ -129,7 +136,9 @@ def world(workspace):
             "job-cancel": job.pk,
             "account": account.pk,
             "book-import": "accounts",
+            "plan-replay": draft.pk,
         },
+        "replay": [draft.pk, replay.pk],
         "absence": absence,
         "admin": admin,
     }
@@ -146,6 +155,8 @@ def ui_pages(world):
         elif pattern.name == "absence-delete":
             absence = world["absence"]
             pages.append(reverse(f"ui:{pattern.name}", args=[absence.member_id, absence.pk]))
+        elif pattern.name in ("plan-replay-result", "plan-replay-moves"):
+            pages.append(reverse(f"ui:{pattern.name}", args=world["replay"]))
         elif world["pk"][pattern.name] is not None:
             pages.append(reverse(f"ui:{pattern.name}", args=[world["pk"][pattern.name]]))
     return pages
