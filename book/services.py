@@ -245,13 +245,26 @@ def opportunities_upsert(*, workspace_id, provider: str, rows) -> int:
             "id", "territory_id"
         )
     )
+    # A deal already closed keeps the territory it closed in: a later sync of it (after its
+    # account moved under a new plan) must not rewrite history.
+    closed_in = dict(
+        Opportunity.objects.filter(
+            workspace_id=workspace_id,
+            crm_provider=provider,
+            crm_id__in=[row["crm_id"] for row in rows if row["is_closed"]],
+            is_closed=True,
+            closed_territory__isnull=False,
+        ).values_list("crm_id", "closed_territory_id")
+    )
     Opportunity.objects.bulk_create(
         [
             Opportunity(
                 workspace_id=workspace_id,
                 crm_provider=provider,
                 closed_territory_id=(
-                    territories.get(row["account_id"]) if row["is_closed"] else None
+                    closed_in.get(row["crm_id"], territories.get(row["account_id"]))
+                    if row["is_closed"]
+                    else None
                 ),
                 **row,
             )
@@ -637,12 +650,37 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
                     writeback_owner_crm_user_id=writeback,
                 )
             )
+    territory_before = {row[0]: row[4] for row in locked}
+    _closed_territories_keep(
+        account_ids=[
+            change[0] for change in account_changes if change[1] != territory_before[change[0]]
+        ]
+    )
     _accounts_update(workspace.pk, account_changes, now)
     written = account_entries_write(
         workspace_id=workspace.pk, actor_label=f"job {job.pk}", entries=entries, now=now
     )
     rotation_states_save(workspace_id=workspace.pk, updates=rotation_updates, now=now)
     return {**counts, **written}, []
+
+
+def _closed_territories_keep(*, account_ids: list[int]) -> None:
+    """Before accounts move: their closed deals that do not yet know the territory they
+    closed in (closed before the account had one recorded) keep the account's territory of
+    then, so analytics credit it and a later plan does not rewrite history."""
+    if not account_ids:
+        return
+    opportunities = Opportunity._meta.db_table
+    accounts = Account._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {opportunities} SET closed_territory_id = a.territory_id "
+            f"FROM {accounts} a WHERE {opportunities}.account_id = a.id "
+            f"AND a.id IN ({', '.join(['%s'] * len(account_ids))}) "
+            f"AND {opportunities}.is_closed AND {opportunities}.closed_territory_id IS NULL "
+            "AND a.territory_id IS NOT NULL",
+            account_ids,
+        )
 
 
 def _accounts_update(workspace_id, changes, now) -> None:

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from rest_framework.serializers import BooleanField
+from rest_framework.serializers import BooleanField, ChoiceField
 
 from allocation.models import Allocation
 from capacities.selectors import utilisation_by_member
@@ -78,12 +78,20 @@ def _settings_form_fields(serializer) -> list[dict]:
             kind = "member"
         elif isinstance(field, BooleanField):
             kind = "checkbox"
+        elif isinstance(field, ChoiceField):
+            kind = "choice"
         fields.append(
             {
                 "name": name,
                 "label": field.label or name.replace("_", " ").capitalize(),
                 "help": field.help_text or "",
                 "kind": kind,
+                "choices": [
+                    {"value": str(value), "label": label}
+                    for value, label in getattr(field, "choices", {}).items()
+                ]
+                if kind == "choice"
+                else [],
             }
         )
     return fields
@@ -127,9 +135,11 @@ def workspace_settings(request):
     for field in form_fields:
         field["value"] = (
             request.POST.get(field["name"], "")
-            if errors and field["kind"] == "text"
+            if errors and field["kind"] in ("text", "choice")
             else getattr(workspace, field["name"])
         )
+        if field["kind"] == "choice":
+            field["value"] = str(field["value"])
         field["error"] = errors.get(field["name"], "")
     # A workspace may have 10,000 members: the picker lists those the search finds.
     member_search = request.GET.get("member_q", "").strip()[:200]
