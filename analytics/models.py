@@ -82,7 +82,8 @@ class MemberRamp(models.Model):
         ordering = ["start_date", "id"]
 
     def __str__(self) -> str:
-        return f"{self.member} ramps from {self.start_date} over {len(self.month_percentages)} months"
+        months = len(self.month_percentages)
+        return f"{self.member} ramps from {self.start_date} over {months} months"
 
     @property
     def ramp_months(self) -> int:
