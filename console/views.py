@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.serializers import BooleanField, ChoiceField
 
 from allocation.models import Allocation
+from analytics.views import dashboard_cards
 from capacities.selectors import utilisation_by_member
 from crm_sync.models import WritebackOutbox
 from members.models import Member
@@ -61,6 +62,7 @@ def dashboard(request):
         "failed_writebacks": workspace_rows(request, WritebackOutbox)
         .filter(status="failed")
         .count(),
+        "performance": dashboard_cards(workspace=workspace),
     }
     return render(request, "ui/dashboard.html", context)
 
