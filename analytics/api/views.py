@@ -1,3 +1,4 @@
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,6 +10,7 @@ from rest_framework.views import APIView
 from revorg.api import WorkspaceScopedViewSet, workspace_of
 from revorg.csv_api import UPLOAD_PARSERS, csv_import_response, export_schema, import_schema
 from revorg.csv_io import csv_response
+from revorg.errors import ApplicationError
 from revorg.parsers import JsonOnlyNegotiation
 from revorg.parsing import BadParameter, parse_id, parse_int
 from territories.models import TerritoryKind, TerritoryPlan
@@ -30,7 +32,28 @@ MANAGER_WRITES = {
 }
 
 
-class QuotaViewSet(WorkspaceScopedViewSet):
+class _OnePerOwner:
+    """Two simultaneous writes of the same owner (and period) both pass validation; the
+    database's unique constraint lets one in and the other is the 400 validation gives."""
+
+    duplicate_field = ""
+    duplicate_message = ""
+
+    def _saved_once(self, save, serializer):
+        try:
+            with transaction.atomic():
+                save(serializer)
+        except IntegrityError:
+            raise ApplicationError(self.duplicate_message, field=self.duplicate_field) from None
+
+    def perform_create(self, serializer):
+        self._saved_once(super().perform_create, serializer)
+
+    def perform_update(self, serializer):
+        self._saved_once(super().perform_update, serializer)
+
+
+class QuotaViewSet(_OnePerOwner, WorkspaceScopedViewSet):
     """Targets per territory or member and period; managers set them in the UI, keys need
     the `write` scope."""
 
@@ -38,6 +61,8 @@ class QuotaViewSet(WorkspaceScopedViewSet):
     serializer_class = QuotaSerializer
     filterset_class = QuotaFilterSet
     access_rules = {**MANAGER_WRITES, "import_csv": ("write", "manager")}
+    duplicate_field = "period_start"
+    duplicate_message = "a quota for this owner and period exists; update it"
 
     @import_schema(description=csv_io.__doc__)
     @action(detail=False, methods=["post"], url_path="import", parser_classes=UPLOAD_PARSERS)
@@ -54,8 +79,11 @@ class QuotaViewSet(WorkspaceScopedViewSet):
         )
 
 
-class MemberRampViewSet(WorkspaceScopedViewSet):
+class MemberRampViewSet(_OnePerOwner, WorkspaceScopedViewSet):
     """New reps' ramps: the share of quota they carry month by month from their start."""
+
+    duplicate_field = "member"
+    duplicate_message = "this member has a ramp already; update it"
 
     queryset = MemberRamp.objects.all()
     serializer_class = MemberRampSerializer
