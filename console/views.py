@@ -115,6 +115,9 @@ def workspace_settings(request):
                 data[field["name"]] = request.POST.get(field["name"]) == "on"
             elif field["kind"] == "member":
                 data[field["name"]] = request.POST.get(field["name"]) or None
+            elif field["kind"] == "choice":
+                if field["name"] in request.POST:  # a form without the select keeps it
+                    data[field["name"]] = request.POST[field["name"]]
             else:
                 data[field["name"]] = request.POST.get(field["name"], "")
         serializer = WorkspaceSerializer(
