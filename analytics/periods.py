@@ -130,18 +130,20 @@ def period_parse(*, start_text, end_text, fiscal_start_month: int, today: date) 
     for name, text in (("period_start", start_text), ("period_end", end_text)):
         if not text:
             raise BadParameter(
-                "give both period_start and period_end (or neither for this quarter)", field=name
+                "Give both period start and period end (or neither for this quarter).",
+                field=name,
             )
         try:
             days[name] = date.fromisoformat(text) if len(text) == 10 else None
         except ValueError:
             days[name] = None
         if days[name] is None:
-            raise BadParameter("must be a date as YYYY-MM-DD", field=name)
+            label = name.replace("_", " ").capitalize()
+            raise BadParameter(f"{label} must be a date as YYYY-MM-DD.", field=name)
     if days["period_end"] < days["period_start"]:
-        raise BadParameter("must not be before period_start", field="period_end")
+        raise BadParameter("Period end must not be before period start.", field="period_end")
     if (days["period_end"] - days["period_start"]).days > MAX_PERIOD_DAYS:
-        raise BadParameter("a period spans at most five years", field="period_end")
+        raise BadParameter("Period end: a period spans at most five years.", field="period_end")
     return Period(days["period_start"], days["period_end"])
 
 

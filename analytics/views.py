@@ -35,10 +35,10 @@ def compare(request):
     )
     view = request.GET.get("view") or "territories"
     if view not in ("territories", "members"):
-        raise BadParameter("must be territories or members", field="view")
+        raise BadParameter("View must be territories or members.", field="view")
     kind = request.GET.get("kind") or ""
     if kind and kind not in TerritoryKind.values:
-        raise BadParameter(f"must be one of {', '.join(TerritoryKind.values)}", field="kind")
+        raise BadParameter(f"Kind must be one of {', '.join(TerritoryKind.values)}.", field="kind")
     level = parse_int(request.GET.get("level"), field="level", minimum=0, maximum=100)
     plan_id = parse_id(request.GET.get("plan"), field="plan")
     plan = (
@@ -47,7 +47,7 @@ def compare(request):
         else plan_get_active(workspace=workspace)
     )
     if plan is None and plan_id is not None:
-        raise BadParameter("no such plan in this workspace", field="plan")
+        raise BadParameter("Plan: no such plan in this workspace.", field="plan")
     picked = set(_picked_ids(request))
     rows = []
     if view == "territories" and plan is not None:

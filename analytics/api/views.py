@@ -107,7 +107,7 @@ class CsvOrJsonNegotiation(JsonOnlyNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
         wanted = request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
         if wanted and wanted not in {renderer.format for renderer in renderers}:
-            raise BadParameter("must be json or csv", field="format")
+            raise BadParameter("Format must be json or csv.", field="format")
         return super().select_renderer(request, renderers, format_suffix)
 
 
@@ -141,7 +141,7 @@ def analytics_query(request, workspace) -> dict:
     )
     kind = (params.get("kind") or "").strip() or None
     if kind is not None and kind not in TerritoryKind.values:
-        raise BadParameter(f"must be one of {', '.join(TerritoryKind.values)}", field="kind")
+        raise BadParameter(f"Kind must be one of {', '.join(TerritoryKind.values)}.", field="kind")
     level = parse_int(params.get("level"), field="level", minimum=0, maximum=100)
     plan_id = parse_id(params.get("plan"), field="plan")
     if plan_id is None:
@@ -149,7 +149,7 @@ def analytics_query(request, workspace) -> dict:
     else:
         plan = TerritoryPlan.objects.filter(workspace=workspace, pk=plan_id).first()
         if plan is None:
-            raise BadParameter("no such plan in this workspace", field="plan")
+            raise BadParameter("Plan: no such plan in this workspace.", field="plan")
     return {"period": period, "plan": plan, "kind": kind, "level": level}
 
 
