@@ -8,6 +8,7 @@ quarter of it, whatever the months' lengths).
 """
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -98,21 +99,36 @@ def prorated_quota(
     quota_end: date,
     period: Period,
     ramp_start: date | None = None,
-    ramp_percentages: list[int] = (),
+    ramp_percentages=(),
 ) -> Decimal:
     """The part of a quota that falls in `period`, each month weighted by the ramp."""
-    start, end = max(quota_start, period.start), min(quota_end, period.end)
+    return Decimal(amount) * proration(
+        quota_start, quota_end, period.start, period.end, ramp_start, tuple(ramp_percentages)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def proration(
+    quota_start: date,
+    quota_end: date,
+    start: date,
+    end: date,
+    ramp_start: date | None,
+    ramp_percentages: tuple[int, ...],
+) -> Decimal:
+    """The share of a quota of [quota_start, quota_end] that falls in [start, end]; most
+    quotas of a workspace share their dates, so this is computed once per shape."""
+    start, end = max(quota_start, start), min(quota_end, end)
     if start > end:
         return Decimal(0)
     total = month_weight(quota_start, quota_end)
     if not total:
         return Decimal(0)
-    per_month = Decimal(amount) / total
     share = Decimal(0)
     for month, covered, days in month_slices(start, end):
         factor = ramp_factor(month, ramp_start=ramp_start, percentages=list(ramp_percentages))
-        share += per_month * Decimal(covered) / Decimal(days) * factor
-    return share
+        share += Decimal(covered) / Decimal(days) * factor
+    return share / total
 
 
 MAX_PERIOD_DAYS = 366 * 5
