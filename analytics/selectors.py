@@ -41,7 +41,6 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce
@@ -59,23 +58,22 @@ from .periods import Period, prorated_quota
 # the selector reads it only once the model has it.
 ACCEPTED_AT_FIELD = "accepted_at"
 
-ZERO = Decimal(0)
-CENT = Decimal("0.01")
+ZERO = 0.0
 
 
 @dataclass
 class Tally:
     """The additive parts of a row; ratios are derived from them after the roll-up."""
 
-    quota: Decimal | None = None
-    won_amount: Decimal = ZERO  # credited, overlay credit included (members)
-    own_won_amount: Decimal = ZERO
+    quota: float | None = None
+    won_amount: float = ZERO  # credited, overlay credit included (members)
+    own_won_amount: float = ZERO
     won: int = 0
     closed: int = 0
-    cycle_days: Decimal = ZERO
+    cycle_days: float = ZERO
     cycle_deals: int = 0
-    open_pipeline: Decimal = ZERO  # credited
-    own_open_pipeline: Decimal = ZERO
+    open_pipeline: float = ZERO  # credited
+    own_open_pipeline: float = ZERO
     open_deals: int = 0
     accounts: int = 0
     allocations: int = 0
@@ -100,18 +98,19 @@ class Tally:
 
 
 def _money(value) -> float | None:
-    return None if value is None else float(Decimal(value).quantize(CENT))
+    # Amounts are summed as floats (exact to the cent far beyond any book's totals).
+    return None if value is None else round(float(value), 2)
 
 
-def _ratio(numerator, denominator, scale=1, places="0.1") -> float | None:
-    if denominator in (None, 0) or numerator is None:
+def _ratio(numerator, denominator, scale=1, places=1) -> float | None:
+    if not denominator or numerator is None:
         return None
-    return float((Decimal(numerator) * scale / Decimal(denominator)).quantize(Decimal(places)))
+    return round(numerator * scale / denominator, places)
 
 
 def metrics(tally: Tally) -> dict:
     """The row's published figures from its tally (definitions in the module docstring)."""
-    win_rate = Decimal(tally.won) / tally.closed if tally.closed else None
+    win_rate = tally.won / tally.closed if tally.closed else None
     avg_deal = tally.own_won_amount / tally.won if tally.won else None
     cycle = tally.cycle_days / tally.cycle_deals if tally.cycle_deals else None
     left = tally.quota - tally.won_amount if tally.quota is not None else None
@@ -124,11 +123,9 @@ def metrics(tally: Tally) -> dict:
         "attainment": _ratio(tally.won_amount, tally.quota or None, 100),
         "win_rate": _ratio(tally.won, tally.closed, 100),
         "avg_deal_size": _money(avg_deal),
-        "sales_cycle_days": None if cycle is None else float(cycle.quantize(Decimal("0.1"))),
+        "sales_cycle_days": None if cycle is None else round(cycle, 1),
         "open_pipeline": _money(tally.open_pipeline),
-        "pipeline_coverage": _ratio(
-            tally.open_pipeline, left if left and left > 0 else None, 1, "0.01"
-        ),
+        "pipeline_coverage": _ratio(tally.open_pipeline, left if left and left > 0 else None, 1, 2),
         "velocity": _money(velocity),
         "accounts": tally.accounts,
         "allocations": tally.allocations,
@@ -149,39 +146,54 @@ def _bounds(period: Period) -> tuple[datetime, datetime]:
     )
 
 
-def _days(value) -> Decimal:
+def _days(value) -> float:
     if value is None:
         return ZERO
     if isinstance(value, timedelta):
-        return Decimal(value.total_seconds()) / 86400
-    return Decimal(value)  # an integer of days (a backend that subtracts dates so)
+        return value.total_seconds() / 86400
+    return float(value)  # an integer of days (a backend that subtracts dates so)
 
 
 def _closed_by(workspace, period: Period, group: str) -> dict:
+    """Closed deals of the period by `owner_id` or by `territory` — the territory they
+    closed in, or their account's current one for a deal closed before any was recorded
+    (the only case that reads the accounts)."""
     closed_on = Coalesce("closed_date", "close_date")
     cycle_length = ExpressionWrapper(
         F("closed_date") - F("created_date"), output_field=DurationField()
     )
     won = Q(is_won=True)
     cycle = Q(is_won=True, created_date__isnull=False, closed_date__isnull=False)
-    rows = (
+    closed = (
         Opportunity.objects.filter(workspace_id=workspace.pk, is_closed=True)
-        .annotate(
-            closed_on=closed_on,
-            credited=Coalesce("closed_territory_id", "account__territory_id"),
-        )
+        .annotate(closed_on=closed_on)
         .filter(closed_on__gte=period.start, closed_on__lte=period.end)
-        .values(group)
-        .annotate(
-            won_amount=Sum("amount", filter=won, default=ZERO),
-            won=Count("id", filter=won),
-            closed=Count("id"),
-            cycle=Sum(cycle_length, filter=cycle),
-            cycle_deals=Count("id", filter=cycle),
-        )
-        .order_by()
     )
-    return {row[group]: row for row in rows}
+    sums = {
+        "won_amount": Sum("amount", filter=won, default=0),
+        "won": Count("id", filter=won),
+        "closed": Count("id"),
+        "cycle": Sum(cycle_length, filter=cycle),
+        "cycle_deals": Count("id", filter=cycle),
+    }
+    if group != "territory":
+        rows = closed.values(group).annotate(**sums).order_by()
+        return {row[group]: row for row in rows}
+    merged: dict = {}
+    for column, rows in (
+        ("closed_territory_id", closed.filter(closed_territory__isnull=False)),
+        ("account__territory_id", closed.filter(closed_territory__isnull=True)),
+    ):
+        for row in rows.values(column).annotate(**sums).order_by():
+            key = row.pop(column)
+            if key in merged:
+                for name, value in row.items():
+                    before = merged[key][name]
+                    if value is not None:
+                        merged[key][name] = value if before is None else before + value
+            else:
+                merged[key] = row
+    return merged
 
 
 def _open_by(workspace, period: Period, group: str) -> dict:
@@ -200,7 +212,8 @@ def _open_by(workspace, period: Period, group: str) -> dict:
 
 
 def _count_by(queryset, group: str) -> dict:
-    return dict(queryset.values_list(group).annotate(n=Count("id")).order_by())
+    # COUNT(*), not COUNT(id): the (workspace, group) index alone can answer it.
+    return dict(queryset.values_list(group).annotate(n=Count("*")).order_by())
 
 
 def _accept_minutes_by(workspace, period: Period, group: str) -> dict[int, list[float]]:
@@ -222,18 +235,18 @@ def _accept_minutes_by(workspace, period: Period, group: str) -> dict[int, list[
 def _tally_from(closed: dict | None, open_: dict | None) -> Tally:
     tally = Tally()
     if closed:
-        tally.won_amount = tally.own_won_amount = closed["won_amount"] or ZERO
+        tally.won_amount = tally.own_won_amount = float(closed["won_amount"] or 0)
         tally.won, tally.closed = closed["won"], closed["closed"]
         tally.cycle_days, tally.cycle_deals = _days(closed["cycle"]), closed["cycle_deals"]
     if open_:
-        tally.open_pipeline = tally.own_open_pipeline = open_["open_pipeline"] or ZERO
+        tally.open_pipeline = tally.own_open_pipeline = float(open_["open_pipeline"] or 0)
         tally.open_deals = open_["open_deals"]
     return tally
 
 
 def _quotas(workspace, period: Period, column: str, ramps: dict | None = None) -> dict:
     """Prorated quota per territory (or member) id; ramps only for members."""
-    quotas: dict[int, Decimal] = {}
+    quotas: dict[int, float] = {}
     rows = Quota.objects.filter(
         workspace_id=workspace.pk,
         period_start__lte=period.end,
@@ -242,13 +255,15 @@ def _quotas(workspace, period: Period, column: str, ramps: dict | None = None) -
     ).values_list(column, "amount", "period_start", "period_end")
     for key, amount, start, end in rows:
         ramp = (ramps or {}).get(key)
-        quotas[key] = quotas.get(key, ZERO) + prorated_quota(
-            amount=amount,
-            quota_start=start,
-            quota_end=end,
-            period=period,
-            ramp_start=ramp[0] if ramp else None,
-            ramp_percentages=ramp[1] if ramp else (),
+        quotas[key] = quotas.get(key, ZERO) + float(
+            prorated_quota(
+                amount=amount,
+                quota_start=start,
+                quota_end=end,
+                period=period,
+                ramp_start=ramp[0] if ramp else None,
+                ramp_percentages=ramp[1] if ramp else (),
+            )
         )
     return quotas
 
@@ -312,7 +327,7 @@ def territory_performance(
     """One row per territory of `plan` (children rolled into parents), in tree order,
     narrowed to a kind and/or a depth (0 = top level) after the roll-up."""
     tree = _territory_tree(plan)
-    closed = _closed_by(workspace, period, "credited")
+    closed = _closed_by(workspace, period, "territory")
     open_ = _open_by(workspace, period, "account__territory_id")
     accounts = _count_by(
         Account.objects.filter(workspace_id=workspace.pk, territory_id__isnull=False),
@@ -427,7 +442,7 @@ def member_performance(
     overlay = _overlay_slots(plan) if plan is not None else {}
     if overlay:
         tree = _territory_tree(plan)
-        territory_closed = _closed_by(workspace, period, "credited")
+        territory_closed = _closed_by(workspace, period, "territory")
         territory_open = _open_by(workspace, period, "account__territory_id")
         own = {t: _tally_from(territory_closed.get(t), territory_open.get(t)) for t in tree}
         rolled = _rolled_up(tree, own)
