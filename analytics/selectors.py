@@ -61,7 +61,7 @@ ACCEPTED_AT_FIELD = "accepted_at"
 ZERO = 0.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Tally:
     """The additive parts of a row; ratios are derived from them after the roll-up."""
 
@@ -80,21 +80,19 @@ class Tally:
     accept_minutes: list[float] = field(default_factory=list)
 
     def add(self, other: "Tally") -> None:
-        for name in (
-            "won_amount",
-            "own_won_amount",
-            "won",
-            "closed",
-            "cycle_days",
-            "cycle_deals",
-            "open_pipeline",
-            "own_open_pipeline",
-            "open_deals",
-            "accounts",
-            "allocations",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.accept_minutes = self.accept_minutes + other.accept_minutes
+        self.won_amount += other.won_amount
+        self.own_won_amount += other.own_won_amount
+        self.won += other.won
+        self.closed += other.closed
+        self.cycle_days += other.cycle_days
+        self.cycle_deals += other.cycle_deals
+        self.open_pipeline += other.open_pipeline
+        self.own_open_pipeline += other.own_open_pipeline
+        self.open_deals += other.open_deals
+        self.accounts += other.accounts
+        self.allocations += other.allocations
+        if other.accept_minutes:
+            self.accept_minutes = self.accept_minutes + other.accept_minutes
 
 
 def _money(value) -> float | None:

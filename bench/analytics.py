@@ -13,7 +13,10 @@ a quota per territory and rep per quarter, an overlay with 10 % credit on 500 te
 and 100,000 allocations of the last year.
 
 Run: make bench-analytics  (a fresh database revorg_analytics_bench; flags: --accounts,
---opportunities, --territories, --members, --allocations, --repeat, --seed)."""
+--opportunities, --territories, --members, --allocations, --repeat, --seed; `--reuse`
+measures the book of the previous run again without generating one:
+`DATABASE_URL=…/revorg_analytics_bench SECRET_KEY=bench .venv/bin/python bench/analytics.py
+--reuse`)."""
 
 import argparse
 import json
@@ -208,9 +211,16 @@ def main():
     parser.add_argument("--allocations", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the book a previous run generated"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    workspace, plan = build(args, rng)
+    if args.reuse:
+        workspace = Workspace.objects.filter(slug__startswith="bench-analytics-").latest("id")
+        plan = plan_ensure_active(workspace=workspace)
+    else:
+        workspace, plan = build(args, rng)
     quarter = fiscal_quarter_of(timezone.localdate(), workspace.fiscal_year_start_month)
     key = revorg_services.api_key_create(workspace=workspace, name="bench", scopes="read").raw_key
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
