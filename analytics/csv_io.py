@@ -29,6 +29,7 @@ from revorg.services import Actor, audit_record
 from territories.selectors import plan_get_active
 
 from .models import Quota
+from .periods import EARLIEST, LATEST
 
 QUOTA_COLUMNS = [
     "id",
@@ -93,7 +94,7 @@ def quota_snapshot(quota: Quota) -> dict:
 def _date(row: CsvRow, column: str, errors: list[RowError]) -> date | None:
     text = row.get(column)
     try:
-        if len(text) == 10:
+        if len(text) == 10 and EARLIEST <= date.fromisoformat(text) <= LATEST:
             return date.fromisoformat(text)
     except ValueError:
         pass
@@ -101,7 +102,9 @@ def _date(row: CsvRow, column: str, errors: list[RowError]) -> date | None:
         RowError(
             row.line,
             column,
-            "required: a date as YYYY-MM-DD" if not text else "not a date as YYYY-MM-DD",
+            "required: a date as YYYY-MM-DD"
+            if not text
+            else "not a date as YYYY-MM-DD between 1900 and 2999",
         )
     )
     return None

@@ -132,6 +132,8 @@ def proration(
 
 
 MAX_PERIOD_DAYS = 366 * 5
+# Periods and quotas stay well inside what date arithmetic can hold (9999-12-31 + 1 day fails).
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def period_parse(*, start_text, end_text, fiscal_start_month: int, today: date) -> Period:
@@ -156,6 +158,10 @@ def period_parse(*, start_text, end_text, fiscal_start_month: int, today: date) 
         if days[name] is None:
             label = name.replace("_", " ").capitalize()
             raise BadParameter(f"{label} must be a date as YYYY-MM-DD.", field=name)
+    for name, day in days.items():
+        if not EARLIEST <= day <= LATEST:
+            label = name.replace("_", " ").capitalize()
+            raise BadParameter(f"{label} must be between 1900 and 2999.", field=name)
     if days["period_end"] < days["period_start"]:
         raise BadParameter("Period end must not be before period start.", field="period_end")
     if (days["period_end"] - days["period_start"]).days > MAX_PERIOD_DAYS:

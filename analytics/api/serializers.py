@@ -3,6 +3,7 @@ from rest_framework import serializers
 from revorg.api import WorkspaceScopedSerializer
 
 from ..models import MemberRamp, Quota
+from ..periods import EARLIEST, LATEST
 
 
 class QuotaSerializer(WorkspaceScopedSerializer):
@@ -30,6 +31,9 @@ class QuotaSerializer(WorkspaceScopedSerializer):
                 {"territory": ["give exactly one of territory and member"]}
             )
         start, end = value("period_start"), value("period_end")
+        for name, day in (("period_start", start), ("period_end", end)):
+            if day is not None and not EARLIEST <= day <= LATEST:
+                raise serializers.ValidationError({name: ["must be between 1900 and 2999"]})
         if start and end and end < start:
             raise serializers.ValidationError({"period_end": ["must not be before period_start"]})
         same = Quota.objects.filter(

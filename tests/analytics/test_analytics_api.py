@@ -19,6 +19,7 @@ URLS = ("/api/v1/analytics/territories/", "/api/v1/analytics/members/")
         ({"period_start": "2026-03-01", "period_end": "2026-02-01"}, "period_end"),
         ({"period_start": "2020-01-01", "period_end": "2026-02-01"}, "period_end"),
         ({"period_start": "yesterday", "period_end": "2026-02-01"}, "period_start"),
+        ({"period_start": "9999-01-01", "period_end": "9999-12-31"}, "period_start"),
         ({"kind": "planet"}, "kind"),
         ({"level": "-1"}, "level"),
         ({"level": "²"}, "level"),

@@ -51,6 +51,7 @@ class TestQuotaCrud:
             ({"member": "MEMBER"}, "territory"),  # both owners
             ({"period_end": "2025-12-31"}, "period_end"),
             ({"period_start": "2026-13-01"}, "period_start"),
+            ({"period_end": "9999-12-31"}, "period_end"),
             ({"amount": "-1"}, "amount"),
             ({"amount": "1e30"}, "amount"),
             ({"amount": "abc"}, "amount"),
