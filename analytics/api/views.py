@@ -153,6 +153,19 @@ def analytics_query(request, workspace) -> dict:
     return {"period": period, "plan": plan, "kind": kind, "level": level}
 
 
+class _CsvOrJsonView(APIView):
+    """`?format=csv` streams a file; an error is JSON whatever the format asked for."""
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+    content_negotiation_class = CsvOrJsonNegotiation
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 def _wants_csv(request) -> bool:
     return getattr(request.accepted_renderer, "format", "") == "csv"
 
@@ -166,12 +179,9 @@ def _body(query: dict, rows: list[dict]) -> dict:
     }
 
 
-class TerritoryAnalyticsView(APIView):
+class TerritoryAnalyticsView(_CsvOrJsonView):
     """`GET /analytics/territories/`: performance per territory for a period, parents rolled
     up (definitions of every figure: `analytics.selectors`); `?format=csv` as a file."""
-
-    renderer_classes = [JSONRenderer, CsvRenderer]
-    content_negotiation_class = CsvOrJsonNegotiation
 
     @extend_schema(
         parameters=ANALYTICS_PARAMETERS,
@@ -201,12 +211,9 @@ class TerritoryAnalyticsView(APIView):
         return Response(_body(query, rows))
 
 
-class MemberAnalyticsView(APIView):
+class MemberAnalyticsView(_CsvOrJsonView):
     """`GET /analytics/members/`: performance per rep for a period, overlay split credit
     included; `?format=csv` as a file."""
-
-    renderer_classes = [JSONRenderer, CsvRenderer]
-    content_negotiation_class = CsvOrJsonNegotiation
 
     @extend_schema(
         parameters=ANALYTICS_PARAMETERS,

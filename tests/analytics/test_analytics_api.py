@@ -57,3 +57,11 @@ def test_a_viewer_reads_analytics(user_client, workspace, book):
     response = user_client(workspace, role="viewer").get(URLS[0], Q1)
     assert response.status_code == 200
     assert len(response.json()["results"]) == 4
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_bad_csv_query_answers_its_error_as_json(api, url):
+    response = api.get(url, {"format": "csv", "period_end": "2000-01-01"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "period_start" in response.json()
