@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' '
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay clean
+.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -104,3 +104,11 @@ bench-plan-replay: install
 	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_replay_bench"
 	DATABASE_URL=$(REPLAY_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
 	DATABASE_URL=$(REPLAY_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/plan_replay.py $(REPLAY_BENCH_ARGS)
+## A fresh database each run: a million accounts, 200,000 deals with closed history, analytics.
+ANALYTICS_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_analytics_bench
+ANALYTICS_BENCH_ARGS ?=
+bench-analytics: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "DROP DATABASE IF EXISTS revorg_analytics_bench"
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_analytics_bench"
+	DATABASE_URL=$(ANALYTICS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(ANALYTICS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/analytics.py $(ANALYTICS_BENCH_ARGS)

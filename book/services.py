@@ -260,13 +260,14 @@ def opportunities_upsert(*, workspace_id, provider: str, rows) -> int:
             "id", "territory_id"
         )
     )
-    # A deal closed earlier keeps the territory it closed in: a later plan or a re-sync of
-    # the closed deal does not rewrite its history.
+    # A deal already closed keeps the territory it closed in: a later sync of it (after its
+    # account moved under a new plan) must not rewrite history.
     closed_in = dict(
         Opportunity.objects.filter(
             workspace_id=workspace_id,
             crm_provider=provider,
-            crm_id__in=[row["crm_id"] for row in rows],
+            crm_id__in=[row["crm_id"] for row in rows if row["is_closed"]],
+            is_closed=True,
             closed_territory__isnull=False,
         ).values_list("crm_id", "closed_territory_id")
     )
@@ -770,6 +771,7 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
         _accounts_update_sqlite(key, changes, evaluated, now)
         return
     changed = {row[0] for row in changes}
+    opportunities = Opportunity._meta.db_table
     with connection.cursor() as cursor:
         # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
         cursor.execute("DROP TABLE IF EXISTS book_account_tmp")
@@ -792,6 +794,17 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
                     copy.write_row((account_id, seen, False, None, None, None, None, False))
         # Its real size, so the joins below use the indexes instead of scanning the tables.
         cursor.execute("ANALYZE book_account_tmp")
+        if changes:
+            # Before accounts move: their closed deals that do not know the territory they
+            # closed in keep the account's territory of then (a later plan must not rewrite
+            # history, and analytics credit it).
+            cursor.execute(
+                f"UPDATE {opportunities} o SET closed_territory_id = a.territory_id "
+                f"FROM book_account_tmp t JOIN {table} a ON a.id = t.id "
+                "WHERE t.changed AND o.account_id = t.id AND o.is_closed "
+                "AND o.closed_territory_id IS NULL AND a.territory_id IS NOT NULL "
+                "AND a.territory_id IS DISTINCT FROM t.territory_id"
+            )
         cursor.execute(
             f"UPDATE {table} a SET "
             "territory_id = CASE WHEN t.changed THEN t.territory_id ELSE a.territory_id END, "
@@ -809,7 +822,7 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
             # Deals that closed before their account had a territory (synced in the same
             # run) take its first one; a deal that has one keeps it.
             cursor.execute(
-                f"UPDATE {Opportunity._meta.db_table} o SET closed_territory_id = t.territory_id "
+                f"UPDATE {opportunities} o SET closed_territory_id = t.territory_id "
                 "FROM book_account_tmp t WHERE t.changed AND o.account_id = t.id AND o.is_closed "
                 "AND o.closed_territory_id IS NULL AND t.territory_id IS NOT NULL"
             )
@@ -821,7 +834,14 @@ def _accounts_update_sqlite(key, changes, evaluated, now) -> None:
     for start in range(0, len(ids), 500):
         Account.objects.filter(pk__in=ids[start : start + 500]).update(evaluated_key=key)
     objs = []
+    before = dict(
+        Account.objects.filter(pk__in=[row[0] for row in changes]).values_list("id", "territory_id")
+    )
     for account_id, territory_id, runner_up_id, owner_id, status, assigned in changes:
+        if before.get(account_id) and before[account_id] != territory_id:
+            Opportunity.objects.filter(
+                account_id=account_id, is_closed=True, closed_territory__isnull=True
+            ).update(closed_territory_id=before[account_id])
         objs.append(
             Account(
                 pk=account_id,

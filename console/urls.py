@@ -1,6 +1,7 @@
 from django.urls import path
 
 from allocation import views as allocation_views
+from analytics import views as analytics_views
 from book import views as book_views
 from capacities import views as capacity_views
 from crm_sync import views as crm_views
@@ -123,4 +124,5 @@ urlpatterns = [
     path("accounts/import/<str:kind>/", book_views.book_import, name="book-import"),
     path("accounts/reevaluate/", book_views.book_reevaluate, name="book-reevaluate"),
     path("coverage/", book_views.coverage, name="coverage"),
+    path("performance/", analytics_views.compare, name="performance"),
 ]

@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from rest_framework.serializers import BooleanField
+from rest_framework.serializers import BooleanField, ChoiceField
 
 from allocation.models import Allocation
+from analytics.views import dashboard_cards
 from book.selectors import coverage_summary
 from capacities.selectors import utilisation_by_member
 from crm_sync.models import WritebackOutbox
@@ -63,6 +64,7 @@ def dashboard(request):
         .filter(status="failed")
         .count(),
         "coverage": coverage_summary(workspace=workspace),
+        "performance": dashboard_cards(workspace=workspace),
     }
     return render(request, "ui/dashboard.html", context)
 
@@ -80,12 +82,20 @@ def _settings_form_fields(serializer) -> list[dict]:
             kind = "member"
         elif isinstance(field, BooleanField):
             kind = "checkbox"
+        elif isinstance(field, ChoiceField):
+            kind = "choice"
         fields.append(
             {
                 "name": name,
                 "label": field.label or name.replace("_", " ").capitalize(),
                 "help": field.help_text or "",
                 "kind": kind,
+                "choices": [
+                    {"value": str(value), "label": label}
+                    for value, label in getattr(field, "choices", {}).items()
+                ]
+                if kind == "choice"
+                else [],
             }
         )
     return fields
@@ -107,6 +117,9 @@ def workspace_settings(request):
                 data[field["name"]] = request.POST.get(field["name"]) == "on"
             elif field["kind"] == "member":
                 data[field["name"]] = request.POST.get(field["name"]) or None
+            elif field["kind"] == "choice":
+                if field["name"] in request.POST:  # a form without the select keeps it
+                    data[field["name"]] = request.POST[field["name"]]
             else:
                 data[field["name"]] = request.POST.get(field["name"], "")
         serializer = WorkspaceSerializer(
@@ -129,9 +142,11 @@ def workspace_settings(request):
     for field in form_fields:
         field["value"] = (
             request.POST.get(field["name"], "")
-            if errors and field["kind"] == "text"
+            if errors and field["kind"] in ("text", "choice")
             else getattr(workspace, field["name"])
         )
+        if field["kind"] == "choice":
+            field["value"] = str(field["value"])
         field["error"] = errors.get(field["name"], "")
     # A workspace may have 10,000 members: the picker lists those the search finds.
     member_search = request.GET.get("member_q", "").strip()[:200]

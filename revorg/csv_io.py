@@ -118,7 +118,7 @@ class ImportRefused(ApplicationError):
 
 
 # Advisory-lock namespaces (the two-int key space, apart from the allocation path's bigint keys).
-IMPORT_LOCK_NAMESPACES = {"members": 7301}
+IMPORT_LOCK_NAMESPACES = {"members": 7301, "quotas": 7302}
 
 
 def import_lock(*, scope: str, workspace_id: int) -> None:

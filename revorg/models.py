@@ -1,5 +1,7 @@
 """Tenancy: workspaces, who may act in them (users with a role, API keys with scopes), audit."""
 
+import calendar
+
 from django.conf import settings
 from django.db import models
 
@@ -37,6 +39,12 @@ class Workspace(models.Model):
     # The book's owner changes are written back to the CRM only when this is on (default:
     # report only, DESIGN §7).
     account_ownership_writeback = models.BooleanField(default=False)
+    # Quarters and months of analytics periods are counted from this month (1 = January).
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        default=1,
+        choices=[(month, calendar.month_name[month]) for month in range(1, 13)],
+        help_text="The month the fiscal year starts; quarters and months of analytics follow it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("jobs.api.urls")),
     path("", include("book.api.urls")),
     path("", include("replay.api.urls")),
+    path("", include("analytics.api.urls")),
 ]
 
 urlpatterns = [

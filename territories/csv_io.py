@@ -405,7 +405,13 @@ def _slots_with_kept(p: _Planned) -> list[dict] | None:
     kept = []
     if p.territory is not None:
         kept = [
-            {"member": s.member, "role": s.role, "weight": s.weight, "position": s.position}
+            {
+                "member": s.member,
+                "role": s.role,
+                "weight": s.weight,
+                "position": s.position,
+                "credit_percent": s.credit_percent,
+            }
             for s in p.territory.slots.select_related("member")
             if s.role not in p.slots
         ]

@@ -4,6 +4,7 @@ Rules are JSON condition trees (DESIGN.md section 3); `territories.rules` valida
 `territories.matching` compiles a whole plan for fast matching.
 """
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 
@@ -106,6 +107,11 @@ class TerritorySlot(models.Model):
     role = models.CharField(max_length=16, choices=SlotRole.choices, default=SlotRole.PRIMARY)
     weight = models.PositiveIntegerField(default=1)
     position = models.PositiveIntegerField(default=0)
+    # An overlay's share of the territory's won and pipeline amounts, on top of the owner's
+    # 100 % (overlay split credit, DESIGN §10); primaries and backups carry 0.
+    credit_percent = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)]
+    )
 
     class Meta:
         ordering = ["territory", "position", "id"]

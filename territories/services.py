@@ -299,6 +299,7 @@ def plan_clone(
             role=slot.role,
             weight=slot.weight,
             position=slot.position,
+            credit_percent=slot.credit_percent,
         )
         for slot in TerritorySlot.objects.filter(territory__plan=plan)
     )
@@ -399,6 +400,7 @@ def _write_slots(*, territory: Territory, slots: list[dict] | None) -> None:
             role=slot.get("role", "primary"),
             weight=slot.get("weight", 1),
             position=slot.get("position", index),
+            credit_percent=slot.get("credit_percent", 0),
         )
         for index, slot in enumerate(slots)
     )

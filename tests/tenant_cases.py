@@ -123,6 +123,23 @@ def _transition_move(workspace):
     return {"pk": move.pk}
 
 
+def _quota(workspace):
+    from tests.analytics.factories import QuotaFactory
+
+    territory = TerritoryFactory(workspace=workspace)
+    quota = QuotaFactory(
+        workspace=workspace, territory=territory, period_start="2026-01-01", period_end="2026-03-31"
+    )
+    return {"pk": quota.pk}
+
+
+def _member_ramp(workspace):
+    from tests.analytics.factories import MemberRampFactory
+
+    ramp = MemberRampFactory(member=MemberFactory(workspace=workspace), start_date="2026-01-01")
+    return {"pk": ramp.pk}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "activation-detail": _activation,
@@ -140,6 +157,8 @@ DETAIL_ROUTES = {
     "job-detail": _job,
     "account-detail": _account,
     "opportunity-detail": _opportunity,
+    "quota-detail": _quota,
+    "member-ramp-detail": _member_ramp,
 }
 
 

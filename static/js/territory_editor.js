@@ -133,7 +133,12 @@
     const role = el("select", {class: "slot-role", "aria-label": "Role"}, cfg.slot_roles.map((r) => el("option", {value: r, text: r})));
     role.value = slot.role || "primary";
     const weight = el("input", {type: "number", min: "1", value: String(slot.weight || 1), class: "rb-weight", title: "weight", "aria-label": "Weight"});
-    li.append(el("span", {class: "slot-name", text: `${editable ? "☰ " : ""}${memberLabel(slot.member)}`}), role, el("span", {class: "muted small", text: "weight"}), weight);
+    const credit = el("input", {type: "number", min: "0", max: "100", value: String(slot.credit_percent || 0), class: "rb-credit", title: "overlay split credit %", "aria-label": "Credit percent"});
+    const creditLabel = el("span", {class: "muted small rb-credit-label", text: "credit %"});
+    const showCredit = () => { const overlay = role.value === "overlay"; credit.hidden = !overlay; creditLabel.hidden = !overlay; };
+    role.addEventListener("change", showCredit);
+    li.append(el("span", {class: "slot-name", text: `${editable ? "☰ " : ""}${memberLabel(slot.member)}`}), role, el("span", {class: "muted small", text: "weight"}), weight, creditLabel, credit);
+    showCredit();
     if (editable) {
       li.setAttribute("draggable", "true");
       const up = el("button", {type: "button", class: "slot-up", text: "↑", title: "Earlier in the rotation"});
@@ -166,7 +171,8 @@
   const number = (v) => (v === "" ? null : Number(v));
   function body() {
     const slots = [...slotList.children].map((li, i) => ({member: Number(li.dataset.member),
-      role: li.querySelector(".slot-role").value, weight: Number(li.querySelector(".rb-weight").value) || 1, position: i}));
+      role: li.querySelector(".slot-role").value, weight: Number(li.querySelector(".rb-weight").value) || 1, position: i,
+      credit_percent: li.querySelector(".slot-role").value === "overlay" ? Number(li.querySelector(".rb-credit").value) || 0 : 0}));
     return {plan: init.plan, name: f.name.value, description: f.description.value, kind: f.kind.value,
       parent: number(f.parent.value), priority: f.priority.value === "" ? 0 : Number(f.priority.value),
       is_active: f.is_active.checked, rule: ruleBuilder.rule(), named_accounts: namedAccounts().accounts,

@@ -22,8 +22,25 @@ class TerritoryPlanSerializer(WorkspaceScopedSerializer):
 class SlotSerializer(WorkspaceScopedSerializer):
     class Meta:
         model = TerritorySlot
-        fields = ["member", "role", "weight", "position"]
-        extra_kwargs = {"position": {"required": False}, "weight": {"min_value": 1}}
+        fields = ["member", "role", "weight", "position", "credit_percent"]
+        extra_kwargs = {
+            "position": {"required": False},
+            "weight": {"min_value": 1},
+            "credit_percent": {
+                "required": False,
+                "min_value": 0,
+                "max_value": 100,
+                "help_text": "An overlay's split credit: this percentage of the territory's "
+                "won and pipeline amounts (0 to 100; primaries and backups carry 0).",
+            },
+        }
+
+    def validate(self, attrs):
+        if attrs.get("credit_percent") and attrs.get("role", "primary") != "overlay":
+            raise serializers.ValidationError(
+                {"credit_percent": ["only an overlay slot carries split credit"]}
+            )
+        return attrs
 
 
 class TerritorySerializer(WorkspaceScopedSerializer):

@@ -95,3 +95,29 @@ def test_account_ownership_writeback_is_a_setting_too(user_client, workspace):
     assert workspace.account_ownership_writeback is False
     changes = AuditEntry.objects.filter(workspace=workspace, object_type="revorg.workspace")
     assert sorted(e.after["account_ownership_writeback"] for e in changes) == [False, True]
+
+
+def test_the_fiscal_year_start_month_is_a_setting_in_the_page_and_the_api(
+    user_client, api, workspace
+):
+    client = user_client(workspace)
+    page = client.get(URL).content.decode()
+    assert 'name="fiscal_year_start_month"' in page and ">February</option>" in page
+    assert (
+        client.post(URL, {"name": workspace.name, "fiscal_year_start_month": "2"}).status_code
+        == 302
+    )
+    workspace.refresh_from_db()
+    assert workspace.fiscal_year_start_month == 2
+    assert api.get("/api/v1/workspace/").json()["fiscal_year_start_month"] == 2
+    response = client.post(URL, {"name": workspace.name, "fiscal_year_start_month": "13"})
+    assert response.status_code == 400
+    assert 'data-error="fiscal_year_start_month"' in response.content.decode()
+    refused = api.patch("/api/v1/workspace/", {"fiscal_year_start_month": 0}, format="json")
+    assert refused.status_code == 400 and "fiscal_year_start_month" in refused.json()
+    assert (
+        api.patch("/api/v1/workspace/", {"fiscal_year_start_month": 4}, format="json").status_code
+        == 200
+    )
+    workspace.refresh_from_db()
+    assert workspace.fiscal_year_start_month == 4

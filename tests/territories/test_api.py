@@ -298,3 +298,32 @@ def test_deleting_a_member_who_owns_history_is_409(api, workspace):
     response = api.delete(f"/api/v1/members/{allocation.owner_id}/")
     assert response.status_code == 409
     assert "still referenced by allocations" in response.json()["detail"]
+
+
+def test_an_overlay_slot_carries_a_split_credit_of_0_to_100(api, workspace):
+    ada, sol = MemberFactory(workspace=workspace), MemberFactory(workspace=workspace)
+
+    def create(name, slots):
+        return api.post(TERRITORIES, {"name": name, "slots": slots}, format="json")
+
+    for bad in (101, -1, "x"):
+        response = create("Bad", [{"member": sol.pk, "role": "overlay", "credit_percent": bad}])
+        assert response.status_code == 400 and "credit_percent" in str(response.json())
+    primary_credit = create("Bad", [{"member": ada.pk, "role": "primary", "credit_percent": 10}])
+    assert primary_credit.status_code == 400 and "credit_percent" in str(primary_credit.json())
+    assert not Territory.objects.filter(name="Bad").exists()
+    response = create(
+        "West",
+        [
+            {"member": ada.pk, "role": "primary"},
+            {"member": sol.pk, "role": "overlay", "credit_percent": 20},
+        ],
+    )
+    assert response.status_code == 201, response.json()
+    assert [(s["role"], s["credit_percent"]) for s in response.json()["slots"]] == [
+        ("primary", 0),
+        ("overlay", 20),
+    ]
+    clone = api.post(f"{PLANS}{active_plan(workspace).pk}/clone/", format="json").json()
+    copied = Territory.objects.get(plan_id=clone["id"], name="West")
+    assert copied.slots.get(role="overlay").credit_percent == 20
