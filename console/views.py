@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from rest_framework.serializers import BooleanField
+from rest_framework.serializers import BooleanField, ChoiceField
 
 from allocation.models import Allocation
 from capacities.selectors import utilisation_by_member
@@ -78,12 +78,15 @@ def _settings_form_fields(serializer) -> list[dict]:
             kind = "member"
         elif isinstance(field, BooleanField):
             kind = "checkbox"
+        elif isinstance(field, ChoiceField):
+            kind = "choice"
         fields.append(
             {
                 "name": name,
                 "label": field.label or name.replace("_", " ").capitalize(),
                 "help": field.help_text or "",
                 "kind": kind,
+                "choices": list(field.choices.items()) if kind == "choice" else [],
             }
         )
     return fields
@@ -127,7 +130,7 @@ def workspace_settings(request):
     for field in form_fields:
         field["value"] = (
             request.POST.get(field["name"], "")
-            if errors and field["kind"] == "text"
+            if errors and field["kind"] in ("text", "choice")
             else getattr(workspace, field["name"])
         )
         field["error"] = errors.get(field["name"], "")

@@ -17,6 +17,7 @@ class WorkspaceSerializer(WorkspaceScopedSerializer):
             "name",
             "default_member",
             "account_ownership_writeback",
+            "reassignment_approval",
             "created_at",
         ]
         read_only_fields = ["slug", "created_at"]

@@ -23,6 +23,14 @@ class Scope(models.TextChoices):
     ALLOCATE = "allocate", "Allocate"
 
 
+class ReassignmentApproval(models.TextChoices):
+    """Who must approve a reassignment request (DESIGN §9); an admin may approve any."""
+
+    NONE = "none", "None: approved when requested"
+    INCOMING_MANAGER = "incoming_manager", "The new owner's manager"
+    BOTH_MANAGERS = "both_managers", "The new owner's and the current owners' managers"
+
+
 class Workspace(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -37,6 +45,13 @@ class Workspace(models.Model):
     # The book's owner changes are written back to the CRM only when this is on (default:
     # report only, DESIGN §7).
     account_ownership_writeback = models.BooleanField(default=False)
+    reassignment_approval = models.CharField(
+        max_length=32,
+        choices=ReassignmentApproval.choices,
+        default=ReassignmentApproval.INCOMING_MANAGER,
+        help_text="Who approves a reassignment request before it runs at its effective date "
+        "(an admin may approve any; nobody approves their own).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "jobs",
     "book",
     "notifications",
+    "reassignments",
+    "sla",
     "console",
 ]
 
@@ -288,6 +290,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "jobs-sweep": {"task": "jobs.tasks.job_sweep_task", "schedule": 60.0},
+    # Approved reassignment requests run at their effective date.
+    "reassignments-execute-due": {
+        "task": "reassignments.tasks.execute_due_task",
+        "schedule": 60.0,
+    },
+    # SLA clocks: start, remind, act on breach.
+    "sla-sweep": {"task": "sla.tasks.sla_sweep_task", "schedule": 60.0},
 }
 # CRM endpoint URLs may name hosts that resolve to private/loopback addresses (local fakes,
 # an on-premises proxy); off by default so a connection cannot reach the internal network.
