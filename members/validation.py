@@ -56,7 +56,7 @@ MAX_INTERVALS_PER_DAY = 6
 
 
 def _minutes_of(text) -> int | None:
-    """"HH:MM" (00:00 to 24:00) as minutes since midnight, else None."""
+    """ "HH:MM" (00:00 to 24:00) as minutes since midnight, else None."""
     if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
         return None
     hours, minutes = text[:2], text[3:]

@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "jobs.models.JobStatus",
         "PlanStatusEnum": "territories.models.PlanStatus",
         "AllocationStateEnum": "allocation.selectors.AllocationState",
+        "RecordTypeEnum": "allocation.models.RecordType",
+        "ReassignmentRequestStatusEnum": "reassignments.models.RequestStatus",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",

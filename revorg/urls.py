@@ -15,6 +15,8 @@ api_v1 = [
     path("", include("crm_sync.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("book.api.urls")),
+    path("", include("reassignments.api.urls")),
+    path("", include("sla.api.urls")),
 ]
 
 urlpatterns = [

@@ -114,9 +114,7 @@ class SlaClock(models.Model):
                 ),
                 name="sla_clock_due_idx",
             ),
-            models.Index(
-                fields=["workspace", "owner", "accepted_at"], name="sla_clock_owner_idx"
-            ),
+            models.Index(fields=["workspace", "owner", "accepted_at"], name="sla_clock_owner_idx"),
         ]
 
     def __str__(self) -> str:
@@ -127,9 +125,7 @@ class SlaSweepMark(models.Model):
     """How far the sweep has started clocks in a workspace (allocations created before it,
     minus a margin for transactions still open, are known)."""
 
-    workspace = models.OneToOneField(
-        "revorg.Workspace", on_delete=models.CASCADE, related_name="+"
-    )
+    workspace = models.OneToOneField("revorg.Workspace", on_delete=models.CASCADE, related_name="+")
     started_through = models.DateTimeField()
 
     def __str__(self) -> str:

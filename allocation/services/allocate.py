@@ -175,7 +175,7 @@ class AllocationResult(NamedTuple):
 
 def _render(allocation: Allocation, *, dry_run: bool) -> dict:
     names = overlay_names(workspace=allocation.workspace, allocations=[allocation])
-    return allocation_render(allocation, members_by_id=names, dry_run=dry_run)
+    return allocation_render(allocation, members_by_id=names, dry_run=dry_run, with_sla=False)
 
 
 def _unsaved(*, workspace, record, play_run, decision) -> Allocation:
