@@ -37,7 +37,7 @@ class Team:
         )
         self.reps = []
         for position in range(reps):
-            rep = MemberFactory(workspace=workspace, name=f"Rep {'ABC'[position]}",
+            rep = MemberFactory(workspace=workspace, name=f"Rep {'ABCDEFGH'[position]}",
                                 manager=self.manager)  # fmt: skip
             TerritorySlotFactory(territory=self.territory, member=rep, position=position)
             self.reps.append(rep)
