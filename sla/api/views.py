@@ -8,14 +8,13 @@ from rest_framework.views import APIView
 from allocation.api.serializers import AllocationSerializer
 from allocation.models import Allocation
 from allocation.rendering import allocation_render
-from members.models import Member
 from revorg.api import WorkspaceScopedViewSet, workspace_of
 from revorg.models import ROLE_RANK, Role
 from revorg.services import actor_from_request
-from territories.models import Territory
 
 from .. import services
 from ..models import AcceptedVia, SlaPolicy
+from ..selectors import time_to_accept_named
 from .serializers import (
     SlaPolicySerializer,
     TimeToAcceptQuerySerializer,
@@ -80,18 +79,10 @@ class TimeToAcceptView(APIView):
     def get(self, request):
         query = TimeToAcceptQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        workspace = workspace_of(request)
-        by = query.validated_data["by"]
-        rows = services.time_to_accept(
-            workspace=workspace,
-            by=by,
+        rows = time_to_accept_named(
+            workspace=workspace_of(request),
+            by=query.validated_data["by"],
             since=query.validated_data.get("since"),
             until=query.validated_data.get("until"),
         )
-        model = Member if by == "member" else Territory
-        names = dict(
-            model.objects.filter(workspace=workspace, pk__in=[r["id"] for r in rows]).values_list(
-                "pk", "name"
-            )
-        )
-        return Response([{**row, "name": names.get(row["id"], "")} for row in rows])
+        return Response(sorted(rows, key=lambda row: row["id"]))
