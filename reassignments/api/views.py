@@ -3,6 +3,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedGenericViewSet, workspace_of
@@ -35,6 +36,11 @@ def _membership(request):
         responses=ReassignmentRequestSerializer(many=True),
         description="Pending requests the caller may decide (the approval queue).",
     ),
+    # Requests change only through their verbs: these answer 405 (404 for another
+    # workspace's request) and are no operations, so the schema leaves them out.
+    update=extend_schema(exclude=True),
+    partial_update=extend_schema(exclude=True),
+    destroy=extend_schema(exclude=True),
 )
 class ReassignmentRequestViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedGenericViewSet
@@ -76,6 +82,14 @@ class ReassignmentRequestViewSet(
             self.get_serializer(self.get_queryset().get(pk=created.pk)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    def _unchangeable(self, request, pk=None, **kwargs):
+        get_object_or_404(self.get_queryset(), pk=pk)
+        raise MethodNotAllowed(
+            request.method, detail="Requests change through approve, reject and cancel."
+        )
+
+    update = partial_update = destroy = _unchangeable
 
     def _decide(self, request, pk, decision):
         target = get_object_or_404(self.get_queryset(), pk=pk)
