@@ -38,6 +38,9 @@ SWEEP_ACTOR = SystemActor(name="SLA sweep")
 # entry may commit a little after its created_at).
 DISCOVERY_MARGIN = timedelta(minutes=10)
 BATCH = 1000
+SMALL_INSERT = 20
+# Breached clocks per Celery task when a broker runs them (each acts in its own transaction).
+BREACH_CHUNK = 25
 OWNED = (AllocationStatus.ASSIGNED, AllocationStatus.FALLBACK)
 
 
@@ -114,18 +117,21 @@ def _clock_times(calendar: Calendar, policy: SlaPolicy, owner_id: int, start):
     return remind, calendar.due(owner_id, start, minutes)
 
 
-def _clock_new(*, calendar, policy, row, breaches: int) -> SlaClock:
-    remind, due = _clock_times(calendar, policy, row["owner_id"], row["created_at"])
-    return SlaClock(
-        workspace_id=row["workspace_id"],
-        allocation_id=row["pk"],
-        policy=policy,
-        owner_id=row["owner_id"],
-        territory_id_at_start=row["territory_id"],
-        started_at=row["created_at"],
-        remind_at=remind,
-        due_at=due,
-        breaches=breaches,
+def _clock_new(*, calendar, policy, row, breaches: int) -> tuple:
+    """A new clock's column values (`CLOCK_COLUMNS` order); `policy` None: no deadline."""
+    remind = due = None
+    if policy is not None:
+        remind, due = _clock_times(calendar, policy, row["owner_id"], row["created_at"])
+    return (
+        row["workspace_id"],
+        row["pk"],
+        policy.pk if policy is not None else None,
+        row["owner_id"],
+        row["territory_id"],
+        row["created_at"],
+        remind,
+        due,
+        breaches,
     )
 
 
@@ -142,29 +148,46 @@ CLOCK_COLUMNS = (
 )
 
 
-def _clocks_insert(clocks: list[SlaClock]) -> int:
-    """New clocks, one statement per batch; a clock that exists already is left alone (a
-    concurrent sweep or acceptance made it). Postgres: column arrays through unnest (the
-    ORM's per-value preparation cost more than computing the due times)."""
+def _clocks_insert(clocks: list[tuple]) -> int:
+    """New clocks (`_clock_new` tuples); a clock that exists already is left alone (a
+    concurrent sweep or acceptance made it). Returns how many were new. Postgres: COPY into
+    a temporary table, then one INSERT … ON CONFLICT DO NOTHING (the ORM's per-value work
+    cost more than computing the due times)."""
+    if not clocks:
+        return 0
+    names = [name for name, _ in CLOCK_COLUMNS]
     if connection.vendor != "postgresql":
-        SlaClock.objects.bulk_create(clocks, batch_size=BATCH, ignore_conflicts=True)
-        return len(clocks)
-    inserted = 0
+        objs = [SlaClock(**dict(zip(names, values, strict=True))) for values in clocks]
+        return len(SlaClock.objects.bulk_create(objs, batch_size=BATCH, ignore_conflicts=True))
     table = SlaClock._meta.db_table
-    names = ", ".join(name for name, _ in CLOCK_COLUMNS)
-    arrays = ", ".join(f"%s::{kind}[]" for _, kind in CLOCK_COLUMNS)
-    defaults = "NULL, NULL, '', '', '', ''"
-    with connection.cursor() as cursor:
-        for start in range(0, len(clocks), 5000):
-            batch = clocks[start : start + 5000]
+    columns = ", ".join(names)
+    if len(clocks) <= SMALL_INSERT:  # a breach's new clock: no temporary table
+        row = f"({', '.join(['%s'] * len(names))}, '', '', '', '')"
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({names}, reminded_at, accepted_at, accepted_via, "
-                f"accepted_by, outcome, crm_initial_status) "
-                f"SELECT *, {defaults} FROM unnest({arrays}) "
+                f"INSERT INTO {table} ({columns}, accepted_via, accepted_by, outcome, "
+                f"crm_initial_status) VALUES {', '.join([row] * len(clocks))} "
                 "ON CONFLICT (allocation_id) DO NOTHING",
-                [[getattr(c, name) for c in batch] for name, _ in CLOCK_COLUMNS],
+                [value for values in clocks for value in values],
             )
-            inserted += cursor.rowcount
+            return cursor.rowcount
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS sla_clock_tmp")
+        cursor.execute(
+            "CREATE TEMP TABLE sla_clock_tmp ("
+            + ", ".join(f"{name} {kind}" for name, kind in CLOCK_COLUMNS)
+            + ") ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY sla_clock_tmp ({columns}) FROM STDIN") as copy:
+            for values in clocks:
+                copy.write_row(values)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, accepted_via, accepted_by, outcome, "
+            f"crm_initial_status) SELECT {columns}, '', '', '', '' FROM sla_clock_tmp "
+            "ON CONFLICT (allocation_id) DO NOTHING"
+        )
+        inserted = cursor.rowcount
+        cursor.execute("DROP TABLE sla_clock_tmp")
     return inserted
 
 
@@ -226,19 +249,20 @@ def clocks_start(*, workspace_id: int, now=None) -> int:
     return started
 
 
-def clock_start_for(*, allocation: Allocation, breaches: int) -> SlaClock | None:
+def clock_start_for(
+    *, allocation: Allocation, breaches: int, resolver: "PolicyResolver | None" = None
+) -> SlaClock | None:
     """The clock of one new entry (the sweep's own reassignments), if a policy covers it."""
     if allocation.owner_id is None:
         return None
-    resolver = PolicyResolver(allocation.workspace_id)
+    resolver = resolver or PolicyResolver(allocation.workspace_id)
     row = Allocation.objects.filter(pk=allocation.pk).values(*ROW_FIELDS)[0]
     policy = resolver.policy_for(allocation.territory_id)
     if policy is None or row["record_type"] not in (policy.record_types or []):
         return None
     calendar = Calendar([allocation.owner_id], allocation.created_at)
-    clock = _clock_new(calendar=calendar, policy=policy, row=row, breaches=breaches)
-    _clocks_insert([clock])
-    return clock
+    _clocks_insert([_clock_new(calendar=calendar, policy=policy, row=row, breaches=breaches)])
+    return SlaClock.objects.filter(allocation_id=allocation.pk).first()
 
 
 # --- acceptance --------------------------------------------------------------------------
@@ -255,18 +279,10 @@ def allocation_accept(*, workspace, actor, allocation: Allocation, via: str) -> 
             row = Allocation.objects.filter(pk=allocation.pk).values(*ROW_FIELDS).first()
             resolver = PolicyResolver(workspace.pk)
             policy = resolver.policy_for(row["territory_id"])
-            if row["owner_id"] is not None and resolver.covers(policy, row):
-                calendar = Calendar([row["owner_id"]], row["created_at"])
-                new = _clock_new(calendar=calendar, policy=policy, row=row, breaches=0)
-            else:
-                new = SlaClock(
-                    workspace_id=workspace.pk,
-                    allocation_id=allocation.pk,
-                    owner_id=row["owner_id"],
-                    territory_id_at_start=row["territory_id"],
-                    started_at=row["created_at"],
-                )
-            SlaClock.objects.bulk_create([new], ignore_conflicts=True)
+            if row["owner_id"] is None or not resolver.covers(policy, row):
+                policy = None  # acceptance is still recorded (time to accept)
+            calendar = Calendar([row["owner_id"]] if row["owner_id"] else [], row["created_at"])
+            _clocks_insert([_clock_new(calendar=calendar, policy=policy, row=row, breaches=0)])
             clock = SlaClock.objects.select_for_update().get(allocation_id=allocation.pk)
         if clock.accepted_at is not None:
             return clock
@@ -350,7 +366,7 @@ def _admin_members(workspace_id) -> list[Member]:
     )
 
 
-def breach_handle(*, clock_id: int, now=None) -> str | None:
+def breach_handle(*, clock_id: int, now=None, resolvers: dict | None = None) -> str | None:
     """Acts on one breached clock, once: `reassign` (the engine's next eligible member, no
     previous owner of the record), `escalate` (the owner's manager), or after the policy's
     `max_breaches` the unassigned queue with the admins alerted. None when another sweep
@@ -418,7 +434,10 @@ def breach_handle(*, clock_id: int, now=None) -> str | None:
         clock.outcome = outcome
         clock.save(update_fields=["breached_at", "outcome"])
         if new.owner_id is not None:
-            clock_start_for(allocation=new, breaches=breach)
+            resolvers = resolvers if resolvers is not None else {}
+            if workspace.pk not in resolvers:
+                resolvers[workspace.pk] = PolicyResolver(workspace.pk)
+            clock_start_for(allocation=new, breaches=breach, resolver=resolvers[workspace.pk])
         concerned = [m for m in (owner, _member(new.owner_id)) if m is not None]
         if alert_admins:
             concerned += _admin_members(workspace.pk)
@@ -481,19 +500,13 @@ def _escalate(*, workspace, entry, owner, step, reason):
     return new, f"escalated to member {manager.pk}"
 
 
-def breaches_handle(*, now=None, limit: int = 50_000) -> dict:
-    """Every open clock past its due time, each in its own transaction."""
+def breach_chunk_handle(*, clock_ids, now=None) -> dict:
+    """Acts on these clocks, each in its own transaction (a chunk of a tick's breaches)."""
     now = now or timezone.now()
-    counts = defaultdict(int)
-    ids = list(
-        _open_clocks()
-        .filter(due_at__lte=now)
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for clock_id in ids:
+    counts, resolvers = defaultdict(int), {}
+    for clock_id in clock_ids:
         try:
-            outcome = breach_handle(clock_id=clock_id, now=now)
+            outcome = breach_handle(clock_id=clock_id, now=now, resolvers=resolvers)
         except ConflictError:
             outcome = None  # a person reassigned it meanwhile: the next sweep closes it
         if outcome is None:
@@ -503,6 +516,27 @@ def breaches_handle(*, now=None, limit: int = 50_000) -> dict:
         else:
             counts["breached"] += 1
     return dict(counts)
+
+
+def breaches_handle(*, now=None, limit: int = 50_000) -> dict:
+    """Every open clock past its due time. With a broker, chunks go to the Celery workers
+    (a tick only finds and dispatches them; more workers, more breaches acted on at once);
+    without one (demo mode, tests) they are handled here. Either way each clock is acted on
+    once, whoever gets to it first."""
+    from .tasks import breach_chunk_task
+
+    now = now or timezone.now()
+    ids = list(
+        _open_clocks()
+        .filter(due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not breach_chunk_task.app.conf.task_always_eager:
+        for start in range(0, len(ids), BREACH_CHUNK):
+            breach_chunk_task.delay(ids[start : start + BREACH_CHUNK], now.isoformat())
+        return {"dispatched": len(ids)}
+    return breach_chunk_handle(clock_ids=ids, now=now)
 
 
 def sla_sweep(*, now=None) -> dict:

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from allocation.api.serializers import MAX_INT
@@ -30,7 +31,7 @@ class ReassignmentRequestSerializer(WorkspaceScopedSerializer):
 
     accounts = serializers.SerializerMethodField()
     allocations = serializers.SerializerMethodField()
-    impact = ImpactSerializer(read_only=True)
+    impact = serializers.SerializerMethodField()
     approvals = ApprovalSerializer(many=True, read_only=True)
     requested_by = serializers.CharField(source="requested_by_label", read_only=True)
     items = serializers.SerializerMethodField()
@@ -59,6 +60,16 @@ class ReassignmentRequestSerializer(WorkspaceScopedSerializer):
             "items",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ImpactSerializer)
+    def get_impact(self, obj) -> dict:
+        impact = obj.impact or {}
+        return {
+            "accounts": impact.get("accounts", 0),
+            "open_deals": impact.get("open_deals", 0),
+            "open_pipeline": impact.get("open_pipeline", 0.0),
+            "pending_allocations": impact.get("pending_allocations", 0),
+        }
 
     def _items(self, obj):
         return list(obj.items.all())
