@@ -86,6 +86,7 @@ class Workers:
                 ],
                 cwd=ROOT,
                 env=env,
+                stdout=subprocess.DEVNULL,
             )
             for i in range(count)
         ]
