@@ -233,7 +233,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "jobs.models.JobStatus",
         "PlanStatusEnum": "territories.models.PlanStatus",
         "AllocationStateEnum": "allocation.selectors.AllocationState",
-        "RecordTypeEnum": "allocation.models.RecordType",
+        "TypeEnum": "allocation.models.RecordType",  # a record's type (generated clients)
         "ReassignmentRequestStatusEnum": "reassignments.models.RequestStatus",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
