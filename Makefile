@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' '
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics clean
+.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics bench-sla clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -112,3 +112,12 @@ bench-analytics: install
 	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_analytics_bench"
 	DATABASE_URL=$(ANALYTICS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
 	DATABASE_URL=$(ANALYTICS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/analytics.py $(ANALYTICS_BENCH_ARGS)
+## A fresh database each run: 100,000 open allocations under an SLA policy, one sweep tick.
+SLA_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_sla_bench
+SLA_BENCH_ARGS ?=
+
+bench-sla: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "DROP DATABASE IF EXISTS revorg_sla_bench"
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_sla_bench"
+	DATABASE_URL=$(SLA_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(SLA_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/sla.py $(SLA_BENCH_ARGS)

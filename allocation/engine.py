@@ -19,6 +19,9 @@ class MemberState:
     capacity_full: str | None = None
     load: float = 0.0  # highest used/limit among applicable capacities
     last_allocated_at: datetime | None = None
+    # Why the caller rules this member out for this record (e.g. "a previous owner of the
+    # record" when an SLA breach moves it on), before any other check.
+    excluded: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ def member_unavailable_reason(
     """Eligibility in DESIGN order: inactive, absent, member rule, capacity."""
     if member is None:
         return "member not found"
+    if member.excluded:
+        return member.excluded
     if not member.is_active:
         return "inactive"
     if member.absent:

@@ -29,8 +29,28 @@ def _writeback(allocation):
     }
 
 
-def allocation_render(allocation: Allocation, *, members_by_id=None, dry_run=False) -> dict:
-    """The API representation (also what an idempotency key replays)."""
+def _iso(moment):
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _sla(allocation):
+    """The entry's SLA clock (the sla app's reverse one-to-one, as `writeback` is
+    crm_sync's): None when no policy covers it or its clock has not started yet."""
+    clock = getattr(allocation, "sla", None) if allocation.pk else None
+    if clock is None:
+        return None
+    return {
+        "due_at": _iso(clock.due_at),
+        "accepted_at": _iso(clock.accepted_at),
+        "breached_at": _iso(clock.breached_at),
+    }
+
+
+def allocation_render(
+    allocation: Allocation, *, members_by_id=None, dry_run=False, with_sla=True
+) -> dict:
+    """The API representation (also what an idempotency key replays). `with_sla=False`
+    for an entry just made, which has no clock yet (no query for it on the hot path)."""
     territory = allocation.territory
     overlay_names = members_by_id or {}
     state, successor = allocation_state(allocation=allocation)
@@ -51,6 +71,7 @@ def allocation_render(allocation: Allocation, *, members_by_id=None, dry_run=Fal
         },
         "play_run": {"id": allocation.play_run_id, "url": allocation.play_run_url},
         "writeback": _writeback(allocation),
+        "sla": _sla(allocation) if with_sla else None,
         "reassigned_from": allocation.reassigned_from_id,
         "state": state,
         "successor": successor,

@@ -102,3 +102,23 @@ def allocation_state(*, allocation: Allocation) -> tuple[str, int | None]:
     if reassigned_by is not None:
         return AllocationState.REASSIGNED, reassigned_by
     return AllocationState.SUPERSEDED, superseded_by
+
+
+def allocation_record_owner_ids(*, allocation: Allocation) -> set[int]:
+    """Every member who has owned this entry's record: its history by record id, or for a
+    record without one the chain of reassignments back from this entry."""
+    if allocation.record_id:
+        return set(
+            Allocation.objects.filter(
+                workspace_id=allocation.workspace_id,
+                record_type=allocation.record_type,
+                record_id=allocation.record_id,
+                owner_id__isnull=False,
+            ).values_list("owner_id", flat=True)
+        )
+    owners, current = set(), allocation
+    while current is not None:
+        if current.owner_id:
+            owners.add(current.owner_id)
+        current = current.reassigned_from
+    return owners

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -30,7 +30,7 @@ from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.models import JobKind
 from members.models import Absence, Member
-from revorg.errors import ConflictError
+from revorg.errors import ApplicationError, ConflictError
 from territories.models import PlanStatus, TerritorySlot
 from territories.selectors import matcher_for_plan, plan_get_active
 
@@ -922,3 +922,107 @@ def account_overlays_expire(*, now=None) -> int:
 
     deleted, _ = AccountOverlay.objects.filter(until__lte=now or timezone.now()).delete()
     return deleted
+
+
+# --- a person's owner change of one account -------------------------------------------------
+
+
+def account_owner_change(
+    *,
+    workspace,
+    actor,
+    account: Account,
+    owner: Member,
+    reason: str,
+    open_deals: str = "follow_rep",
+    override: bool = False,
+) -> dict:
+    """Gives one account a new owner through the allocation reassignment path (record lock,
+    the new owner's capacity and presence unless `override`, a history entry, the CRM
+    write-back when the workspace writes ownership back). `open_deals`: `follow_rep` leaves
+    the account's open deals with their owners, `follow_territory` moves them with the
+    account. Returns {"allocation": the new entry, "deals_moved": n}."""
+    from allocation.models import Allocation, AllocationStatus, RecordType
+    from allocation.services import allocation_reassign
+    from revorg.services import audit_record
+
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().get(workspace=workspace, pk=account.pk)
+        before = {"owner": locked.owner_id}
+        current = (
+            Allocation.objects.filter(
+                workspace=workspace,
+                record_type=RecordType.ACCOUNT,
+                record_id=locked.crm_id,
+                is_current=True,
+            )
+            .order_by("-id")
+            .first()
+        )
+        if current is None:
+            # Never evaluated: its first history entry is this choice.
+            if locked.owner_id == owner.pk:
+                raise ApplicationError("This member already owns the account.", field="member")
+            account_entries_write(
+                workspace_id=workspace.pk,
+                actor_label=actor.label,
+                entries=[
+                    AccountEntry(
+                        record_id=locked.crm_id,
+                        record_crm=locked.crm_provider,
+                        status=AllocationStatus.ASSIGNED,
+                        owner_id=owner.pk,
+                        territory_id=locked.territory_id,
+                        fields=locked.fields,
+                        decision=[
+                            {
+                                "step": "reassign",
+                                "member": owner.pk,
+                                "outcome": "chosen",
+                                "detail": f"reassigned from {locked.owner_id}: {reason}",
+                            }
+                        ],
+                        overlays=[],
+                    )
+                ],
+                now=timezone.now(),
+            )
+            entry = (
+                Allocation.objects.filter(
+                    workspace=workspace,
+                    record_type=RecordType.ACCOUNT,
+                    record_id=locked.crm_id,
+                    is_current=True,
+                )
+                .order_by("-id")
+                .first()
+            )
+        else:
+            entry = allocation_reassign(
+                workspace=workspace,
+                actor=actor,
+                allocation=current,
+                owner=owner,
+                reason=reason,
+                override=override,
+                writeback=workspace.account_ownership_writeback,
+            )
+        # The history trigger mirrors the owner on Postgres; SQLite (make run) has none.
+        Account.objects.filter(pk=locked.pk).update(
+            owner=owner, assigned_at=entry.created_at, updated_at=timezone.now()
+        )
+        deals_moved = 0
+        if open_deals == "follow_territory":
+            deals_moved = Opportunity.objects.filter(
+                workspace=workspace, account=locked, is_closed=False
+            ).update(owner=owner)
+        locked.owner_id = owner.pk
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action="reassign",
+            obj=locked,
+            before=before,
+            after={"owner": owner.pk, "open_deals": open_deals, "deals_moved": deals_moved},
+        )
+    return {"allocation": entry, "deals_moved": deals_moved}

@@ -7,8 +7,10 @@ from capacities import views as capacity_views
 from crm_sync import views as crm_views
 from jobs import views as job_views
 from members import views as member_views
+from reassignments import views as reassignment_views
 from replay import views as replay_views
 from revorg import views
+from sla import views as sla_views
 from territories import lock_views
 from territories import views as territory_views
 from transitions import views as transition_views
@@ -125,4 +127,13 @@ urlpatterns = [
     path("accounts/reevaluate/", book_views.book_reevaluate, name="book-reevaluate"),
     path("coverage/", book_views.coverage, name="coverage"),
     path("performance/", analytics_views.compare, name="performance"),
+    path("queue/", sla_views.my_queue, name="my-queue"),
+    path("queue/<int:pk>/accept/", sla_views.queue_accept, name="queue-accept"),
+    path("reassignments/", reassignment_views.request_index, name="reassignments"),
+    path("reassignments/new/", reassignment_views.request_create, name="reassignment-new"),
+    path(
+        "reassignments/<int:pk>/<str:verb>/",
+        reassignment_views.request_decide,
+        name="reassignment-decide",
+    ),
 ]

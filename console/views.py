@@ -20,6 +20,7 @@ from revorg.api_views import WorkspaceSerializer
 from revorg.errors import ApplicationError
 from revorg.permissions import role_required
 from revorg.tenancy import workspace_rows
+from sla.selectors import time_to_accept_named
 
 
 def _allocations_per_member(request, days=30):
@@ -65,6 +66,12 @@ def dashboard(request):
         .count(),
         "coverage": coverage_summary(workspace=workspace),
         "performance": dashboard_cards(workspace=workspace),
+        "time_to_accept_members": time_to_accept_named(
+            workspace=workspace, by="member", since=timezone.now() - timedelta(days=30)
+        )[:15],
+        "time_to_accept_territories": time_to_accept_named(
+            workspace=workspace, by="territory", since=timezone.now() - timedelta(days=30)
+        )[:15],
     }
     return render(request, "ui/dashboard.html", context)
 

@@ -16,6 +16,7 @@ from members.models import Member
 from .models import CrmConnection, SyncKind, SyncRun
 from .providers import CrmAuthError, CrmError, CrmUser, TransientCrmError, provider_for
 from .services import connection_needs_reauth, connection_reauthenticated
+from .signals import member_sync_done
 
 logger = logging.getLogger(__name__)
 SYNCED_FIELDS = ("name", "email", "title", "is_active", "timezone")
@@ -49,6 +50,11 @@ def sync_execute(
         since = None if full or not provider.incremental else sync_cursor(connection)
         cursor = _sync_members(connection, provider, since, counts, run, progress)
         counts["snapshots"] = _sync_pipeline(connection, provider)
+        # Receivers (the SLA app) read what they need from the CRM in the same run.
+        for _, seen in member_sync_done.send(
+            sender=CrmConnection, connection=connection, provider=provider
+        ):
+            counts.update(seen or {})
         counts["cursor"] = cursor.isoformat() if cursor else None
         counts["mode"] = "incremental" if since else "full"
         run.status = "succeeded"

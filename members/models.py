@@ -25,6 +25,9 @@ class Member(models.Model):
     )
     crm_user_id = models.CharField(max_length=64, blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
+    # When the member works, per weekday in their zone: {"mon": [["09:00", "17:00"]], ...};
+    # {} = round the clock. SLA clocks count only this time (holidays are absences).
+    working_hours = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -49,3 +49,52 @@ def metadata_errors(value) -> list[str]:
         elif error := _scalar_error(item, key):
             errors.append(error)
     return errors
+
+
+WORKING_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_INTERVALS_PER_DAY = 6
+
+
+def _minutes_of(text) -> int | None:
+    """ "HH:MM" (00:00 to 24:00) as minutes since midnight, else None."""
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+        return None
+    hours, minutes = text[:2], text[3:]
+    if not (hours.isdigit() and minutes.isdigit()):
+        return None
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > 24 * 60:
+        return None
+    return value
+
+
+def working_hours_errors(value) -> list[str]:
+    """A weekly schedule in the member's zone: `{"mon": [["09:00", "17:00"]], ...}`, each day
+    a sorted list of non-overlapping intervals within the day; `{}` means round the clock."""
+    if not isinstance(value, dict):
+        return ['must be a JSON object, e.g. {"mon": [["09:00", "17:00"]]}']
+    errors = []
+    for day, intervals in value.items():
+        if day not in WORKING_DAYS:
+            errors.append(f"'{str(day)[:10]}': not a day; use {', '.join(WORKING_DAYS)}")
+            continue
+        if not isinstance(intervals, list) or len(intervals) > MAX_INTERVALS_PER_DAY:
+            errors.append(f"{day}: a list of at most {MAX_INTERVALS_PER_DAY} [start, end] pairs")
+            continue
+        previous_end = -1
+        for interval in intervals:
+            if not isinstance(interval, list) or len(interval) != 2:
+                errors.append(f'{day}: each interval is ["HH:MM", "HH:MM"]')
+                break
+            start, end = (_minutes_of(part) for part in interval)
+            if start is None or end is None:
+                errors.append(f"{day}: times are HH:MM between 00:00 and 24:00")
+                break
+            if end <= start:
+                errors.append(f"{day}: {interval[0]}–{interval[1]} ends before it starts")
+                break
+            if start < previous_end:
+                errors.append(f"{day}: intervals must be in order and must not overlap")
+                break
+            previous_end = end
+    return errors

@@ -18,6 +18,7 @@ class WorkspaceSerializer(WorkspaceScopedSerializer):
             "default_member",
             "account_ownership_writeback",
             "fiscal_year_start_month",
+            "reassignment_approval",
             "created_at",
         ]
         read_only_fields = ["slug", "created_at"]

@@ -25,6 +25,14 @@ class Scope(models.TextChoices):
     ALLOCATE = "allocate", "Allocate"
 
 
+class ReassignmentApproval(models.TextChoices):
+    """Who must approve a reassignment request (DESIGN §9); an admin may approve any."""
+
+    NONE = "none", "None: approved when requested"
+    INCOMING_MANAGER = "incoming_manager", "The new owner's manager"
+    BOTH_MANAGERS = "both_managers", "The new owner's and the current owners' managers"
+
+
 class Workspace(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -44,6 +52,13 @@ class Workspace(models.Model):
         default=1,
         choices=[(month, calendar.month_name[month]) for month in range(1, 13)],
         help_text="The month the fiscal year starts; quarters and months of analytics follow it.",
+    )
+    reassignment_approval = models.CharField(
+        max_length=32,
+        choices=ReassignmentApproval.choices,
+        default=ReassignmentApproval.INCOMING_MANAGER,
+        help_text="Who approves a reassignment request before it runs at its effective date "
+        "(an admin may approve any; nobody approves their own).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -155,6 +155,18 @@ class Actor:
 SYSTEM = Actor()
 
 
+@dataclass(frozen=True)
+class SystemActor(Actor):
+    """The system acting for a named reason (a request's execution, the SLA sweep): the
+    history and the audit show that name instead of "system"."""
+
+    name: str = "system"
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
 def actor_from_request(request) -> Actor:
     auth = getattr(request, "auth", None)
     if isinstance(auth, ApiKey):

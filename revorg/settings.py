@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "analytics",
     "notifications",
     "transitions",
+    "reassignments",
+    "sla",
     "console",
 ]
 
@@ -234,6 +236,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "jobs.models.JobStatus",
         "PlanStatusEnum": "territories.models.PlanStatus",
         "AllocationStateEnum": "allocation.selectors.AllocationState",
+        "TypeEnum": "allocation.models.RecordType",  # a record's type (generated clients)
+        "ReassignmentRequestStatusEnum": "reassignments.models.RequestStatus",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -300,6 +304,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transitions.tasks.overlays_expire_task",
         "schedule": float(os.environ.get("TRANSITIONS_OVERLAY_INTERVAL_SECONDS", "3600")),
     },
+    # Approved reassignment requests run at their effective date.
+    "reassignments-execute-due": {
+        "task": "reassignments.tasks.execute_due_task",
+        "schedule": 60.0,
+    },
+    # SLA clocks: start, remind, act on breach.
+    "sla-sweep": {"task": "sla.tasks.sla_sweep_task", "schedule": 60.0},
 }
 # CRM endpoint URLs may name hosts that resolve to private/loopback addresses (local fakes,
 # an on-premises proxy); off by default so a connection cannot reach the internal network.

@@ -18,6 +18,8 @@ api_v1 = [
     path("", include("book.api.urls")),
     path("", include("replay.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("reassignments.api.urls")),
+    path("", include("sla.api.urls")),
 ]
 
 urlpatterns = [

@@ -140,10 +140,38 @@ def _member_ramp(workspace):
     return {"pk": ramp.pk}
 
 
+def _reassignment_request(workspace):
+    from reassignments.models import ReassignmentRequest
+
+    member = MemberFactory(workspace=workspace)
+    request = ReassignmentRequest.objects.create(
+        workspace=workspace,
+        to_member=member,
+        reason="x",
+        effective_at=__import__("django.utils.timezone", fromlist=["now"]).now(),
+        requested_by_label="tests",
+    )
+    return {"pk": request.pk}
+
+
+def _sla_policy(workspace):
+    from sla.models import SlaPolicy
+
+    return {
+        "pk": SlaPolicy.objects.create(workspace=workspace, name="P", respond_within_minutes=60).pk
+    }
+
+
+def _ui_decision(workspace):
+    return {**_reassignment_request(workspace), "verb": "approve"}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "activation-detail": _activation,
     "transition-move-detail": _transition_move,
+    "reassignment-request-detail": _reassignment_request,
+    "sla-policy-detail": _sla_policy,
     "member-detail": _member,
     "absence-detail": _absence,
     "territory-plan-detail": _plan,
@@ -189,6 +217,8 @@ def _ui_replay(workspace):
 # given workspace; tests/revorg/test_cross_tenant.py walks the UI URL conf and fails if a
 # route with an int id is missing here.
 UI_ROUTES = {
+    "queue-accept": _allocation,
+    "reassignment-decide": _ui_decision,
     "api-key-revoke": _ui_api_key,
     "member-detail": _member,
     "absence-add": _member,

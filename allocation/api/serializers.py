@@ -254,6 +254,12 @@ class WritebackOutSerializer(serializers.Serializer):
     last_error = serializers.CharField(allow_null=True)
 
 
+class SlaOutSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField(allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+
+
 class AllocationSerializer(serializers.Serializer):
     """An allocation entry as `allocation_render` sends it (allocate, read, reassign)."""
 
@@ -266,6 +272,10 @@ class AllocationSerializer(serializers.Serializer):
     record = RecordOutSerializer()
     play_run = PlayRunOutSerializer()
     writeback = WritebackOutSerializer()
+    sla = SlaOutSerializer(
+        allow_null=True,
+        help_text="under an SLA policy: when it is due, accepted, breached (null otherwise)",
+    )
     reassigned_from = serializers.IntegerField(allow_null=True)
     state = serializers.ChoiceField(
         choices=AllocationState.choices,

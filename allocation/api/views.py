@@ -73,7 +73,7 @@ class AllocationViewSet(mixins.ListModelMixin, WorkspaceScopedGenericViewSet):
 
     # Each row's state and successor come in the same statement (no query per row).
     queryset = allocation_state_annotate(
-        Allocation.objects.select_related("owner", "territory", "writeback")
+        Allocation.objects.select_related("owner", "territory", "writeback", "sla")
     )
     filterset_class = AllocationFilterSet
     lookup_value_regex = "[0-9]+"

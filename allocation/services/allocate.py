@@ -1,6 +1,7 @@
 """Decide and persist one allocation: one transaction per decision, serialised per territory."""
 
 import time
+from dataclasses import replace
 from typing import NamedTuple
 
 from django.db import (
@@ -101,7 +102,14 @@ class Decided(NamedTuple):
 
 
 def _decide(
-    *, workspace, record_type, fields, lock: bool, record_key: int | None = None, plan=None
+    *,
+    workspace,
+    record_type,
+    fields,
+    lock: bool,
+    record_key: int | None = None,
+    plan=None,
+    excluded: dict[int, str] | None = None,
 ) -> Decided:
     plan = plan or plan_get_active(workspace=workspace)
     resolution = territory_resolve(workspace=workspace, fields=fields, plan=plan)
@@ -131,6 +139,13 @@ def _decide(
         now=now,
         need_last=any(t.distribution == "least_loaded" for t in chain),
     )
+    if excluded:
+        states = {
+            member_id: replace(state, excluded=excluded[member_id])
+            if member_id in excluded
+            else state
+            for member_id, state in states.items()
+        }
     by_id = {t.id: t for t in chain}
     decision = allocation_decide(
         territory=resolution.winner,
@@ -160,7 +175,7 @@ class AllocationResult(NamedTuple):
 
 def _render(allocation: Allocation, *, dry_run: bool) -> dict:
     names = overlay_names(workspace=allocation.workspace, allocations=[allocation])
-    return allocation_render(allocation, members_by_id=names, dry_run=dry_run)
+    return allocation_render(allocation, members_by_id=names, dry_run=dry_run, with_sla=False)
 
 
 def _unsaved(*, workspace, record, play_run, decision) -> Allocation:

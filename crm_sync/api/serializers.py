@@ -17,9 +17,17 @@ SETTINGS = {
         "field_mapping",
         "bulk_threshold",
         "bulk_page_size",
+        "acceptance_signal",
     },
-    CrmProvider.HUBSPOT: {"base_url", "sync_interval_minutes", "field_mapping"},
+    CrmProvider.HUBSPOT: {
+        "base_url",
+        "sync_interval_minutes",
+        "field_mapping",
+        "acceptance_signal",
+    },
 }
+# What a sync takes as the owner's acceptance of an allocated lead or contact (SLA).
+ACCEPTANCE_SIGNALS = ("none", "status_change", "first_activity")
 URL_SETTINGS = ("instance_url", "login_url", "base_url")
 SALESFORCE_CREDENTIALS = (
     ("client_id", "client_secret"),  # OAuth client credentials
@@ -51,6 +59,9 @@ def settings_errors(provider: str, settings) -> dict[str, list[str]]:
         isinstance(minutes, int) and not isinstance(minutes, bool) and 5 <= minutes <= 10080
     ):
         errors["settings.sync_interval_minutes"] = ["a whole number of minutes, 5 to 10080"]
+    signal = settings.get("acceptance_signal", "none")
+    if signal not in ACCEPTANCE_SIGNALS:
+        errors["settings.acceptance_signal"] = [f"one of {', '.join(ACCEPTANCE_SIGNALS)}"]
     if "field_mapping" in settings:
         errors.update(field_mapping_errors(provider, settings["field_mapping"]))
     for key in ("bulk_threshold", "bulk_page_size"):

@@ -4,6 +4,8 @@ the real client libraries; `registry` picks the module for a connection:
 - `users_pages(since)`: pages of `CrmUser` (incremental when the CRM can filter by change),
 - `open_deal_counts()`: open deals per CRM owner id,
 - `owners_update(updates)`: owners written in batches,
+- `record_signals(record_type, record_ids)`: leads'/contacts' status and latest activity
+  (an owner's acceptance, seen by sync),
 - `book_page(entity, fields, since, cursor)`: one page of accounts or opportunities and the
   cursor of the next, so an import can resume from its last page.
 """
@@ -16,6 +18,7 @@ from .base import (
     CrmProvider,
     CrmUser,
     OwnerUpdate,
+    RecordSignal,
     TransientCrmError,
 )
 from .hubspot import HubSpotProvider
@@ -32,6 +35,7 @@ __all__ = [
     "CrmUser",
     "HubSpotProvider",
     "OwnerUpdate",
+    "RecordSignal",
     "SalesforceProvider",
     "TransientCrmError",
     "UnknownProvider",

@@ -74,6 +74,15 @@ def retry_after(headers) -> float | None:
 
 
 @dataclass
+class RecordSignal:
+    """What a CRM says about a record's handling: its status (leads) and its latest
+    activity (an ISO date or date-time, "" when none): an owner's acceptance, seen by sync."""
+
+    status: str = ""
+    last_activity: str = ""
+
+
+@dataclass
 class BookRecord:
     """One CRM account or opportunity as read: the standard fields every CRM has, and
     `values` (CRM field name -> value) for the fields the connection's mapping asked for."""
@@ -114,6 +123,11 @@ class CrmProvider(Protocol):
     def open_deal_counts(self) -> dict[str, int]: ...
 
     def owners_update(self, *, updates: list[OwnerUpdate]) -> dict[int, str]: ...
+
+    def record_signals(self, *, record_type: str, record_ids: list[str]) -> dict[str, RecordSignal]:
+        """Status and latest activity of these leads or contacts, by record id (records the
+        CRM does not know are absent)."""
+        ...
 
     def book_page(
         self, *, entity: str, fields: list[str], since: str | None, cursor: dict | None

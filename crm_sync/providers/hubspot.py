@@ -15,6 +15,7 @@ from .base import (
     CrmError,
     CrmUser,
     OwnerUpdate,
+    RecordSignal,
     TransientCrmError,
     logger,
     redacted,
@@ -131,6 +132,30 @@ class HubSpotProvider:
             if not (page.paging and page.paging.next and page.paging.next.after):
                 return counts
             after = page.paging.next.after
+
+    def record_signals(self, *, record_type: str, record_ids: list[str]) -> dict[str, RecordSignal]:
+        """Contacts' (a lead is a contact in HubSpot) lead status and last sales activity,
+        100 a batch read."""
+        if record_type not in ("lead", "contact") or not record_ids:
+            return {}
+        signals = {}
+        for start in range(0, len(record_ids), HUBSPOT_BATCH):
+            body = {
+                "inputs": [{"id": i} for i in record_ids[start : start + HUBSPOT_BATCH]],
+                "properties": ["hs_lead_status", "hs_last_sales_activity_timestamp"],
+            }
+            page = self._call(
+                lambda client, body=body: client.crm.contacts.batch_api.read(
+                    batch_read_input_simple_public_object_id=body
+                )
+            )
+            for item in page.results or []:
+                properties = item.properties or {}
+                signals[str(item.id)] = RecordSignal(
+                    status=properties.get("hs_lead_status") or "",
+                    last_activity=properties.get("hs_last_sales_activity_timestamp") or "",
+                )
+        return signals
 
     def owners_update(self, *, updates: list[OwnerUpdate]) -> dict[int, str]:
         """Batch update, 100 records a call, per object type."""

@@ -26,6 +26,7 @@ from .base import (
     CrmError,
     CrmUser,
     OwnerUpdate,
+    RecordSignal,
     TransientCrmError,
     logger,
     redacted,
@@ -34,6 +35,7 @@ from .base import (
 from .base import endpoint_guard as _endpoint
 
 SALESFORCE_BATCH = 200
+SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 SF_OBJECTS = {
     "lead": "Lead",
     "account": "Account",
@@ -230,6 +232,25 @@ class SalesforceProvider:
         )
         rows = self._call(lambda sf: sf.query_all(soql)).get("records", [])
         return {row["OwnerId"]: int(row["n"]) for row in rows}
+
+    def record_signals(self, *, record_type: str, record_ids: list[str]) -> dict[str, RecordSignal]:
+        """Leads' Status and LastActivityDate (contacts: LastActivityDate), 200 ids a query;
+        ids that are not Salesforce ids are never put in a query."""
+        sobject = {"lead": "Lead", "contact": "Contact"}.get(record_type)
+        ids = [i for i in record_ids if SALESFORCE_ID.fullmatch(i)]
+        if sobject is None or not ids:
+            return {}
+        columns = "Id, Status, LastActivityDate" if sobject == "Lead" else "Id, LastActivityDate"
+        signals = {}
+        for start in range(0, len(ids), 200):
+            quoted = ", ".join(f"'{i}'" for i in ids[start : start + 200])
+            soql = f"SELECT {columns} FROM {sobject} WHERE Id IN ({quoted})"
+            for row in self._call(lambda sf, soql=soql: sf.query_all(soql)).get("records", []):
+                signals[row["Id"]] = RecordSignal(
+                    status=str(row.get("Status") or ""),
+                    last_activity=str(row.get("LastActivityDate") or ""),
+                )
+        return signals
 
     def owners_update(self, *, updates: list[OwnerUpdate]) -> dict[int, str]:
         """Composite sObject collections, 200 records a call. Returns {key: error text or ""}."""

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from revorg.api import WorkspaceScopedSerializer
 
 from ..models import Absence, Member
-from ..validation import metadata_errors, timezone_errors
+from ..validation import metadata_errors, timezone_errors, working_hours_errors
 
 
 class MemberSerializer(WorkspaceScopedSerializer):
@@ -13,6 +13,11 @@ class MemberSerializer(WorkspaceScopedSerializer):
     # that the schema admits the "" they are sent with.
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     metadata = serializers.JSONField(required=False)
+    working_hours = serializers.JSONField(
+        required=False,
+        help_text='per weekday in the member\'s zone, e.g. {"mon": [["09:00", "17:00"]]}; '
+        "{} = round the clock (SLA clocks count only this time)",
+    )
 
     class Meta:
         model = Member
@@ -28,6 +33,7 @@ class MemberSerializer(WorkspaceScopedSerializer):
             "crm_provider",
             "crm_user_id",
             "metadata",
+            "working_hours",
             "created_at",
             "updated_at",
         ]
@@ -48,6 +54,11 @@ class MemberSerializer(WorkspaceScopedSerializer):
 
     def validate_metadata(self, value):
         if errors := metadata_errors(value):
+            raise serializers.ValidationError(errors)
+        return value
+
+    def validate_working_hours(self, value):
+        if errors := working_hours_errors(value):
             raise serializers.ValidationError(errors)
         return value
 

@@ -31,6 +31,9 @@ class FakeSalesforce:
         # The book: rows as the REST API returns them (Id, Name, OwnerId, SystemModstamp, …)
         self.accounts: list[dict] = []
         self.opportunities: list[dict] = []
+        # Leads and contacts (Id, Status, LastActivityDate) an SLA acceptance check reads.
+        self.leads: list[dict] = []
+        self.contacts: list[dict] = []
         self.bulk_jobs: dict[str, dict] = {}
         self.bulk_polls = 1  # InProgress answers before a job is JobComplete
         self.bulk_results: list[tuple[str, str]] = []  # (job id, locator) of results pages
@@ -250,6 +253,13 @@ class FakeSalesforce:
                 cursor = f"{soql}|{offset + self.page_size}".replace("/", "%2F")
                 result["nextRecordsUrl"] = f"/services/data/v62.0/query/{cursor}"
             return result
+        by_id = re.match(r"SELECT (.+?) FROM (Lead|Contact) WHERE Id IN \((.*)\)$", soql)
+        if by_id:
+            fields = [f.strip() for f in by_id.group(1).split(",")]
+            wanted = {i.strip().strip("'") for i in by_id.group(3).split(",")}
+            rows = self.leads if by_id.group(2) == "Lead" else self.contacts
+            records = [{f: r.get(f) for f in fields} for r in rows if r["Id"] in wanted]
+            return {"totalSize": len(records), "done": True, "records": records}
         if "FROM Opportunity" in soql:
             records = [{"OwnerId": owner, "n": n} for owner, n in self.open_deals.items()]
             return {"totalSize": len(records), "done": True, "records": records}

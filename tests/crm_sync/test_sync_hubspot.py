@@ -49,6 +49,12 @@ class FakeHubSpot:
         self.requests = []
         httpserver.expect_request("/crm/v3/owners/").respond_with_handler(self.owners)
         httpserver.expect_request("/crm/v3/objects/deals/search").respond_with_handler(self.search)
+        # Contacts' properties by id, for the SLA acceptance check's batch read.
+        self.contacts: dict[str, dict] = {}
+        self.contact_reads: list[dict] = []
+        httpserver.expect_request(
+            "/crm/v3/objects/contacts/batch/read", method="POST"
+        ).respond_with_handler(self.contacts_read)
 
     def owners(self, request):
         self.requests.append(dict(request.args))
@@ -62,6 +68,20 @@ class FakeHubSpot:
         body = {"results": rows[start : start + 2]}
         if start + 2 < len(rows):
             body["paging"] = {"next": {"after": str(start + 2), "link": "x"}}
+        return Response(json.dumps(body), content_type="application/json")
+
+    def contacts_read(self, request):
+        query = request.get_json()
+        self.contact_reads.append(query)
+        results = [
+            {"id": item["id"], "properties": {p: self.contacts[item["id"]].get(p)
+                                              for p in query["properties"]},
+             "createdAt": STAMP, "updatedAt": STAMP, "archived": False}
+            for item in query["inputs"]
+            if item["id"] in self.contacts
+        ]  # fmt: skip
+        body = {"status": "COMPLETE", "results": results, "startedAt": STAMP,
+                "completedAt": STAMP}  # fmt: skip
         return Response(json.dumps(body), content_type="application/json")
 
     def search(self, request):

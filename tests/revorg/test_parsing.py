@@ -16,6 +16,7 @@ from allocation.models import Allocation
 from console import urls as ui_urls
 from crm_sync.models import SyncRun, WritebackOutbox
 from jobs.models import Job
+from reassignments.models import ReassignmentRequest
 from revorg.parsing import BadParameter, parse_id, parse_int
 from tests.allocation.factories import AllocationFactory
 from tests.book.factories import AccountFactory
@@ -105,6 +106,14 @@ def world(workspace):
     )
     admin = MembershipFactory(workspace=workspace, role="admin").user
     MembershipFactory(workspace=WorkspaceFactory(), user=admin)
+    reassignment = ReassignmentRequest.objects.create(
+        workspace=workspace,
+        to_member=member,
+        reason="x",
+        effective_at=timezone.now(),
+        requested_by_label="tests",
+        required_approvals=[f"incoming:{member.pk}"],
+    )
     return {
         "pk": {
             "member-detail": member.pk,
@@ -137,6 +146,8 @@ def world(workspace):
             "account": account.pk,
             "book-import": "accounts",
             "plan-replay": draft.pk,
+            "queue-accept": allocation.pk,
+            "reassignment-decide": reassignment.pk,
         },
         "replay": [draft.pk, replay.pk],
         "absence": absence,
@@ -152,6 +163,9 @@ def ui_pages(world):
         names = set(pattern.pattern.converters)
         if not names:
             pages.append(reverse(f"ui:{pattern.name}"))
+        elif pattern.name == "reassignment-decide":
+            pk = world["pk"][pattern.name]
+            pages += [reverse(f"ui:{pattern.name}", args=[pk, verb]) for verb in ("approve", "x")]
         elif pattern.name == "absence-delete":
             absence = world["absence"]
             pages.append(reverse(f"ui:{pattern.name}", args=[absence.member_id, absence.pk]))
