@@ -183,9 +183,7 @@ def test_delivery_log_shape_and_redelivery(api, workspace, django_capture_on_com
 
         receiver.status, receiver.body = 204, b""
         with django_capture_on_commit_callbacks(execute=True):
-            again = api.post(
-                f"/api/v1/webhooks/{endpoint.pk}/deliveries/{row['id']}/redeliver/"
-            )
+            again = api.post(f"/api/v1/webhooks/{endpoint.pk}/deliveries/{row['id']}/redeliver/")
         assert again.status_code == 200, again.content
         assert again.json()["status"] in ("pending", "succeeded")
         delivery = WebhookDelivery.objects.get(pk=row["id"])
