@@ -88,6 +88,24 @@ def _account(workspace):
     return {"pk": AccountFactory(workspace=workspace).pk}
 
 
+def _webhook(workspace):
+    from tests.notifications.factories import endpoint_for
+
+    endpoint, _ = endpoint_for(workspace, "http://127.0.0.1:9/hooks")
+    return {"pk": endpoint.pk}
+
+
+def _ui_webhook_delivery(workspace):
+    from notifications.events import publish
+    from notifications.models import WebhookDelivery
+    from tests.notifications.factories import endpoint_for
+
+    endpoint, _ = endpoint_for(workspace, "http://127.0.0.1:9/hooks")
+    publish(workspace=workspace, event_type="job.finished", data={"id": 1})
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    return {"pk": endpoint.pk, "delivery_pk": delivery.pk}
+
+
 def _opportunity(workspace):
     from tests.book.factories import OpportunityFactory
 
@@ -109,6 +127,7 @@ DETAIL_ROUTES = {
     "job-detail": _job,
     "account-detail": _account,
     "opportunity-detail": _opportunity,
+    "webhook-detail": _webhook,
 }
 
 
@@ -155,4 +174,8 @@ UI_ROUTES = {
     "plan-delete": _plan,
     "plan-rename": _plan,
     "territory-delete": _territory,
+    "webhook": _webhook,
+    "webhook-toggle": _webhook,
+    "webhook-delete": _webhook,
+    "webhook-redeliver": _ui_webhook_delivery,
 }

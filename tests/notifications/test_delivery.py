@@ -37,8 +37,7 @@ def test_the_backoff_doubles_from_30_seconds_up_to_4_hours_for_24_hours(settings
 def test_a_failing_receiver_is_retried_on_the_schedule_then_failed(workspace, settings):
     receiver = Receiver().start()
     try:
-        endpoint, secret = endpoint_for(workspace, receiver.url)
-        receiver.secret = secret
+        _, receiver.secret = endpoint_for(workspace, receiver.url)
         receiver.status, receiver.body = 503, b"<html>stack trace with secrets</html>"
         publish(workspace=workspace, event_type="job.finished", data={"id": 1})
         delivery = WebhookDelivery.objects.get()

@@ -72,8 +72,8 @@ def test_off_sends_nothing_and_stores_nothing(
 def test_workspace_events_go_to_admins_job_finished_in_the_digest_by_default(workspace):
     admin = MembershipFactory(workspace=workspace, role="admin", user__email="boss@example.com")
     MembershipFactory(workspace=workspace, role="viewer", user__email="viewer@example.com")
-    publish(workspace=workspace, event_type="job.finished",
-            data={"id": 4, "kind": "import", "status": "succeeded", "result": {"imported": 9}})  # fmt: skip
+    data = {"id": 4, "kind": "import", "status": "succeeded", "result": {"imported": 9}}
+    publish(workspace=workspace, event_type="job.finished", data=data)
     assert services.emails_send_immediate() == 0
     assert services.digest_send() == 1
     (digest,) = mail.outbox

@@ -22,7 +22,7 @@ def listen(workspace):
     started = []
 
     def make(*events):
-        receiver, endpoint = receiving_endpoint(workspace, events)
+        receiver, _ = receiving_endpoint(workspace, events)
         started.append(receiver)
         return receiver
 

@@ -16,6 +16,8 @@ from allocation.models import Allocation
 from console import urls as ui_urls
 from crm_sync.models import SyncRun, WritebackOutbox
 from jobs.models import Job
+from notifications.events import publish
+from notifications.models import WebhookDelivery
 from revorg.parsing import BadParameter, parse_id, parse_int
 from tests.allocation.factories import AllocationFactory
 from tests.book.factories import AccountFactory
@@ -31,6 +33,7 @@ from tests.factories import (
     TerritorySlotFactory,
     WorkspaceFactory,
 )
+from tests.notifications.factories import endpoint_for
 
 HOSTILE_VALUES = ["²", "-1", "9999999999999999999999", "\x00", "abc"]
 # Parameters pages read that no link on a small workspace shows (the next page's cursor...).
@@ -95,6 +98,8 @@ def world(workspace):
     job = Job.objects.create(
         workspace=workspace, kind="reevaluate", handler="book.reevaluate", status="running"
     )
+    webhook, _ = endpoint_for(workspace, "http://127.0.0.1:9/hooks")
+    publish(workspace=workspace, event_type="job.finished", data={"id": job.pk})
     admin = MembershipFactory(workspace=workspace, role="admin").user
     MembershipFactory(workspace=WorkspaceFactory(), user=admin)
     return {
@@ -125,7 +130,11 @@ def world(workspace):
             "job-cancel": job.pk,
             "account": account.pk,
             "book-import": "accounts",
+            "webhook": webhook.pk,
+            "webhook-toggle": webhook.pk,
+            "webhook-delete": webhook.pk,
         },
+        "delivery": WebhookDelivery.objects.get(endpoint=webhook),
         "absence": absence,
         "admin": admin,
     }
@@ -142,6 +151,9 @@ def ui_pages(world):
         elif pattern.name == "absence-delete":
             absence = world["absence"]
             pages.append(reverse(f"ui:{pattern.name}", args=[absence.member_id, absence.pk]))
+        elif pattern.name == "webhook-redeliver":
+            delivery = world["delivery"]
+            pages.append(reverse(f"ui:{pattern.name}", args=[delivery.endpoint_id, delivery.pk]))
         elif world["pk"][pattern.name] is not None:
             pages.append(reverse(f"ui:{pattern.name}", args=[world["pk"][pattern.name]]))
     return pages
