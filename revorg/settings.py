@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "jobs.models.JobStatus",
         "PlanStatusEnum": "territories.models.PlanStatus",
         "AllocationStateEnum": "allocation.selectors.AllocationState",
+        "EventTypeEnum": "notifications.events.EVENT_TYPES",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -95,6 +95,11 @@ def _webhook(workspace):
     return {"pk": endpoint.pk}
 
 
+def _webhook_delivery(workspace):
+    ids = _ui_webhook_delivery(workspace)
+    return {"webhook_pk": ids["pk"], "pk": ids["delivery_pk"]}
+
+
 def _ui_webhook_delivery(workspace):
     from notifications.events import publish
     from notifications.models import WebhookDelivery
@@ -128,6 +133,7 @@ DETAIL_ROUTES = {
     "account-detail": _account,
     "opportunity-detail": _opportunity,
     "webhook-detail": _webhook,
+    "webhook-delivery-detail": _webhook_delivery,
 }
 
 

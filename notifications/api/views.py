@@ -1,8 +1,8 @@
-from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedGenericViewSet, workspace_of
@@ -10,7 +10,7 @@ from revorg.models import Role
 from revorg.services import actor_from_request
 
 from .. import selectors, services
-from ..models import WebhookEndpoint
+from ..models import WebhookDelivery, WebhookEndpoint
 from .serializers import (
     WebhookDeliverySerializer,
     WebhookEndpointCreatedSerializer,
@@ -35,11 +35,7 @@ class WebhookEndpointViewSet(
     queryset = WebhookEndpoint.objects.all()
     serializer_class = WebhookEndpointSerializer
     audit = False  # the services audit, without the secret
-    access_rules = {
-        "list": ADMIN_READ,
-        "retrieve": ADMIN_READ,
-        "deliveries": ADMIN_READ,
-    }
+    access_rules = {"list": ADMIN_READ, "retrieve": ADMIN_READ}
 
     @extend_schema(responses={201: WebhookEndpointCreatedSerializer})
     def create(self, request, *args, **kwargs):
@@ -68,32 +64,45 @@ class WebhookEndpointViewSet(
     def perform_destroy(self, instance):
         services.webhook_endpoint_delete(endpoint=instance, actor=actor_from_request(self.request))
 
-    @extend_schema(responses=WebhookDeliverySerializer(many=True))
-    @action(detail=True, methods=["get"])
-    def deliveries(self, request, pk=None):
-        """The endpoint's delivery log, newest first. Receivers' answers are summed up by
-        their status code; their bodies are never kept or shown."""
-        endpoint = self.get_object()
-        queryset = selectors.delivery_list(endpoint=endpoint)
-        page = self.paginate_queryset(queryset)
-        serializer = WebhookDeliverySerializer(page, many=True)
-        return self.get_paginated_response(serializer.data)
+
+@extend_schema_view(
+    # A log: it is not edited. Those verbs answer 405 (after the 404 of a foreign delivery).
+    update=extend_schema(exclude=True),
+    partial_update=extend_schema(exclude=True),
+    destroy=extend_schema(exclude=True),
+)
+class WebhookDeliveryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedGenericViewSet
+):
+    """An endpoint's delivery log, newest first. A receiver's answer is kept as its status
+    code only; its body is never stored or shown."""
+
+    queryset = WebhookDelivery.objects.select_related("event")
+    serializer_class = WebhookDeliverySerializer
+    audit = False
+    access_rules = {"list": ADMIN_READ, "retrieve": ADMIN_READ}
+
+    def get_endpoint(self) -> WebhookEndpoint:
+        return get_object_or_404(
+            selectors.endpoint_list(workspace=workspace_of(self.request)),
+            pk=self.kwargs["webhook_pk"],
+        )
+
+    def scoped_queryset(self, queryset):
+        return queryset.filter(endpoint=self.get_endpoint())
+
+    def _read_only(self, request, *args, **kwargs):
+        self.get_object()
+        raise MethodNotAllowed(request.method, detail="The delivery log is read-only.")
+
+    update = partial_update = destroy = _read_only
 
     @extend_schema(request=None, responses=WebhookDeliverySerializer)
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"deliveries/(?P<delivery_pk>[0-9]+)/redeliver",
-    )
-    def redeliver(self, request, pk=None, delivery_pk=None):
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request, webhook_pk=None, pk=None):
         """Sends the delivery again with the same `webhook-id` and a fresh 24-hour retry
         window; 409 while an attempt is in flight."""
-        endpoint = self.get_object()
-        delivery = selectors.delivery_list(endpoint=endpoint).filter(pk=delivery_pk).first()
-        if delivery is None:
-            raise NotFound("No such delivery for this endpoint.")
-        with transaction.atomic():
-            delivery = services.webhook_redeliver(
-                delivery=delivery, actor=actor_from_request(request)
-            )
+        delivery = services.webhook_redeliver(
+            delivery=self.get_object(), actor=actor_from_request(request)
+        )
         return Response(WebhookDeliverySerializer(delivery).data)
