@@ -70,9 +70,11 @@ def receive(port: int, secret: str, verify: bool, received, duplicates, ready) -
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 256
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 1024  # listen() backlog: the default 5 refuses bursts
+
+    server = Server(("127.0.0.1", port), Handler)
     ready.set()
     server.serve_forever()
 
