@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import kombu.exceptions
-import requests
+import urllib3
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
@@ -37,7 +37,7 @@ from .models import (
     WebhookEndpoint,
 )
 from .routing import routing_for
-from .signing import message_body, message_headers, secret_generate, secret_problem
+from .signing import message_body, message_headers, secret_generate, secret_problem, signer
 
 logger = logging.getLogger(__name__)
 
@@ -280,32 +280,64 @@ def _delivery_claim(*, limit: int):
     return lease, rows
 
 
-_local = threading.local()
+# What a receiver's answer may hold before we hang up on it (we only need its status line).
+RESPONSE_BODY_LIMIT = 64 * 1024
+_pool_lock = threading.Lock()
+_pool: urllib3.PoolManager | None = None
 
 
-def _session() -> requests.Session:
-    """One keep-alive session per sending thread (a Session is not shared across threads)."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = requests.Session()
-        session.trust_env = False  # no proxy from the environment between us and receivers
-    return session
+def _http() -> urllib3.PoolManager:
+    """One connection pool per process, shared by the sending threads (urllib3's pools are
+    thread-safe): keep-alive to each receiver, no proxy from the environment, no redirects,
+    no retries of its own (ours are in the outbox)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = urllib3.PoolManager(
+                num_pools=64,
+                maxsize=max(1, settings.WEBHOOK_CONCURRENCY),
+                block=False,
+                retries=False,
+                timeout=urllib3.Timeout(connect=5.0, read=settings.WEBHOOK_TIMEOUT_SECONDS),
+            )
+        return _pool
+
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
+    try:
+        response = _http().request(
+            "POST", url, body=body, headers=headers, redirect=False, preload_content=False
+        )
+    except urllib3.exceptions.TimeoutError:
+        return None, "timed out"
+    except urllib3.exceptions.HTTPError:
+        return None, "connection failed"
+    try:
+        # Never kept: read (up to a limit) only so the connection can carry the next one.
+        if len(response.read(RESPONSE_BODY_LIMIT, decode_content=False)) < RESPONSE_BODY_LIMIT:
+            response.release_conn()
+        else:
+            response.close()
+    except urllib3.exceptions.HTTPError:
+        response.close()
+    code = response.status
+    return code, "" if 200 <= code < 300 else f"HTTP {code}"
 
 
 def _deliveries_send(rows) -> dict[int, tuple[int | None, str]]:
     """{row id: (response code or None, error or "")}, sent concurrently. Each endpoint's
     host is checked once per batch (DNS may have changed since it was saved)."""
     refused: dict[int, str] = {}
-    secrets_by_endpoint: dict[int, str] = {}
+    signers: dict = {}
     for row in rows:
         endpoint = row.endpoint
-        if endpoint.pk in refused or endpoint.pk in secrets_by_endpoint:
+        if endpoint.pk in refused or endpoint.pk in signers:
             continue
         problem = webhook_url_problem(endpoint.url)
         if problem:
             refused[endpoint.pk] = f"URL refused: {problem}"
         else:
-            secrets_by_endpoint[endpoint.pk] = endpoint_secret(endpoint)
+            signers[endpoint.pk] = signer(endpoint_secret(endpoint))
 
     def send(row):
         if row.endpoint_id in refused:
@@ -314,29 +346,12 @@ def _deliveries_send(rows) -> dict[int, tuple[int | None, str]]:
             event_type=row.event.type, occurred_at=row.event.created_at, data=row.event.data
         )
         headers = message_headers(
-            secret=secrets_by_endpoint[row.endpoint_id],
+            signer=signers[row.endpoint_id],
             message_id=row.message_id,
             sent_at=timezone.now(),
             body=body,
         )
-        try:
-            response = _session().post(
-                row.endpoint.url,
-                data=body.encode(),
-                headers=headers,
-                timeout=(5, settings.WEBHOOK_TIMEOUT_SECONDS),
-                allow_redirects=False,
-                stream=True,  # the body is never read: only the status matters
-            )
-            response.close()
-        except requests.Timeout:
-            return row.id, (None, "timed out")
-        except requests.ConnectionError:
-            return row.id, (None, "connection failed")
-        except requests.RequestException:
-            return row.id, (None, "request failed")
-        code = response.status_code
-        return row.id, (code, "" if 200 <= code < 300 else f"HTTP {code}")
+        return row.id, _post(row.endpoint.url, body.encode(), headers)
 
     workers = max(1, min(settings.WEBHOOK_CONCURRENCY, len(rows)))
     if workers == 1:

@@ -43,10 +43,14 @@ def message_body(*, event_type: str, occurred_at: datetime, data: dict) -> str:
     )
 
 
-def message_headers(*, secret: str, message_id: str, sent_at: datetime, body: str) -> dict:
+def signer(secret: str) -> Webhook:
+    return Webhook(secret)
+
+
+def message_headers(*, signer: Webhook, message_id: str, sent_at: datetime, body: str) -> dict:
     """Signed for this attempt: the timestamp is the attempt's (verifiers refuse old ones), the
     id is the message's (the same on every retry)."""
-    signature = Webhook(secret).sign(msg_id=message_id, timestamp=sent_at, data=body)
+    signature = signer.sign(msg_id=message_id, timestamp=sent_at, data=body)
     return {
         "content-type": "application/json",
         "user-agent": "revorg-webhooks/1",
