@@ -308,6 +308,8 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
         response = _http().request(
             "POST", url, body=body, headers=headers, redirect=False, preload_content=False
         )
+    except urllib3.exceptions.NewConnectionError:  # before TimeoutError: it subclasses it
+        return None, "connection failed"
     except urllib3.exceptions.TimeoutError:
         return None, "timed out"
     except urllib3.exceptions.HTTPError:

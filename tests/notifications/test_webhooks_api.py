@@ -8,7 +8,7 @@ import pytest
 
 from notifications.models import WebhookDelivery, WebhookEndpoint
 from revorg.models import AuditEntry
-from tests.factories import MemberFactory, api_key_for
+from tests.factories import api_key_for
 
 from .factories import endpoint_for, receiving_endpoint
 from .receiver import Receiver
@@ -193,12 +193,14 @@ def test_delivery_log_shape_and_redelivery(api, workspace, django_capture_on_com
         receiver.stop()
 
 
-def test_member_ids_in_payloads_are_not_a_way_in(api, workspace, other_workspace):
-    """Deleting an endpoint audits it and takes its log with it; nothing else is touched."""
-    MemberFactory(workspace=other_workspace)
+def test_deleting_an_endpoint_takes_its_log_and_audits_it(api, workspace):
+    from notifications.events import publish
+
     endpoint, _ = endpoint_for(workspace, URL)
+    publish(workspace=workspace, event_type="job.finished", data={"id": 1})
     assert api.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 204
-    assert not WebhookEndpoint.objects.exists()
+    assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
+    assert AuditEntry.objects.filter(action="delete", object_id=str(endpoint.pk)).exists()
 
 
 def test_the_receiver_helper_refuses_a_wrong_signature(workspace):
