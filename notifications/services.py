@@ -211,22 +211,29 @@ def backoff_schedule(*, window: timedelta | None = None) -> list[timedelta]:
     return offsets
 
 
+def _on_commit_once(func) -> None:
+    """`func` after the commit. (One per published event: a transaction publishing many
+    queues as many drains, each cheap when the others took the rows.)"""
+    transaction.on_commit(func)
+
+
+def _drain_soon() -> None:
+    from .tasks import webhook_drain
+
+    if webhook_drain.app.conf.task_always_eager:
+        if settings.WEBHOOK_EAGER_MODE == "inline":
+            webhook_drain_all()
+        else:
+            _background.kick()
+    else:
+        _enqueue(webhook_drain, what="webhook drain")
+
+
 def webhook_drain_schedule() -> None:
     """A drain once the current transaction commits: a worker with a broker (a broker that is
     down leaves the rows to the sweeper), or a background thread in demo mode, never the
     request itself."""
-    from .tasks import webhook_drain
-
-    def _soon():
-        if webhook_drain.app.conf.task_always_eager:
-            if settings.WEBHOOK_EAGER_MODE == "inline":
-                webhook_drain_all()
-            else:
-                _background.kick()
-        else:
-            _enqueue(webhook_drain, what="webhook drain")
-
-    transaction.on_commit(_soon)
+    _on_commit_once(_drain_soon)
 
 
 def _enqueue(task, *, what: str, countdown: float | None = None, **kwargs) -> None:
@@ -491,19 +498,20 @@ _background = _BackgroundDrainer()
 # --- e-mail ---------------------------------------------------------------------------------
 
 
-def email_send_schedule() -> None:
+def _emails_soon() -> None:
     from .tasks import email_send
 
-    def _soon():
-        if email_send.app.conf.task_always_eager:
-            try:
-                emails_send_immediate()
-            except Exception:
-                logger.exception("sending notification e-mails failed")
-        else:
-            _enqueue(email_send, what="notification e-mails")
+    if email_send.app.conf.task_always_eager:
+        try:
+            emails_send_immediate()
+        except Exception:
+            logger.exception("sending notification e-mails failed")
+    else:
+        _enqueue(email_send, what="notification e-mails")
 
-    transaction.on_commit(_soon)
+
+def email_send_schedule() -> None:
+    _on_commit_once(_emails_soon)
 
 
 def _email_claim(*, mode: str, limit: int = 500, user_id: int | None = None):

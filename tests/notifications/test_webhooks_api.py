@@ -156,10 +156,8 @@ def test_delivery_log_shape_and_redelivery(api, workspace, django_capture_on_com
     receiver, endpoint = receiving_endpoint(workspace, ["job.finished"])
     try:
         receiver.status, receiver.body = 500, b"INTERNAL-RECEIVER-DETAIL"
-        publish(workspace=workspace, event_type="job.finished", data={"id": 7})
-        from notifications.services import webhook_drain_all
-
-        webhook_drain_all()
+        with django_capture_on_commit_callbacks(execute=True):  # delivered at the commit
+            publish(workspace=workspace, event_type="job.finished", data={"id": 7})
         log = api.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/")
         assert log.status_code == 200
         (row,) = log.json()["results"]
