@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' '
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics bench-sla clean
+.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics bench-sla bench-webhooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -121,3 +121,11 @@ bench-sla: install
 	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_sla_bench"
 	DATABASE_URL=$(SLA_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
 	DATABASE_URL=$(SLA_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/sla.py $(SLA_BENCH_ARGS)
+## Webhook delivery: 2 Celery workers (own Redis) to a local receiver process.
+WEBHOOKS_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_webhooks_bench
+BENCH_WEBHOOKS_ARGS ?=
+bench-webhooks: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qtc "SELECT 1 FROM pg_database WHERE datname = 'revorg_webhooks_bench'" | grep -q 1 \
+		|| psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_webhooks_bench"
+	DATABASE_URL=$(WEBHOOKS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(WEBHOOKS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/webhooks.py $(BENCH_WEBHOOKS_ARGS)

@@ -28,6 +28,45 @@ def book_sizes(*, workspace_id: int, member_ids) -> dict[int, int]:
     return dict(rows)
 
 
+ORPHANED_LISTED = 100
+
+
+def accounts_new_uncovered(*, workspace, since, provider: str | None = None) -> list[dict]:
+    """Accounts created since `since` (of one CRM, or CSV when provider is "") that no
+    territory of the active plan covers, resolved as re-evaluation will: what the
+    `account.orphaned` event lists."""
+    from territories.selectors import matcher_for_plan
+
+    plan = plan_get_active(workspace=workspace)
+    new = Account.objects.filter(workspace=workspace, created_at__gte=since)
+    if provider is not None:
+        new = new.filter(crm_provider=provider)
+    matcher = matcher_for_plan(plan=plan) if plan is not None else None
+    uncovered = []
+    for pk, crm_id, name, domain, fields in new.values_list(
+        "id", "crm_id", "name", "domain", "fields"
+    ).iterator(chunk_size=5000):
+        if matcher is not None:
+            record = {**(fields or {}), "account_id": crm_id}
+            if domain:
+                record["domain"] = domain
+            if matcher.resolve(record).winner is not None:
+                continue
+        uncovered.append({"id": pk, "crm_id": crm_id, "name": name, "domain": domain})
+    return uncovered
+
+
+def orphaned_event_data(*, job, source: str, accounts: list[dict]) -> dict:
+    """The `account.orphaned` payload: one per sync or import job, the first accounts listed."""
+    return {
+        "job": job.pk,
+        "source": source,
+        "count": len(accounts),
+        "accounts": accounts[:ORPHANED_LISTED],
+        "truncated": len(accounts) > ORPHANED_LISTED,
+    }
+
+
 def account_list(*, workspace) -> QuerySet[Account]:
     return Account.objects.filter(workspace=workspace).select_related("territory", "owner")
 

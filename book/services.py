@@ -332,7 +332,23 @@ def opportunities_import_apply(job, payload, prepared) -> tuple[dict, list]:
 
 
 def after_accounts_import(job) -> None:
-    """Accounts changed: re-evaluate the book (debounced)."""
+    """Accounts changed: re-evaluate the book (debounced); the new accounts no territory
+    covers are announced in one `account.orphaned` event."""
+    from notifications.events import publish
+
+    from .selectors import accounts_new_uncovered, orphaned_event_data
+
+    if job.started_at is not None:
+        uncovered = accounts_new_uncovered(
+            workspace=job.workspace, since=job.started_at, provider=""
+        )
+        if uncovered:
+            with transaction.atomic():
+                publish(
+                    workspace=job.workspace,
+                    event_type="account.orphaned",
+                    data=orphaned_event_data(job=job, source="import", accounts=uncovered),
+                )
     book_reevaluate_request(workspace=job.workspace, actor_label=f"after import job {job.pk}")
 
 

@@ -7,6 +7,7 @@ from capacities import views as capacity_views
 from crm_sync import views as crm_views
 from jobs import views as job_views
 from members import views as member_views
+from notifications import views as notification_views
 from reassignments import views as reassignment_views
 from replay import views as replay_views
 from revorg import views
@@ -136,4 +137,19 @@ urlpatterns = [
         reassignment_views.request_decide,
         name="reassignment-decide",
     ),
+    path("webhooks/", notification_views.webhook_index, name="webhooks"),
+    path("webhooks/<int:pk>/", notification_views.webhook_detail, name="webhook"),
+    path("webhooks/<int:pk>/toggle/", notification_views.webhook_toggle, name="webhook-toggle"),
+    path("webhooks/<int:pk>/delete/", notification_views.webhook_delete, name="webhook-delete"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/",
+        notification_views.webhook_redeliver,
+        name="webhook-redeliver",
+    ),
+    path(
+        "preferences/notifications/",
+        notification_views.notification_preferences,
+        name="notification-preferences",
+    ),
+    path("reports/exceptions/", notification_views.exception_report, name="exception-report"),
 ]

@@ -19,13 +19,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from book import selectors as book_selectors
 from book import services as book_services
 from book.models import Account
 from jobs import services as job_services
 from jobs.models import ACTIVE_STATUSES, Job, JobChunk, JobKind, JobStatus
 from members.models import Member
+from notifications.events import publish
 from revorg.errors import ConflictError
-from territories.selectors import matcher_for_plan, plan_get_active
 
 from .field_mapping import field_mapping_apply, field_mapping_effective
 from .models import CrmConnection
@@ -320,30 +321,19 @@ def book_sync_apply(job, payload, prepared) -> tuple[dict, list]:
         "accounts_removed": removed,
         "opportunities_removed": opportunities_removed,
     }
-    result["new_accounts_uncovered"] = _uncovered_new_accounts(job, connection, started_at)
+    uncovered = book_selectors.accounts_new_uncovered(
+        workspace=job.workspace, since=started_at, provider=connection.provider
+    )
+    result["new_accounts_uncovered"] = len(uncovered)
+    if uncovered:
+        publish(
+            workspace=job.workspace,
+            event_type="account.orphaned",
+            data=book_selectors.orphaned_event_data(job=job, source="sync", accounts=uncovered),
+        )
     connection.last_synced_at = timezone.now()
     connection.save(update_fields=["last_synced_at"])
     return result, []
-
-
-def _uncovered_new_accounts(job, connection, started_at) -> int:
-    """New accounts of this sync that no territory of the active plan matches."""
-    plan = plan_get_active(workspace=job.workspace)
-    new = Account.objects.filter(
-        workspace_id=job.workspace_id,
-        crm_provider=connection.provider,
-        created_at__gte=started_at,
-    ).values_list("crm_id", "domain", "fields")
-    if plan is None:
-        return new.count()
-    matcher = matcher_for_plan(plan=plan)
-    uncovered = 0
-    for crm_id, domain, fields in new.iterator(chunk_size=5000):
-        record = {**(fields or {}), "account_id": crm_id}
-        if domain:
-            record["domain"] = domain
-        uncovered += matcher.resolve(record).winner is None
-    return uncovered
 
 
 def book_sync_succeeded(job) -> None:

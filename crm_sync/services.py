@@ -11,6 +11,8 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from notifications.events import publish
+
 from .crypto import credentials_encrypt
 from .models import CrmConnection, SyncKind, SyncRun, WritebackOutbox, WritebackStatus
 from .providers import CrmAuthError, CrmError, OwnerUpdate, TransientCrmError, provider_for
@@ -216,17 +218,42 @@ def _writeback_record(*, results: dict[int, str], ids: list[int], lease) -> dict
     counts = {"succeeded": 0, "failed": 0}
     for error, error_ids in by_error.items():
         outcome = WritebackStatus.FAILED if error else WritebackStatus.SUCCEEDED
-        counts[outcome] += WritebackOutbox.objects.filter(
-            id__in=error_ids, claimed_until=lease
-        ).update(
-            status=Case(
-                When(status=WritebackStatus.PENDING, then=Value(outcome)), default=F("status")
-            ),
-            last_error=error,
-            attempts=F("attempts") + 1,
-            claimed_until=None,
-            updated_at=now,
-        )
+        with transaction.atomic():
+            failing = (
+                list(
+                    WritebackOutbox.objects.filter(
+                        id__in=error_ids, claimed_until=lease, status=WritebackStatus.PENDING
+                    ).select_related("workspace")
+                )
+                if error
+                else []
+            )
+            counts[outcome] += WritebackOutbox.objects.filter(
+                id__in=error_ids, claimed_until=lease
+            ).update(
+                status=Case(
+                    When(status=WritebackStatus.PENDING, then=Value(outcome)),
+                    default=F("status"),
+                ),
+                last_error=error,
+                attempts=F("attempts") + 1,
+                claimed_until=None,
+                updated_at=now,
+            )
+            for row in failing:  # announced with the status, in the same transaction
+                publish(
+                    workspace=row.workspace,
+                    event_type="writeback.failed",
+                    data={
+                        "allocation": row.allocation_id,
+                        "provider": row.provider,
+                        "record_type": row.record_type,
+                        "record_id": row.record_id,
+                        "owner_crm_user_id": row.owner_crm_user_id,
+                        "error": error,
+                        "attempts": row.attempts + 1,
+                    },
+                )
     return counts
 
 

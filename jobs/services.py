@@ -281,6 +281,26 @@ def _finish(job: Job, status: str, *, errors=None) -> None:
             errors = [*errors[:MAX_JOB_ERRORS], _error(f"… and {extra} more errors")]
         job.errors = errors
     job.save(update_fields=["status", "finished_at", "errors", "result"])
+    _publish_finished(job)
+
+
+def _publish_finished(job: Job) -> None:
+    from notifications.events import publish
+
+    publish(
+        workspace=job.workspace,
+        event_type="job.finished",
+        data={
+            "id": job.pk,
+            "kind": job.kind,
+            "status": job.status,
+            "result": job.result or {},
+            "errors": len(job.errors or []),
+            "created_by": job.created_by,
+            "created_at": job.created_at.isoformat() if job.created_at else None,
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        },
+    )
 
 
 def job_cancel(*, job: Job, actor: Actor = SYSTEM) -> Job:
@@ -301,6 +321,7 @@ def job_cancel(*, job: Job, actor: Actor = SYSTEM) -> Job:
             before={"status": job.status},
             after={"status": locked.status},
         )
+        _publish_finished(locked)
     return locked
 
 

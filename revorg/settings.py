@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -238,6 +239,8 @@ SPECTACULAR_SETTINGS = {
         "AllocationStateEnum": "allocation.selectors.AllocationState",
         "TypeEnum": "allocation.models.RecordType",  # a record's type (generated clients)
         "ReassignmentRequestStatusEnum": "reassignments.models.RequestStatus",
+        "EventTypeEnum": "notifications.events.EVENT_TYPES",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -311,10 +314,27 @@ CELERY_BEAT_SCHEDULE = {
     },
     # SLA clocks: start, remind, act on breach.
     "sla-sweep": {"task": "sla.tasks.sla_sweep_task", "schedule": 60.0},
+    # notifications: webhook retries left without a queued drain, the digest, the report.
+    "notifications-webhook-sweep": {
+        "task": "notifications.tasks.webhook_sweep",
+        "schedule": 60.0,
+    },
+    "notifications-digest": {
+        "task": "notifications.tasks.digest_daily",
+        "schedule": crontab(minute=0, hour=int(os.environ.get("DIGEST_HOUR_UTC", "7"))),
+    },
+    "notifications-exception-report": {
+        "task": "notifications.tasks.exception_report_weekly",
+        "schedule": crontab(minute=30, hour=7, day_of_week="mon"),
+    },
 }
 # CRM endpoint URLs may name hosts that resolve to private/loopback addresses (local fakes,
 # an on-premises proxy); off by default so a connection cannot reach the internal network.
-CRM_ALLOW_PRIVATE_HOSTS = env_bool("CRM_ALLOW_PRIVATE_HOSTS", False)
+# The same rule guards webhook receiver URLs: OUTBOUND_ALLOW_PRIVATE_HOSTS is the general
+# name, CRM_ALLOW_PRIVATE_HOSTS (older) still works.
+CRM_ALLOW_PRIVATE_HOSTS = env_bool(
+    "OUTBOUND_ALLOW_PRIVATE_HOSTS", env_bool("CRM_ALLOW_PRIVATE_HOSTS", False)
+)
 # jobs: a chunk claimed (or queued) longer ago than this is re-queued by the sweeper; keep it
 # above the task time limit so a live chunk is never taken twice.
 JOBS_CHUNK_LEASE_SECONDS = int(os.environ.get("JOBS_CHUNK_LEASE_SECONDS", "600"))
@@ -328,6 +348,34 @@ REPLAY_CHECKPOINT_ROWS = int(os.environ.get("REPLAY_CHECKPOINT_ROWS", "5000"))
 REPLAY_TASK_SECONDS = float(os.environ.get("REPLAY_TASK_SECONDS", "200"))
 BOOK_IMPORT_MAX_BYTES = int(os.environ.get("BOOK_IMPORT_MAX_BYTES", str(1024 * 1024)))
 CRM_BOOK_BACKOFF_SECONDS = float(os.environ.get("CRM_BOOK_BACKOFF_SECONDS", "0.5"))
+
+# notifications: webhook retries (exponential from BASE, capped at MAX, for WINDOW seconds),
+# each attempt's read timeout, a drain's batch and its concurrent requests.
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "14400"))
+WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", "86400"))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_BATCH_SIZE = int(os.environ.get("WEBHOOK_BATCH_SIZE", "200"))
+WEBHOOK_CONCURRENCY = int(os.environ.get("WEBHOOK_CONCURRENCY", "16"))
+# Without a broker: "thread" delivers in a background thread, "inline" in the committing one.
+WEBHOOK_EAGER_MODE = os.environ.get("WEBHOOK_EAGER_MODE", "thread")
+
+# --- e-mail ---------------------------------------------------------------------------------
+# SMTP from the environment; the console backend (messages printed) under DEBUG by default.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "revorg <noreply@localhost>")
 
 # --- secrets at rest ------------------------------------------------------------------------
 FIELD_ENCRYPTION_KEY = (

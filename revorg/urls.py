@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("analytics.api.urls")),
     path("", include("reassignments.api.urls")),
     path("", include("sla.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [

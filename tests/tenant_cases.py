@@ -88,6 +88,29 @@ def _account(workspace):
     return {"pk": AccountFactory(workspace=workspace).pk}
 
 
+def _webhook(workspace):
+    from tests.notifications.factories import endpoint_for
+
+    endpoint, _ = endpoint_for(workspace, "http://127.0.0.1:9/hooks")
+    return {"pk": endpoint.pk}
+
+
+def _webhook_delivery(workspace):
+    ids = _ui_webhook_delivery(workspace)
+    return {"webhook_pk": ids["pk"], "pk": ids["delivery_pk"]}
+
+
+def _ui_webhook_delivery(workspace):
+    from notifications.events import publish
+    from notifications.models import WebhookDelivery
+    from tests.notifications.factories import endpoint_for
+
+    endpoint, _ = endpoint_for(workspace, "http://127.0.0.1:9/hooks")
+    publish(workspace=workspace, event_type="job.finished", data={"id": 1})
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    return {"pk": endpoint.pk, "delivery_pk": delivery.pk}
+
+
 def _opportunity(workspace):
     from tests.book.factories import OpportunityFactory
 
@@ -187,6 +210,8 @@ DETAIL_ROUTES = {
     "opportunity-detail": _opportunity,
     "quota-detail": _quota,
     "member-ramp-detail": _member_ramp,
+    "webhook-detail": _webhook,
+    "webhook-delivery-detail": _webhook_delivery,
 }
 
 
@@ -251,4 +276,8 @@ UI_ROUTES = {
     "plan-replay": _plan,
     "plan-replay-result": _ui_replay,
     "plan-replay-moves": _ui_replay,
+    "webhook": _webhook,
+    "webhook-toggle": _webhook,
+    "webhook-delete": _webhook,
+    "webhook-redeliver": _ui_webhook_delivery,
 }

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from capacities.services import capacity_usage_for_members
+from notifications.events import publish
 from territories import rules
 from territories.matching import TerritoryInfo
 from territories.models import Territory
@@ -304,6 +305,12 @@ def _create_once(*, workspace, actor, record, fields, play_run, idempotency_key,
         # Known to have no outbox row: rendering must not query for one.
         Allocation.writeback.related.set_cached_value(allocation, None)
     response = _render(allocation, dry_run=False)
+    publish(
+        workspace=workspace,
+        event_type="allocation.created",
+        data=response,
+        members=[allocation.owner_id] if allocation.owner_id else (),
+    )
     if idempotency_key:
         _idempotency_claim(
             workspace=workspace, key=idempotency_key, body_hash=payload_hash, response=response

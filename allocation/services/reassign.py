@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from members.models import Member
 from members.selectors import absence_end
+from notifications.events import publish
 from revorg.errors import ApplicationError, ConflictError
 from territories import rules
 
@@ -17,6 +18,7 @@ from ..engine import (
     member_unavailable_reason,
 )
 from ..models import Allocation, AllocationStatus
+from ..rendering import allocation_render
 from ..selectors import allocation_current_id
 from .allocate import _decide, _member_states
 from .persistence import _lock, _maybe_writeback, _pool_get, lock_record
@@ -177,6 +179,12 @@ def allocation_reassign(
             writeback=writeback,
         )
         new.owner = owner
+        publish(
+            workspace=workspace,
+            event_type="allocation.reassigned",
+            data=allocation_render(new),
+            members=[m for m in (owner.pk, entry.owner_id) if m],
+        )
     return new
 
 

@@ -16,6 +16,8 @@ from allocation.models import Allocation
 from console import urls as ui_urls
 from crm_sync.models import SyncRun, WritebackOutbox
 from jobs.models import Job
+from notifications.events import publish
+from notifications.models import WebhookDelivery
 from reassignments.models import ReassignmentRequest
 from revorg.parsing import BadParameter, parse_id, parse_int
 from tests.allocation.factories import AllocationFactory
@@ -32,6 +34,7 @@ from tests.factories import (
     TerritorySlotFactory,
     WorkspaceFactory,
 )
+from tests.notifications.factories import endpoint_for
 from tests.tenant_cases import _transition_move
 
 HOSTILE_VALUES = ["²", "-1", "9999999999999999999999", "\x00", "abc"]
@@ -104,6 +107,8 @@ def world(workspace):
         status="succeeded",
         params={"plan": draft.pk, "since": "2026-03-01T00:00:00+00:00", "until": "2026-03-02"},
     )
+    webhook, _ = endpoint_for(workspace, "http://127.0.0.1:9/hooks")
+    publish(workspace=workspace, event_type="job.finished", data={"id": job.pk})
     admin = MembershipFactory(workspace=workspace, role="admin").user
     MembershipFactory(workspace=WorkspaceFactory(), user=admin)
     reassignment = ReassignmentRequest.objects.create(
@@ -148,8 +153,12 @@ def world(workspace):
             "plan-replay": draft.pk,
             "queue-accept": allocation.pk,
             "reassignment-decide": reassignment.pk,
+            "webhook": webhook.pk,
+            "webhook-toggle": webhook.pk,
+            "webhook-delete": webhook.pk,
         },
         "replay": [draft.pk, replay.pk],
+        "delivery": WebhookDelivery.objects.get(endpoint=webhook),
         "absence": absence,
         "admin": admin,
     }
@@ -171,6 +180,9 @@ def ui_pages(world):
             pages.append(reverse(f"ui:{pattern.name}", args=[absence.member_id, absence.pk]))
         elif pattern.name in ("plan-replay-result", "plan-replay-moves"):
             pages.append(reverse(f"ui:{pattern.name}", args=world["replay"]))
+        elif pattern.name == "webhook-redeliver":
+            delivery = world["delivery"]
+            pages.append(reverse(f"ui:{pattern.name}", args=[delivery.endpoint_id, delivery.pk]))
         elif world["pk"][pattern.name] is not None:
             pages.append(reverse(f"ui:{pattern.name}", args=[world["pk"][pattern.name]]))
     return pages
