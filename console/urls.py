@@ -4,6 +4,7 @@ from allocation import views as allocation_views
 from book import views as book_views
 from capacities import views as capacity_views
 from crm_sync import views as crm_views
+from geo import views as geo_views
 from jobs import views as job_views
 from members import views as member_views
 from revorg import views
@@ -92,4 +93,5 @@ urlpatterns = [
     path("accounts/import/<str:kind>/", book_views.book_import, name="book-import"),
     path("accounts/reevaluate/", book_views.book_reevaluate, name="book-reevaluate"),
     path("coverage/", book_views.coverage, name="coverage"),
+    path("map/", geo_views.map_page, name="map"),
 ]
