@@ -1,6 +1,6 @@
 """The one write of the map: placing the book's accounts (DESIGN §10), as a chunked job."""
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from book import services as book_services
@@ -8,6 +8,7 @@ from book.models import Account
 from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.models import ACTIVE_STATUSES, Job, JobKind
+from revorg.models import Workspace
 
 from . import places
 from .models import AccountPlace, Precision
@@ -26,9 +27,17 @@ def accounts_locate_start(*, workspace, actor_label: str):
 def accounts_locate_request(*, workspace, actor_label: str):
     """Debounced: no second job while one is waiting or running in the workspace (the running
     one's last chunk is open-ended, so it also reaches accounts added meanwhile)."""
-    if job_selectors.job_active_exists(workspace=workspace, handler=LOCATE):
-        return None
-    return accounts_locate_start(workspace=workspace, actor_label=actor_label)
+    with transaction.atomic():
+        _lock_workspace(workspace)
+        if job_selectors.job_active_exists(workspace=workspace, handler=LOCATE):
+            return None
+        return accounts_locate_start(workspace=workspace, actor_label=actor_label)
+
+
+def _lock_workspace(workspace) -> None:
+    """Two requests at once see one job: the check and the create happen under the
+    workspace's row lock."""
+    Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
 
 
 def locate_plan(job) -> list[dict]:
@@ -108,9 +117,11 @@ def locate_apply(job, payload, prepared: list[AccountPlace]) -> tuple[dict, list
 
 def accounts_locate_ensure(*, workspace, actor_label: str):
     """The workspace's waiting or running locate job, or a new one."""
-    active = (
-        Job.objects.filter(workspace=workspace, handler=LOCATE, status__in=ACTIVE_STATUSES)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    return active or accounts_locate_start(workspace=workspace, actor_label=actor_label)
+    with transaction.atomic():
+        _lock_workspace(workspace)
+        active = (
+            Job.objects.filter(workspace=workspace, handler=LOCATE, status__in=ACTIVE_STATUSES)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        return active or accounts_locate_start(workspace=workspace, actor_label=actor_label)
