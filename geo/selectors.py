@@ -2,17 +2,23 @@
 rules, clustered account pins of a visible area, and one region's territories and orphaned
 accounts. Every aggregate is computed in Postgres (GROUP BY), never row by row in Python."""
 
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 
 from book.models import Account, AccountStatus, Opportunity
+from jobs.models import Job
 from territories.selectors import plan_data_load, plan_get_active
 
 from . import boundaries, places
 from .metrics import attainment_source, available_metrics
-from .models import AccountPlace
+from .models import AccountPlace, MapSnapshot, PinCell, RegionTotal
 
 ACCOUNTS = Account._meta.db_table
 OPPORTUNITIES = Opportunity._meta.db_table
@@ -23,6 +29,8 @@ CELLS_AT_ZOOM_0 = 32
 MAX_ZOOM = 14
 MAX_CLUSTERS = 4000
 REGION_ACCOUNTS_SHOWN = 100
+SUMMARY_MAX_ZOOM = 5  # a large book's pins up to this zoom level come from its summary
+SUMMARIZE = "geo.regions_summarize"  # the job handler keeping RegionTotal (geo.services)
 
 
 @dataclass(frozen=True)
@@ -57,73 +65,86 @@ def territory_shapes(*, workspace, filters: MapFilters) -> list[boundaries.Terri
     return shapes
 
 
-def _region_rows(*, workspace, filters: MapFilters) -> dict[tuple[str, str], dict]:
-    """{(country code, state code): {accounts, orphaned, open_pipeline}}: the book grouped by
-    its raw country/state values in SQL, the few distinct values then named in Python."""
-    owner, owner_params = _owner_sql(filters)
-    regions: dict[tuple[str, str], dict] = {}
+METRICS = ("accounts", "orphaned", "located", "unresolved", "open_pipeline")
 
-    def row_for(country_value, state_value) -> dict:
-        key = places.region_of(country_value, state_value)
-        return regions.setdefault(key, {"accounts": 0, "orphaned": 0, "open_pipeline": Decimal(0)})
 
+def _empty() -> dict:
+    return {metric: Decimal(0) if metric == "open_pipeline" else 0 for metric in METRICS}
+
+
+def _normalize(raw_rows) -> dict[tuple, dict]:
+    """Raw (country, state, owner, *METRICS) rows summed per (country code, state code,
+    owner): the few distinct raw values are named in Python (geo.places)."""
+    totals: dict[tuple, dict] = {}
+    for country_value, state_value, owner_id, *counts in raw_rows:
+        country, state = places.region_of(country_value, state_value)
+        row = totals.setdefault((country, state, owner_id), _empty())
+        for metric, value in zip(METRICS, counts, strict=True):
+            if value is not None:
+                row[metric] += value
+    return totals
+
+
+def book_totals(*, workspace, owner_id: int | None = None) -> dict[tuple, dict]:
+    """The book summed per (country code, state code, owner) in SQL: a scan of the book, so
+    a large book is read from the summary the summarize job keeps (RegionTotal)."""
+    owner = "" if owner_id is None else " AND a.owner_id = %s"
+    owner_params = [] if owner_id is None else [owner_id]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT a.fields ->> 'country', a.fields ->> 'state', count(*), "
-            "count(CASE WHEN a.status = %s THEN 1 END) "
-            f"FROM {ACCOUNTS} a WHERE a.workspace_id = %s{owner} GROUP BY 1, 2",
+            "SELECT a.fields ->> 'country', a.fields ->> 'state', a.owner_id, count(*), "
+            "count(CASE WHEN a.status = %s THEN 1 END), count(p.latitude), "
+            "count(p.account_id) - count(p.latitude), NULL "
+            f"FROM {ACCOUNTS} a LEFT JOIN {PLACES} p ON p.account_id = a.id "
+            f"WHERE a.workspace_id = %s{owner} GROUP BY 1, 2, 3",
             [AccountStatus.ORPHANED, workspace.pk, *owner_params],
         )
-        for country_value, state_value, count, orphaned in cursor.fetchall():
-            row = row_for(country_value, state_value)
-            row["accounts"] += count
-            row["orphaned"] += orphaned
+        rows = cursor.fetchall()
         cursor.execute(
-            "SELECT a.fields ->> 'country', a.fields ->> 'state', sum(o.amount) "
-            f"FROM {OPPORTUNITIES} o JOIN {ACCOUNTS} a ON a.id = o.account_id "
+            "SELECT a.fields ->> 'country', a.fields ->> 'state', a.owner_id, 0, 0, 0, 0, "
+            f"sum(o.amount) FROM {OPPORTUNITIES} o JOIN {ACCOUNTS} a ON a.id = o.account_id "
             f"WHERE o.workspace_id = %s AND NOT o.is_closed AND o.amount IS NOT NULL{owner} "
-            "GROUP BY 1, 2",
+            "GROUP BY 1, 2, 3",
             [workspace.pk, *owner_params],
         )
-        for country_value, state_value, amount in cursor.fetchall():
-            row_for(country_value, state_value)["open_pipeline"] += Decimal(amount or 0)
-    return regions
+        rows += cursor.fetchall()
+    return _normalize(rows)
 
 
-def _placement(*, workspace, filters: MapFilters) -> dict:
-    """How many accounts have a position, how many have none that can be resolved, and how
-    many the locate job has not reached yet: unresolvable accounts are counted, not dropped."""
-    owner, owner_params = _owner_sql(filters)
-    with connection.cursor() as cursor:
-        if filters.owner_id is None:
-            cursor.execute(
-                f"SELECT count(*) FROM {ACCOUNTS} WHERE workspace_id = %s", [workspace.pk]
-            )
-            accounts = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT count(*), count(CASE WHEN precision = '' THEN 1 END) "
-                f"FROM {PLACES} WHERE workspace_id = %s",
-                [workspace.pk],
-            )
-        else:
-            cursor.execute(
-                f"SELECT count(*) FROM {ACCOUNTS} a WHERE a.workspace_id = %s{owner}",
-                [workspace.pk, *owner_params],
-            )
-            accounts = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT count(*), count(CASE WHEN p.precision = '' THEN 1 END) "
-                f"FROM {PLACES} p JOIN {ACCOUNTS} a ON a.id = p.account_id "
-                f"WHERE p.workspace_id = %s{owner}",
-                [workspace.pk, *owner_params],
-            )
-        placed, unresolved = cursor.fetchone()
-    return {
-        "accounts": accounts,
-        "located": placed - unresolved,
-        "unresolved": unresolved,
-        "pending": max(accounts - placed, 0),
-    }
+def _snapshot_totals(*, workspace, owner_id: int | None) -> dict[tuple, dict]:
+    rows = RegionTotal.objects.filter(workspace=workspace)
+    if owner_id is not None:
+        rows = rows.filter(owner_id=owner_id)
+    return _normalize(
+        (row.country, row.state, row.owner_id, *(getattr(row, m) for m in METRICS)) for row in rows
+    )
+
+
+def snapshot_is_stale(snapshot) -> bool:
+    """Older than GEO_SNAPSHOT_MAX_AGE seconds, or a job of the workspace (an import, a
+    sync, a re-evaluation, placing) finished after it was built."""
+    age = timezone.now() - snapshot.built_at
+    if age > timedelta(seconds=settings.GEO_SNAPSHOT_MAX_AGE):
+        return True
+    return (
+        Job.objects.filter(workspace_id=snapshot.workspace_id, finished_at__gt=snapshot.built_at)
+        .exclude(handler=SUMMARIZE)
+        .exists()
+    )
+
+
+def _totals(*, workspace, filters: MapFilters) -> tuple[dict, dict]:
+    """(totals per region and owner, freshness). Live for a book of at most
+    GEO_LIVE_MAX_ACCOUNTS accounts; a larger one is read from its last summary, and
+    `stale` says a newer summary should be made (stale-while-revalidate)."""
+    snapshot = MapSnapshot.objects.filter(workspace=workspace).first()
+    limit = settings.GEO_LIVE_MAX_ACCOUNTS
+    if snapshot is not None and snapshot.accounts > limit:
+        totals = _snapshot_totals(workspace=workspace, owner_id=filters.owner_id)
+        return totals, {"as_of": snapshot.built_at, "stale": snapshot_is_stale(snapshot)}
+    totals = book_totals(workspace=workspace, owner_id=filters.owner_id)
+    large = filters.owner_id is None and sum(r["accounts"] for r in totals.values()) > limit
+    return totals, {"as_of": None, "stale": large}
 
 
 def _ratio(won, quota):
@@ -136,7 +157,7 @@ def map_regions(*, workspace, filters: MapFilters) -> dict:
     """The world view: every country and US state with its metrics, the geographic
     territories with the regions they cover, and how many accounts are placed."""
     shapes = territory_shapes(workspace=workspace, filters=filters)
-    rows = _region_rows(workspace=workspace, filters=filters)
+    totals, freshness = _totals(workspace=workspace, filters=filters)
     by_territory = {}
     source = attainment_source()
     if source is not None:
@@ -146,29 +167,21 @@ def map_regions(*, workspace, filters: MapFilters) -> dict:
         return [shape.id for shape in shapes if shape.coverage.covers(code)]
 
     def attainment_of(territory_ids) -> float | None:
-        won = sum(
-            (Decimal(by_territory[t][0] or 0) for t in territory_ids if t in by_territory),
-            Decimal(0),
-        )
-        quota = sum(
-            (Decimal(by_territory[t][1] or 0) for t in territory_ids if t in by_territory),
-            Decimal(0),
-        )
+        known = [by_territory[t] for t in territory_ids if t in by_territory]
+        won = sum((Decimal(row[0] or 0) for row in known), Decimal(0))
+        quota = sum((Decimal(row[1] or 0) for row in known), Decimal(0))
         return _ratio(won, quota)
 
     country_totals: dict[str, dict] = {}
     state_totals: dict[str, dict] = {}
-    unknown = {"accounts": 0, "orphaned": 0, "open_pipeline": Decimal(0)}
-    for (country, state), row in rows.items():
-        targets = []
-        if country:
-            targets.append(country_totals.setdefault(country, _empty()))
-        else:
-            targets.append(unknown)
+    unknown, everything = _empty(), _empty()
+    for (country, state, _owner), row in totals.items():
+        targets = [everything]
+        targets.append(country_totals.setdefault(country, _empty()) if country else unknown)
         if state:
             targets.append(state_totals.setdefault(state, _empty()))
         for target in targets:
-            for metric in ("accounts", "orphaned", "open_pipeline"):
+            for metric in METRICS:
                 target[metric] += row[metric]
     for shape in shapes:  # regions with territories but no accounts are still drawn
         for code in shape.coverage.countries:
@@ -194,7 +207,14 @@ def map_regions(*, workspace, filters: MapFilters) -> dict:
     states = places.us_states()
     return {
         "metrics": list(available_metrics()),
-        "placement": _placement(workspace=workspace, filters=filters),
+        "placement": {
+            "accounts": everything["accounts"],
+            "located": everything["located"],
+            "unresolved": everything["unresolved"],
+            "pending": everything["accounts"] - everything["located"] - everything["unresolved"],
+        },
+        "as_of": freshness["as_of"],
+        "refreshing": freshness["stale"],
         "outside_known_regions": {
             "accounts": unknown["accounts"],
             "white_space": unknown["orphaned"],
@@ -212,10 +232,6 @@ def map_regions(*, workspace, filters: MapFilters) -> dict:
         ],
         "territories": [_shape_payload(shape) for shape in shapes],
     }
-
-
-def _empty() -> dict:
-    return {"accounts": 0, "orphaned": 0, "open_pipeline": Decimal(0)}
 
 
 def _shape_payload(shape: boundaries.TerritoryShape) -> dict:
@@ -308,40 +324,82 @@ def cell_degrees(zoom: int) -> float:
     return 360.0 / (CELLS_AT_ZOOM_0 * 2**zoom)
 
 
-def map_pins(*, workspace, bbox: BBox, zoom: int, filters: MapFilters) -> dict:
-    """Account pins of the visible area, clustered on the server by a grid whose cells halve
-    at each zoom level: one row per non-empty cell (count, mean position; the account itself
-    when alone), the most populous MAX_CLUSTERS cells when there are more (`capped`). A box
-    whose west edge is east of its east edge crosses the antimeridian."""
+def _live_cells(*, workspace, bbox: BBox, zoom: int, owner_id, limit: int | None) -> list:
     cell = cell_degrees(zoom)
-    owner, owner_params = _owner_sql(filters)
+    owner = "" if owner_id is None else " AND a.owner_id = %s"
+    owner_params = [] if owner_id is None else [owner_id]
     join = f" JOIN {ACCOUNTS} a ON a.id = p.account_id" if owner else ""
     if bbox.west <= bbox.east:
         lon_sql, lon_params = "p.longitude BETWEEN %s AND %s", [bbox.west, bbox.east]
     else:
         lon_sql, lon_params = "(p.longitude >= %s OR p.longitude <= %s)", [bbox.west, bbox.east]
+    limit_sql, limit_params = ("", []) if limit is None else (" LIMIT %s", [limit])
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), avg(p.latitude), avg(p.longitude), min(p.account_id) "
+            "SELECT count(*), avg(p.latitude), avg(p.longitude), min(p.account_id), "
+            "floor(p.longitude / %s)::int, floor(p.latitude / %s)::int "
             f"FROM {PLACES} p{join} WHERE p.workspace_id = %s AND p.latitude IS NOT NULL "
             f"AND {lon_sql} AND p.latitude BETWEEN %s AND %s{owner} "
-            "GROUP BY floor(p.longitude / %s), floor(p.latitude / %s) "
-            "ORDER BY count(*) DESC, min(p.account_id) LIMIT %s",
-            [
-                workspace.pk,
-                *lon_params,
-                bbox.south,
-                bbox.north,
-                *owner_params,
-                cell,
-                cell,
-                MAX_CLUSTERS + 1,
-            ],
+            f"GROUP BY 5, 6 ORDER BY count(*) DESC, min(p.account_id){limit_sql}",
+            [cell, cell, workspace.pk, *lon_params, bbox.south, bbox.north, *owner_params,
+             *limit_params],
+        )  # fmt: skip
+        return cursor.fetchall()
+
+
+def pin_cells_all(*, workspace) -> list[tuple]:
+    """Every non-empty cell of the zoom levels kept in the summary, for the summarize job:
+    (zoom, count, latitude, longitude, account id, cell x, cell y)."""
+    world = BBox(-180, -90, 180, 90)
+    return [
+        (zoom, *row)
+        for zoom in range(SUMMARY_MAX_ZOOM + 1)
+        for row in _live_cells(workspace=workspace, bbox=world, zoom=zoom, owner_id=None,
+                               limit=None)
+    ]  # fmt: skip
+
+
+def _summary_cells(*, workspace, bbox: BBox, zoom: int, limit: int) -> list:
+    cell = cell_degrees(zoom)
+    x0, x1 = math.floor(bbox.west / cell), math.floor(bbox.east / cell)
+    y0, y1 = math.floor(bbox.south / cell), math.floor(bbox.north / cell)
+    cells = PinCell.objects.filter(workspace=workspace, zoom=zoom, cell_y__gte=y0, cell_y__lte=y1)
+    if x0 <= x1:
+        cells = cells.filter(cell_x__gte=x0, cell_x__lte=x1)
+    else:
+        cells = cells.filter(Q(cell_x__gte=x0) | Q(cell_x__lte=x1))
+    return list(
+        cells.order_by("-count", "account_id").values_list(
+            "count", "latitude", "longitude", "account_id", "cell_x", "cell_y"
+        )[:limit]
+    )
+
+
+def _large_book(workspace) -> bool:
+    snapshot = MapSnapshot.objects.filter(workspace=workspace).first()
+    return snapshot is not None and snapshot.accounts > settings.GEO_LIVE_MAX_ACCOUNTS
+
+
+def map_pins(*, workspace, bbox: BBox, zoom: int, filters: MapFilters) -> dict:
+    """Account pins of the visible area, clustered on the server by a grid whose cells halve
+    at each zoom level: one row per non-empty cell (count, mean position; the account itself
+    when alone), the most populous MAX_CLUSTERS cells when there are more (`capped`). A box
+    whose west edge is east of its east edge crosses the antimeridian. A large book's
+    coarse zoom levels (≤ SUMMARY_MAX_ZOOM, everyone's accounts) come from its summary."""
+    cell = cell_degrees(zoom)
+    if filters.owner_id is None and zoom <= SUMMARY_MAX_ZOOM and _large_book(workspace):
+        rows = _summary_cells(workspace=workspace, bbox=bbox, zoom=zoom, limit=MAX_CLUSTERS + 1)
+    else:
+        rows = _live_cells(
+            workspace=workspace,
+            bbox=bbox,
+            zoom=zoom,
+            owner_id=filters.owner_id,
+            limit=MAX_CLUSTERS + 1,
         )
-        rows = cursor.fetchall()
     capped = len(rows) > MAX_CLUSTERS
     rows = rows[:MAX_CLUSTERS]
-    single_ids = [account_id for count, _, _, account_id in rows if count == 1]
+    single_ids = [row[3] for row in rows if row[0] == 1]
     names = dict(
         Account.objects.filter(workspace=workspace, pk__in=single_ids).values_list("pk", "name")
     )
@@ -359,6 +417,6 @@ def map_pins(*, workspace, bbox: BBox, zoom: int, filters: MapFilters) -> dict:
                 if count == 1
                 else None,
             }
-            for count, lat, lon, account_id in rows
+            for count, lat, lon, account_id, _x, _y in rows
         ],
     }

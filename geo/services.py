@@ -10,8 +10,9 @@ from jobs import services as job_services
 from jobs.models import ACTIVE_STATUSES, Job, JobKind
 from revorg.models import Workspace
 
-from . import places
-from .models import AccountPlace, Precision
+from . import places, selectors
+from .models import AccountPlace, MapSnapshot, PinCell, Precision, RegionTotal
+from .selectors import SUMMARIZE
 
 LOCATE = "geo.accounts_locate"
 
@@ -125,3 +126,84 @@ def accounts_locate_ensure(*, workspace, actor_label: str):
             .first()
         )
         return active or accounts_locate_start(workspace=workspace, actor_label=actor_label)
+
+
+# --- the summary of a large book -----------------------------------------------------------
+
+
+def regions_summarize_request(*, workspace, actor_label: str):
+    """Debounced like placing: one summarize job waiting or running per workspace."""
+    with transaction.atomic():
+        _lock_workspace(workspace)
+        if job_selectors.job_active_exists(workspace=workspace, handler=SUMMARIZE):
+            return None
+        return job_services.job_create(
+            workspace=workspace,
+            kind=JobKind.REEVALUATE,
+            handler=SUMMARIZE,
+            actor_label=actor_label,
+        )
+
+
+def summarize_plan(job) -> list[dict]:
+    """One chunk: the summary is a few GROUP BYs over the book, replaced whole."""
+    return [{"size": 1}]
+
+
+def summarize_prepare(job, payload) -> tuple:
+    """Outside the transaction: the scans of the book (seconds on a million accounts)."""
+    built_at = timezone.now()
+    return (
+        built_at,
+        selectors.book_totals(workspace=job.workspace),
+        selectors.pin_cells_all(workspace=job.workspace),
+    )
+
+
+def summarize_apply(job, payload, prepared) -> tuple[dict, list]:
+    built_at, totals, cells = prepared
+    PinCell.objects.filter(workspace_id=job.workspace_id).delete()
+    PinCell.objects.bulk_create(
+        (
+            PinCell(
+                workspace_id=job.workspace_id,
+                zoom=zoom,
+                count=count,
+                latitude=latitude,
+                longitude=longitude,
+                account_id=account_id,
+                cell_x=cell_x,
+                cell_y=cell_y,
+            )
+            for zoom, count, latitude, longitude, account_id, cell_x, cell_y in cells
+        ),
+        batch_size=5000,
+    )
+    RegionTotal.objects.filter(workspace_id=job.workspace_id).delete()
+    RegionTotal.objects.bulk_create(
+        (
+            RegionTotal(
+                workspace_id=job.workspace_id,
+                country=country,
+                state=state,
+                owner_id=owner_id,
+                **row,
+            )
+            for (country, state, owner_id), row in totals.items()
+        ),
+        batch_size=2000,
+    )
+    accounts = sum(row["accounts"] for row in totals.values())
+    MapSnapshot.objects.update_or_create(
+        workspace_id=job.workspace_id, defaults={"built_at": built_at, "accounts": accounts}
+    )
+    return {"regions": len(totals), "accounts": accounts, "pin_cells": len(cells)}, []
+
+
+def after_locate(job) -> None:
+    """Positions changed: a large book's summary counts them, so it is made again."""
+    from django.conf import settings
+
+    snapshot = MapSnapshot.objects.filter(workspace_id=job.workspace_id).first()
+    if snapshot is not None or job.progress_total > settings.GEO_LIVE_MAX_ACCOUNTS:
+        regions_summarize_request(workspace=job.workspace, actor_label=f"after job {job.pk}")

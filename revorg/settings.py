@@ -300,6 +300,10 @@ JOBS_CHUNK_LEASE_SECONDS = int(os.environ.get("JOBS_CHUNK_LEASE_SECONDS", "600")
 JOBS_EAGER_MODE = os.environ.get("JOBS_EAGER_MODE", "thread")
 # book: accounts per re-evaluation chunk; the largest CSV upload accepted.
 BOOK_CHUNK_SIZE = int(os.environ.get("BOOK_CHUNK_SIZE", "5000"))
+# The map (geo/): a book of more accounts is read from the region summary a job keeps, made
+# again when a job changed the book or after this many seconds.
+GEO_LIVE_MAX_ACCOUNTS = int(os.environ.get("GEO_LIVE_MAX_ACCOUNTS", "50000"))
+GEO_SNAPSHOT_MAX_AGE = int(os.environ.get("GEO_SNAPSHOT_MAX_AGE", "600"))
 BOOK_IMPORT_MAX_BYTES = int(os.environ.get("BOOK_IMPORT_MAX_BYTES", str(1024 * 1024)))
 CRM_BOOK_BACKOFF_SECONDS = float(os.environ.get("CRM_BOOK_BACKOFF_SECONDS", "0.5"))
 

@@ -45,6 +45,11 @@ class OutsideRegionsSerializer(serializers.Serializer):
 class MapRegionsSerializer(serializers.Serializer):
     metrics = serializers.ListField(child=serializers.CharField())
     placement = PlacementSerializer()
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the figures were summed (a large book); null when computed now.",
+    )
+    refreshing = serializers.BooleanField(help_text="A newer summary is being made.")
     outside_known_regions = OutsideRegionsSerializer(
         help_text="Accounts whose country is missing or unknown."
     )

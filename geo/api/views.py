@@ -23,7 +23,7 @@ FILTER_PARAMETERS = [
 
 class MapRegionsView(APIView):
     """`GET /analytics/map/regions/`: the world view. Accounts not placed yet start the
-    locate job (at most one at a time)."""
+    locate job; a large book's stale summary starts the summarize job (one at a time)."""
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=MapRegionsSerializer)
     def get(self, request):
@@ -31,10 +31,11 @@ class MapRegionsView(APIView):
         payload = selectors.map_regions(
             workspace=workspace, filters=filters_from(request.query_params, workspace)
         )
+        actor_label = actor_from_request(request).label
         if payload["placement"]["pending"]:
-            services.accounts_locate_request(
-                workspace=workspace, actor_label=actor_from_request(request).label
-            )
+            services.accounts_locate_request(workspace=workspace, actor_label=actor_label)
+        elif payload["refreshing"]:
+            services.regions_summarize_request(workspace=workspace, actor_label=actor_label)
         return Response(payload)
 
 
