@@ -166,7 +166,7 @@ def place(workspace):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE geo_accountplace")
     print(
-        f"placed the book in {time.perf_counter() - started:.1f} s (one process): "
+        f"placed the book (then summarized it) in {time.perf_counter() - started:.1f} s (one process): "
         f"{job.result.get('located', 0):,} located, {job.result.get('unresolved', 0):,} "
         f"unresolvable, status {job.status}"
     )

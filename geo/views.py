@@ -33,7 +33,7 @@ def map_page(request):
     )
     config = {
         "regions_url": reverse("map-regions"),
-        "region_url": reverse("map-region-detail", kwargs={"code": "CODE"}),
+        "region_url": reverse("map-region", kwargs={"code": "CODE"}),
         "pins_url": reverse("map-pins"),
         "locate_url": reverse("map-locate"),
         "account_url": reverse("ui:account", kwargs={"pk": 0}),

@@ -185,6 +185,10 @@
     if (data.outside_known_regions.accounts) {
       parts.push(`${data.outside_known_regions.accounts.toLocaleString()} with no known country`);
     }
+    if (data.as_of) {
+      const when = new Date(data.as_of).toLocaleString();
+      parts.push(data.refreshing ? `figures of ${when}, being updated` : `figures of ${when}`);
+    }
     placement.textContent = parts.join(" · ");
     placement.dataset.unresolved = String(p.unresolved);
   }
