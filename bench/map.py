@@ -166,7 +166,8 @@ def place(workspace):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE geo_accountplace")
     print(
-        f"placed the book (then summarized it) in {time.perf_counter() - started:.1f} s (one process): "
+        f"placed the book (then summarized it) in {time.perf_counter() - started:.1f} s "
+        "(one process): "
         f"{job.result.get('located', 0):,} located, {job.result.get('unresolved', 0):,} "
         f"unresolvable, status {job.status}"
     )
@@ -192,9 +193,8 @@ def measure(client, label, url, repeat):
 
 def browser(workspace, repeat):
     """The page in headless Chromium against a real server (runserver, no autoreload)."""
-    from playwright.sync_api import sync_playwright
-
     from django.contrib.auth import get_user_model
+    from playwright.sync_api import sync_playwright
 
     User = get_user_model()
     username = f"bench-map-{workspace.pk}"

@@ -25,7 +25,11 @@ class MapRegionsView(APIView):
     """`GET /analytics/map/regions/`: the world view. Accounts not placed yet start the
     locate job; a large book's stale summary starts the summarize job (one at a time)."""
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses=MapRegionsSerializer)
+    @extend_schema(
+        operation_id="analytics_map_regions_retrieve",
+        parameters=FILTER_PARAMETERS,
+        responses=MapRegionsSerializer,
+    )
     def get(self, request):
         workspace = workspace_of(request)
         payload = selectors.map_regions(
@@ -43,7 +47,11 @@ class MapRegionView(APIView):
     """`GET /analytics/map/regions/{code}/`: a country or US state's territories and
     orphaned accounts."""
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses=MapRegionDetailSerializer)
+    @extend_schema(
+        operation_id="analytics_map_region_retrieve",
+        parameters=FILTER_PARAMETERS,
+        responses=MapRegionDetailSerializer,
+    )
     def get(self, request, code: str):
         workspace = workspace_of(request)
         region = selectors.map_region(
