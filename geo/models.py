@@ -21,6 +21,10 @@ class AccountPlace(models.Model):
     # The address fields the position came from: a rerun skips accounts whose address is
     # unchanged, and a changed address is resolved again.
     source = models.CharField(max_length=400)
+    # The region the address names (geo.places codes: "US", "US-CA"; '' when unknown), for
+    # listing a region's accounts without reading every account's fields.
+    country = models.CharField(max_length=2, blank=True, default="")
+    state = models.CharField(max_length=8, blank=True, default="")
     # Null when the address resolves to no known place: the account is counted, not drawn.
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
@@ -32,6 +36,8 @@ class AccountPlace(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["workspace", "precision"], name="geo_place_ws_precision"),
+            models.Index(fields=["workspace", "country"], name="geo_place_ws_country"),
+            models.Index(fields=["workspace", "state"], name="geo_place_ws_state"),
             models.Index(
                 fields=["workspace", "longitude", "latitude"],
                 condition=models.Q(latitude__isnull=False),

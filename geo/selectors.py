@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from book.models import Account, AccountStatus, Opportunity
@@ -85,14 +85,16 @@ def _normalize(raw_rows) -> dict[tuple, dict]:
     return totals
 
 
-def book_totals(*, workspace, owner_id: int | None = None) -> dict[tuple, dict]:
-    """The book summed per (country code, state code, owner) in SQL: a scan of the book, so
-    a large book is read from the summary the summarize job keeps (RegionTotal)."""
+def book_totals(*, workspace, owner_id: int | None = None, by_owner: bool = False) -> dict:
+    """The book summed per (country code, state code, owner) in SQL — per owner only for
+    the summary (`by_owner`), else owner None. A scan of the book: a large book is read
+    from the summary the summarize job keeps (RegionTotal)."""
     owner = "" if owner_id is None else " AND a.owner_id = %s"
     owner_params = [] if owner_id is None else [owner_id]
+    owner_column = "a.owner_id" if by_owner else "NULL::bigint"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT a.fields ->> 'country', a.fields ->> 'state', a.owner_id, count(*), "
+            f"SELECT a.fields ->> 'country', a.fields ->> 'state', {owner_column}, count(*), "
             "count(CASE WHEN a.status = %s THEN 1 END), count(p.latitude), "
             "count(p.account_id) - count(p.latitude), NULL "
             f"FROM {ACCOUNTS} a LEFT JOIN {PLACES} p ON p.account_id = a.id "
@@ -101,7 +103,7 @@ def book_totals(*, workspace, owner_id: int | None = None) -> dict[tuple, dict]:
         )
         rows = cursor.fetchall()
         cursor.execute(
-            "SELECT a.fields ->> 'country', a.fields ->> 'state', a.owner_id, 0, 0, 0, 0, "
+            f"SELECT a.fields ->> 'country', a.fields ->> 'state', {owner_column}, 0, 0, 0, 0, "
             f"sum(o.amount) FROM {OPPORTUNITIES} o JOIN {ACCOUNTS} a ON a.id = o.account_id "
             f"WHERE o.workspace_id = %s AND NOT o.is_closed AND o.amount IS NOT NULL{owner} "
             "GROUP BY 1, 2, 3",
@@ -112,11 +114,13 @@ def book_totals(*, workspace, owner_id: int | None = None) -> dict[tuple, dict]:
 
 
 def _snapshot_totals(*, workspace, owner_id: int | None) -> dict[tuple, dict]:
+    """The summary summed per region in SQL (a few hundred rows, whatever the book)."""
     rows = RegionTotal.objects.filter(workspace=workspace)
     if owner_id is not None:
         rows = rows.filter(owner_id=owner_id)
+    sums = rows.values("country", "state").annotate(**{m: Sum(m) for m in METRICS})
     return _normalize(
-        (row.country, row.state, row.owner_id, *(getattr(row, m) for m in METRICS)) for row in rows
+        (row["country"], row["state"], None, *(row[m] for m in METRICS)) for row in sums
     )
 
 
@@ -245,29 +249,11 @@ def _shape_payload(shape: boundaries.TerritoryShape) -> dict:
     }
 
 
-def _raw_pairs_of(code: str, *, workspace, status: str | None = None) -> list[tuple]:
-    """The raw (country, state) values of the book that name region `code`."""
-    where, params = "", [workspace.pk]
-    if status:
-        where, params = " AND status = %s", [workspace.pk, status]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT fields ->> 'country', fields ->> 'state' "
-            f"FROM {ACCOUNTS} WHERE workspace_id = %s{where}",
-            params,
-        )
-        pairs = cursor.fetchall()
-    matches = []
-    for country_value, state_value in pairs:
-        country, state = places.region_of(country_value, state_value)
-        if code in (country, state):
-            matches.append((country_value, state_value))
-    return matches
-
-
 def map_region(*, workspace, code: str, filters: MapFilters) -> dict | None:
     """One region: its territories (at the chosen level) and its orphaned accounts (the first
-    REGION_ACCOUNTS_SHOWN by name, and how many there are). None for an unknown code."""
+    REGION_ACCOUNTS_SHOWN by name, and how many there are), found through the region codes
+    the locate job stored (accounts not placed yet are not listed). None for an unknown
+    code."""
     name = places.region_name(code)
     if name is None:
         return None
@@ -276,33 +262,25 @@ def map_region(*, workspace, code: str, filters: MapFilters) -> dict | None:
         for shape in territory_shapes(workspace=workspace, filters=filters)
         if shape.coverage.covers(code)
     ]
-    pairs = _raw_pairs_of(code, workspace=workspace, status=AccountStatus.ORPHANED)
-    orphaned, count = [], 0
-    if pairs:
-        owner, owner_params = _owner_sql(filters)
-        match = " OR ".join(
-            "(a.fields ->> 'country' IS NOT DISTINCT FROM %s "
-            "AND a.fields ->> 'state' IS NOT DISTINCT FROM %s)"
-            for _ in pairs
+    owner, owner_params = _owner_sql(filters)
+    column = "state" if "-" in code else "country"
+    where = (
+        f"FROM {PLACES} p JOIN {ACCOUNTS} a ON a.id = p.account_id "
+        f"WHERE p.workspace_id = %s AND p.{column} = %s AND a.status = %s{owner}"
+    )
+    params = [workspace.pk, code, AccountStatus.ORPHANED, *owner_params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) {where}", params)
+        count = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT a.id, a.name, a.crm_id, a.fields ->> 'city' {where} "
+            "ORDER BY a.name, a.id LIMIT %s",
+            [*params, REGION_ACCOUNTS_SHOWN],
         )
-        params = [workspace.pk, AccountStatus.ORPHANED, *[v for pair in pairs for v in pair]]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM {ACCOUNTS} a WHERE a.workspace_id = %s "
-                f"AND a.status = %s AND ({match}){owner}",
-                [*params, *owner_params],
-            )
-            count = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT a.id, a.name, a.crm_id, a.fields ->> 'city' "
-                f"FROM {ACCOUNTS} a WHERE a.workspace_id = %s "
-                f"AND a.status = %s AND ({match}){owner} ORDER BY a.name, a.id LIMIT %s",
-                [*params, *owner_params, REGION_ACCOUNTS_SHOWN],
-            )
-            orphaned = [
-                {"id": i, "name": n or crm_id, "city": city or ""}
-                for i, n, crm_id, city in cursor.fetchall()
-            ]
+        orphaned = [
+            {"id": i, "name": n or crm_id, "city": city or ""}
+            for i, n, crm_id, city in cursor.fetchall()
+        ]
     return {
         "code": code,
         "name": name,

@@ -87,6 +87,8 @@ def locate_prepare(job, payload) -> list[AccountPlace]:
                 account_id=account_id,
                 workspace_id=job.workspace_id,
                 source=source,
+                country=country,
+                state=state,
                 latitude=position.latitude if position else None,
                 longitude=position.longitude if position else None,
                 precision=position.precision if position else Precision.NONE,
@@ -110,7 +112,15 @@ def locate_apply(job, payload, prepared: list[AccountPlace]) -> tuple[dict, list
         batch_size=2000,
         update_conflicts=True,
         unique_fields=["account"],
-        update_fields=["source", "latitude", "longitude", "precision", "located_at"],
+        update_fields=[
+            "source",
+            "country",
+            "state",
+            "latitude",
+            "longitude",
+            "precision",
+            "located_at",
+        ],
     )
     located = sum(1 for place in rows if place.latitude is not None)
     return {"placed": len(rows), "located": located, "unresolved": len(rows) - located}, []
@@ -155,7 +165,7 @@ def summarize_prepare(job, payload) -> tuple:
     built_at = timezone.now()
     return (
         built_at,
-        selectors.book_totals(workspace=job.workspace),
+        selectors.book_totals(workspace=job.workspace, by_owner=True),
         selectors.pin_cells_all(workspace=job.workspace),
     )
 
