@@ -9,7 +9,7 @@ drawn) against a real server process. Targets: world view data ≤ 500 ms and �
 ≤ 2 s.
 
 Run: make bench-map  (a fresh database revorg_map_bench; flags: --accounts, --territories,
---repeat, --seed, --no-browser)."""
+--repeat, --seed, --no-browser, --reuse: measure again the book of a previous run)."""
 
 import argparse
 import json
@@ -42,6 +42,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from book.models import Account  # noqa: E402
 from geo import services as geo_services  # noqa: E402
 from jobs.services import job_run_inline  # noqa: E402
 from members.models import Member  # noqa: E402
@@ -198,8 +199,12 @@ def browser(workspace, repeat):
 
     User = get_user_model()
     username = f"bench-map-{workspace.pk}"
-    account = User.objects.create_user(username=username, password=PASSWORD)
-    WorkspaceMembership.objects.create(workspace=workspace, user=account, role="admin")
+    account, _ = User.objects.get_or_create(username=username)
+    account.set_password(PASSWORD)
+    account.save()
+    WorkspaceMembership.objects.get_or_create(
+        workspace=workspace, user=account, defaults={"role": "admin"}
+    )
     port = _free_port()
     env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0",
            "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0"}  # fmt: skip
@@ -255,10 +260,16 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the book a previous run left, if any"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    workspace = build_book(args, rng)
-    place(workspace)
+    workspace = Workspace.objects.filter(slug__startswith="bench-map-").order_by("-id").first()
+    if not (args.reuse and workspace):
+        workspace = build_book(args, rng)
+        place(workspace)
+    args.accounts = workspace and Account.objects.filter(workspace=workspace).count()
     key = revorg_services.api_key_create(workspace=workspace, name="bench", scopes="read")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
     print(f"--- map data ({args.accounts:,} accounts; median of {args.repeat} after a cold run)")
