@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' '
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics bench-sla bench-webhooks clean
+.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics bench-sla bench-webhooks bench-map clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -129,3 +129,11 @@ bench-webhooks: install
 		|| psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_webhooks_bench"
 	DATABASE_URL=$(WEBHOOKS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
 	DATABASE_URL=$(WEBHOOKS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/webhooks.py $(BENCH_WEBHOOKS_ARGS)
+## A fresh database each run: the map bench writes a million placed accounts.
+MAP_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_map_bench
+
+bench-map: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "DROP DATABASE IF EXISTS revorg_map_bench"
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_map_bench"
+	DATABASE_URL=$(MAP_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(MAP_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/map.py $(MAP_BENCH_ARGS)

@@ -5,6 +5,7 @@ from analytics import views as analytics_views
 from book import views as book_views
 from capacities import views as capacity_views
 from crm_sync import views as crm_views
+from geo import views as geo_views
 from jobs import views as job_views
 from members import views as member_views
 from notifications import views as notification_views
@@ -152,4 +153,5 @@ urlpatterns = [
         name="notification-preferences",
     ),
     path("reports/exceptions/", notification_views.exception_report, name="exception-report"),
+    path("map/", geo_views.map_page, name="map"),
 ]

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "book",
     "replay",
     "analytics",
+    "geo",
     "notifications",
     "transitions",
     "reassignments",
@@ -346,6 +347,10 @@ BOOK_CHUNK_SIZE = int(os.environ.get("BOOK_CHUNK_SIZE", "5000"))
 REPLAY_CHECKPOINT_ROWS = int(os.environ.get("REPLAY_CHECKPOINT_ROWS", "5000"))
 # …and hands over to a new task after this long (below the chunk task's 280 s soft limit).
 REPLAY_TASK_SECONDS = float(os.environ.get("REPLAY_TASK_SECONDS", "200"))
+# The map (geo/): a book of more accounts is read from the region summary a job keeps, made
+# again when a job changed the book or after this many seconds.
+GEO_LIVE_MAX_ACCOUNTS = int(os.environ.get("GEO_LIVE_MAX_ACCOUNTS", "50000"))
+GEO_SNAPSHOT_MAX_AGE = int(os.environ.get("GEO_SNAPSHOT_MAX_AGE", "600"))
 BOOK_IMPORT_MAX_BYTES = int(os.environ.get("BOOK_IMPORT_MAX_BYTES", str(1024 * 1024)))
 CRM_BOOK_BACKOFF_SECONDS = float(os.environ.get("CRM_BOOK_BACKOFF_SECONDS", "0.5"))
 

@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("reassignments.api.urls")),
     path("", include("sla.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("geo.api.urls")),
 ]
 
 urlpatterns = [
