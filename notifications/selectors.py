@@ -10,6 +10,8 @@ from django.utils import timezone
 from allocation.models import Allocation, AllocationStatus
 from book.models import Account, AccountStatus
 from crm_sync.models import WritebackOutbox, WritebackStatus
+from reassignments.selectors import override_list
+from sla.models import SlaClock
 
 from .events import EVENT_TYPES
 from .models import NotificationPreference, WebhookDelivery, WebhookEndpoint
@@ -47,9 +49,9 @@ def preferences_effective(*, workspace, user) -> list[dict]:
 
 
 def exception_report(*, workspace, now=None) -> dict:
-    """What went wrong in the week before `now`: the unassigned queue, failed write-backs,
-    reassignments that overrode a rule, and orphaned accounts by the week they arrived.
-    (SLA breaches join once the SLA app exists.)"""
+    """What went wrong in the week before `now`: the unassigned queue, SLA breaches, failed
+    write-backs, ownership changes made around governance (reassignments.selectors), and
+    orphaned accounts by the week they arrived."""
     now = now or timezone.now()
     since = now - timedelta(days=7)
     unassigned = Allocation.objects.filter(
@@ -58,13 +60,12 @@ def exception_report(*, workspace, now=None) -> dict:
     failed = WritebackOutbox.objects.filter(
         workspace=workspace, status=WritebackStatus.FAILED
     ).select_related("allocation")
-    overrides = [
-        a
-        for a in Allocation.objects.filter(
-            workspace=workspace, reassigned_from__isnull=False, created_at__gte=since
-        ).select_related("owner")
-        if any(step.get("outcome") == "overridden" for step in a.decision or [])
-    ]
+    overrides = override_list(workspace=workspace, since=since, until=now).order_by("-created_at")
+    breaches = (
+        SlaClock.objects.filter(workspace=workspace, breached_at__gte=since, breached_at__lt=now)
+        .select_related("allocation", "owner")
+        .order_by("-breached_at")
+    )
     trend_since = now - timedelta(weeks=TREND_WEEKS)
     trend = list(
         Account.objects.filter(
@@ -83,8 +84,10 @@ def exception_report(*, workspace, now=None) -> dict:
         "unassigned_new": unassigned.filter(created_at__gte=since).count(),
         "writebacks_failed_count": failed.count(),
         "writebacks_failed": list(failed.order_by("-updated_at")[:REPORT_LIST_LIMIT]),
-        "overrides_count": len(overrides),
-        "overrides": overrides[:REPORT_LIST_LIMIT],
+        "overrides_count": overrides.count(),
+        "overrides": list(overrides[:REPORT_LIST_LIMIT]),
+        "breaches_count": breaches.count(),
+        "breaches": list(breaches[:REPORT_LIST_LIMIT]),
         "orphaned_now": Account.objects.filter(
             workspace=workspace, status=AccountStatus.ORPHANED
         ).count(),

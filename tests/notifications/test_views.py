@@ -13,6 +13,7 @@ from crm_sync.models import WritebackOutbox
 from notifications import services
 from notifications.events import publish
 from notifications.models import WebhookDelivery, WebhookEndpoint
+from sla.models import SlaClock
 from tests.allocation.factories import AllocationFactory
 from tests.book.factories import AccountFactory
 from tests.factories import MembershipFactory
@@ -90,6 +91,12 @@ def _exceptions(workspace):
     )  # fmt: skip
     orphans = [AccountFactory(workspace=workspace, status="orphaned") for _ in range(3)]
     Account.objects.filter(pk=orphans[0].pk).update(created_at=timezone.now() - timedelta(weeks=2))
+    late = AllocationFactory(workspace=workspace, record_id="Q-LATE")
+    SlaClock.objects.create(
+        workspace=workspace, allocation=late, owner=late.owner, breaches=1,
+        started_at=timezone.now() - timedelta(hours=3), due_at=timezone.now() - timedelta(hours=1),
+        breached_at=timezone.now() - timedelta(hours=1), outcome="escalated to the manager",
+    )  # fmt: skip
 
 
 def test_the_exception_report_page_lists_what_went_wrong(user_client, workspace):
@@ -100,6 +107,8 @@ def test_the_exception_report_page_lists_what_went_wrong(user_client, workspace)
     assert "Unassigned records: 1" in text and "Q-UNASSIGNED" in text
     assert "Failed write-backs: 1" in text and "HS-9" in text
     assert "Overrides this week: 1" in text and "big customer" in text
+    assert "SLA breaches this week: 1" in text and "Q-LATE" in text
+    assert "escalated to the manager" in text
     assert "Orphaned accounts: 3" in text
 
 
@@ -112,6 +121,7 @@ def test_the_weekly_report_is_mailed_to_admins(workspace, other_workspace):
     assert message.to == ["boss@example.com"]
     assert "Unassigned records: 1 in the queue" in message.body
     assert "Failed write-backs: 1" in message.body and "Overrides this week: 1" in message.body
+    assert "SLA breaches this week: 1" in message.body and "Q-LATE" in message.body
     assert "Orphaned accounts: 3 now" in message.body
     weeks = [line for line in message.body.splitlines() if line.startswith("- week of")]
     assert sorted(int(line.rsplit(" ", 1)[1]) for line in weeks) == [1, 2]
