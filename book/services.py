@@ -703,3 +703,12 @@ def plan_changed_receiver(sender, *, plan_id: int, **kwargs) -> None:
         return
     if Account.objects.filter(workspace_id=plan.workspace_id).exists():
         book_reevaluate_request(workspace=plan.workspace, actor_label="plan change")
+
+
+def plan_members_load(*, workspace, matcher) -> dict[int, BookMember]:
+    """The members a plan's territories can reach, as re-evaluation decides with them
+    (state, absence now, `accounts` capacity): planning's simulation decides the same way."""
+    return _members_load(
+        workspace_id=workspace.pk,
+        member_ids=_plan_member_ids(matcher, workspace.default_member_id),
+    )

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "crm_sync",
     "jobs",
     "book",
+    "planning",
     "notifications",
     "console",
 ]

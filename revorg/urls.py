@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("crm_sync.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("book.api.urls")),
+    path("", include("planning.api.urls")),
 ]
 
 urlpatterns = [
