@@ -6,6 +6,7 @@ from capacities import views as capacity_views
 from crm_sync import views as crm_views
 from jobs import views as job_views
 from members import views as member_views
+from planning import views as planning_views
 from revorg import views
 from territories import lock_views
 from territories import views as territory_views
@@ -42,6 +43,15 @@ urlpatterns = [
     path("territories/plans/<int:pk>/clone/", territory_views.plan_clone, name="plan-clone"),
     path("territories/plans/<int:pk>/rename/", territory_views.plan_rename, name="plan-rename"),
     path("territories/plans/<int:pk>/delete/", territory_views.plan_delete, name="plan-delete"),
+    path("territories/plans/<int:pk>/compare/", planning_views.plan_compare, name="plan-compare"),
+    path(
+        "territories/plans/<int:pk>/simulate/", planning_views.plan_simulate, name="plan-simulate"
+    ),
+    path(
+        "territories/plans/<int:pk>/rebalance/",
+        planning_views.plan_rebalance_accept,
+        name="plan-rebalance-accept",
+    ),
     path("territories/<int:pk>/delete/", territory_views.territory_delete, name="territory-delete"),
     path(
         "territories/test-record/",

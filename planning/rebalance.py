@@ -145,7 +145,9 @@ def density_flags(territories: list[TerritoryBook]) -> tuple[list, list]:
     loaded = [t for t in territories if t.primaries]
     if len(loaded) < 3:
         return [], []
-    per_rep = {t.id: (t.accounts / len(t.primaries), t.pipeline / len(t.primaries)) for t in loaded}
+    per_rep = {
+        t.id: (t.accounts / len(t.primaries), float(t.pipeline) / len(t.primaries)) for t in loaded
+    }
     mid_accounts = median(v[0] for v in per_rep.values())
     mid_pipeline = median(v[1] for v in per_rep.values())
     splits, merges = [], []

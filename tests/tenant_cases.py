@@ -155,4 +155,7 @@ UI_ROUTES = {
     "plan-delete": _plan,
     "plan-rename": _plan,
     "territory-delete": _territory,
+    "plan-compare": _plan,
+    "plan-simulate": _plan,
+    "plan-rebalance-accept": _plan,
 }
