@@ -17,6 +17,7 @@ Run: make bench-plan  (a fresh database revorg_plan_bench; flags: --accounts, --
 
 import argparse
 import importlib.util
+import json
 import os
 import random
 import shutil
@@ -85,7 +86,8 @@ def assign_book(workspace, plan) -> None:
         )
         rows = cursor.fetchall()
     records = [
-        {**fields, "account_id": crm_id, "domain": domain} for _, crm_id, domain, fields in rows
+        {**json.loads(fields), "account_id": crm_id, "domain": domain}
+        for _, crm_id, domain, fields in rows
     ]
     winners = matcher.winners(records)
     with transaction.atomic(), connection.cursor() as cursor:
