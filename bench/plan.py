@@ -200,6 +200,17 @@ def stage_simulation(prepared: Prepared) -> dict:
     return {"seconds": elapsed, "accounts": accounts, "moves": result.get("moves", 0)}
 
 
+def workers_ready(count: int) -> None:
+    """Waits until every worker answers a ping: their start-up is not the stages' time."""
+    from revorg.celery import app
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if len(app.control.ping(timeout=1.0) or []) >= count:
+            return
+    raise SystemExit("the workers did not start")
+
+
 STAGES = [stage_simulation]
 for _name, _attr in (("plan_replay", "stage_replay"), ("plan_activation", "stage_activation")):
     _module = _bench_module(_name)
@@ -227,6 +238,7 @@ def main():
     members = list(Member.objects.filter(workspace=workspace))
     draft, moved = draft_moving(plan, args.move_share, rng, members)
     workers = bench_book.Workers(args.workers, args.chunk)
+    workers_ready(args.workers)
     try:
         prepared = Prepared(args, workspace, plan, draft, moved, workers)
         for stage in STAGES:

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from allocation.book_entries import rotation_states_load
-from allocation.engine import RotationSnapshot
+from allocation.engine import RotationSnapshot, round_robin_pick
 from book import services as book_services
 from book.assignment import account_decide, needs_pick
 from book.models import Account
@@ -115,11 +115,42 @@ def _plan_of(job) -> TerritoryPlan:
     return plan
 
 
+_members_cache: dict = {}
+
+
+def _members(job, matcher) -> dict:
+    """The plan's members as the book sees them, loaded once per job and plan version in
+    each worker process (every chunk of a job reads the same)."""
+    key = (job.pk, matcher.plan.plan_id, matcher.plan.version)
+    if key not in _members_cache:
+        _members_cache.clear()
+        _members_cache[key] = book_services.plan_members_load(
+            workspace=job.workspace, matcher=matcher
+        )
+    return _members_cache[key]
+
+
+def _simple_members(members) -> set[int]:
+    """Members who keep or take an account on sight: active, present, no book cap."""
+    return {
+        member_id
+        for member_id, member in members.items()
+        if member.state.is_active and not member.state.absent and member.limit is None
+    }
+
+
+def _primaries(winner) -> tuple[int, ...]:
+    return tuple(s.member_id for s in winner.slots if s.role == "primary")
+
+
 def simulate_prepare(job, payload) -> Prepared:
-    """Outside the transaction: resolve the chunk in bulk; decide all but the picks."""
+    """Outside the transaction: resolve the chunk in bulk; decide all but the picks. An
+    owner who is a plainly eligible primary of the winner stays without building the
+    engine's view (the common case: most of a book does not move)."""
     workspace = job.workspace
     matcher = matcher_for_plan(plan=_plan_of(job))
-    members = book_services.plan_members_load(workspace=workspace, matcher=matcher)
+    members = _members(job, matcher)
+    simple = _simple_members(members)
     query = Account.objects.filter(workspace_id=workspace.pk, id__gte=payload["min_id"])
     if payload["max_id"] is not None:
         query = query.filter(id__lte=payload["max_id"])
@@ -132,6 +163,7 @@ def simulate_prepare(job, payload) -> Prepared:
         records.append(record)
     prepared = Prepared(matcher, members)
     by_id = matcher.by_id
+    keepers: dict[int, frozenset] = {}
     for (account_id, _, _, _, owner_id), record, winner_id in zip(
         rows, records, matcher.winners(records), strict=True
     ):
@@ -139,13 +171,35 @@ def simulate_prepare(job, payload) -> Prepared:
             prepared.decided.append((account_id, None, owner_id, "orphaned"))
             continue
         winner = by_id[winner_id]
-        if needs_pick(
+        keep = keepers.get(winner_id)
+        if keep is None:
+            keep = keepers[winner_id] = (
+                frozenset(_primaries(winner)) & simple
+                if winner.member_rule is None
+                else frozenset()
+            )
+        if owner_id in keep or not needs_pick(
             owner_id=owner_id, resolution=_Resolved(winner), members=members, fields=record
         ):
-            prepared.picks.append((account_id, owner_id, record, winner))
-        else:
             prepared.decided.append((account_id, winner_id, owner_id, "assigned"))
+        else:
+            prepared.picks.append((account_id, owner_id, record, winner))
     return prepared
+
+
+def _quick_pick(winner, simple: set, rotations: dict) -> int | None:
+    """Strict rotation (the engine's `round_robin_pick`) for a round-robin territory whose
+    primaries all take accounts on sight and that has no member rule; None: let the engine
+    decide (backups, fallbacks, caps, rules, weights, loads)."""
+    if winner.distribution != "round_robin" or winner.member_rule is not None:
+        return None
+    order = list(_primaries(winner))
+    if not order or not set(order) <= simple:
+        return None
+    snapshot = rotations.get(winner.id) or RotationSnapshot()
+    owner = round_robin_pick(order, snapshot.pointer_member_id, set(order))
+    rotations[winner.id] = RotationSnapshot(owner, snapshot.current_weights)
+    return owner
 
 
 def simulate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
@@ -184,26 +238,32 @@ def _picks_decide(job, state: SimulationState, prepared: Prepared) -> list:
         # The simulated plan's real pointers, when it has any (the active plan simulated).
         rotations.update(rotation_states_load(territory_ids=needed))
     default_member_id = job.workspace.default_member_id
+    simple = _simple_members(members)
     rows = []
-    for account_id, owner_id, record, _ in prepared.picks:
-        outcome = account_decide(
-            owner_id=owner_id,
-            resolution=matcher.resolve(record),
-            by_id=matcher.by_id,
-            members=members,
-            rotations=rotations,
-            fields=record,
-            default_member_id=default_member_id,
-        )
-        rotations.update(outcome.rotation_updates)
-        if outcome.owner_id != owner_id:
-            for member_id, step in ((outcome.owner_id, 1), (owner_id, -1)):
+    for account_id, owner_id, record, winner in prepared.picks:
+        new_owner = _quick_pick(winner, simple, rotations)
+        if new_owner is not None:
+            outcome = (winner.id, new_owner, "assigned")
+        else:
+            decided = account_decide(
+                owner_id=owner_id,
+                resolution=matcher.resolve(record),
+                by_id=matcher.by_id,
+                members=members,
+                rotations=rotations,
+                fields=record,
+                default_member_id=default_member_id,
+            )
+            rotations.update(decided.rotation_updates)
+            outcome = (decided.territory_id, decided.owner_id, decided.status)
+        if outcome[1] != owner_id:
+            for member_id, step in ((outcome[1], 1), (owner_id, -1)):
                 if member_id is None:
                     continue
                 delta[str(member_id)] = delta.get(str(member_id), 0) + step
                 if member_id in members:
                     members[member_id].owned += step
-        rows.append((account_id, outcome.territory_id, outcome.owner_id, outcome.status))
+        rows.append((account_id, *outcome))
     state.owned_delta = delta
     state.rotations = {
         str(tid): [snap.pointer_member_id, snap.current_weights] for tid, snap in rotations.items()
