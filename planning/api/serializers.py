@@ -27,39 +27,34 @@ class RebalanceAcceptSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=400, required=False, default="rebalancing")
 
 
-class FiguresSerializer(serializers.Serializer):
-    accounts = serializers.IntegerField()
-    open_pipeline = serializers.CharField()
-
-
-class EffectSerializer(serializers.Serializer):
+class BalanceChangeSerializer(serializers.Serializer):
     before = serializers.FloatField(allow_null=True)
     after = serializers.FloatField(allow_null=True)
 
 
 class BalanceEffectSerializer(serializers.Serializer):
-    accounts = EffectSerializer()
-    pipeline = EffectSerializer()
+    accounts = BalanceChangeSerializer()
+    pipeline = BalanceChangeSerializer()
 
 
-class RefSerializer(serializers.Serializer):
+class RebalanceRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
 class MoveSuggestionSerializer(serializers.Serializer):
     id = serializers.CharField()
-    from_territory = RefSerializer()
-    from_member = RefSerializer()
-    to_territory = RefSerializer()
-    to_members = RefSerializer(many=True)
+    from_territory = RebalanceRefSerializer()
+    from_member = RebalanceRefSerializer()
+    to_territory = RebalanceRefSerializer()
+    to_members = RebalanceRefSerializer(many=True)
     accounts = serializers.ListField(child=serializers.IntegerField())
     open_pipeline = serializers.CharField()
     effect = BalanceEffectSerializer()
 
 
 class SplitSerializer(serializers.Serializer):
-    territory = RefSerializer()
+    territory = RebalanceRefSerializer()
     accounts = serializers.IntegerField()
     open_pipeline = serializers.CharField()
     reason = serializers.CharField()
@@ -68,15 +63,15 @@ class SplitSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    territory = RefSerializer()
+    territory = RebalanceRefSerializer()
     accounts = serializers.IntegerField()
     open_pipeline = serializers.CharField()
     reason = serializers.CharField()
-    merge_with = RefSerializer(allow_null=True)
+    merge_with = RebalanceRefSerializer(allow_null=True)
 
 
 class RebalanceSerializer(serializers.Serializer):
-    plan = RefSerializer()
+    plan = RebalanceRefSerializer()
     source = serializers.CharField()
     balance = BalanceEffectSerializer()
     moves = MoveSuggestionSerializer(many=True)

@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,6 +61,7 @@ class JobMovesCsvView(APIView):
     """`GET /jobs/{id}/moves.csv`: the accounts a simulation job moves (territory or owner)."""
 
     @extend_schema(
+        operation_id="jobs_moves_csv",
         responses={(200, "text/csv"): OpenApiResponse(description="the moves as CSV")},
     )
     def get(self, request, pk: int):
@@ -94,7 +95,6 @@ class PlanRebalanceAcceptView(APIView):
     @extend_schema(
         request=RebalanceAcceptSerializer,
         responses=RebalanceAcceptedSerializer,
-        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH)],
     )
     def post(self, request, pk: int):
         plan = _plan(request, pk)
