@@ -44,56 +44,69 @@ def _joined(job_id: int, workspace_id: int) -> tuple[str, list]:
 MOVED = "(x.tb_name <> x.ta_name OR coalesce(x.ob, 0) <> coalesce(x.oa, 0))"
 
 
+_SETS = {
+    "territory_before": "x.tb",
+    "territory_after": "x.ta",
+    "owner_before": "x.ob",
+    "owner_after": "x.oa",
+}
+_COUNTS = (
+    "count(*) FILTER (WHERE x.tb_name <> x.ta_name), "
+    "count(*) FILTER (WHERE coalesce(x.ob, 0) <> coalesce(x.oa, 0)), "
+    f"count(*) FILTER (WHERE {MOVED}), "
+    "count(*) FILTER (WHERE x.status = 'orphaned'), "
+    "count(*) FILTER (WHERE x.status = 'vacant')"
+)
+
+
 def simulation_aggregates(*, job_id: int, workspace_id: int) -> dict:
-    """Grouped sums of the joined rows, materialised once (Postgres) for all groupings."""
+    """Every grouping the result needs. Postgres: one pass over the join with GROUPING
+    SETS (per territory and per owner, before and after; vacant accounts per territory;
+    the totals), after an ANALYZE of the just-filled scratch table so the join hashes the
+    book instead of probing its index once per account. SQLite (`make run`): one query per
+    grouping."""
     joined, params = _joined(job_id, workspace_id)
-    source = f"({joined})"
+    out: dict = {name: {} for name in _SETS}
+    vacant_territories: dict = {}
+    totals = (0, 0, 0, 0, 0, 0)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The scratch table's real size (it was just filled), so the join hashes the
-            # book instead of probing its index once per account.
             cursor.execute(f"ANALYZE {SimulatedAccount._meta.db_table}")
-            # One pass over the join, then every grouping reads the materialised rows.
-            cursor.execute("DROP TABLE IF EXISTS planning_simulated_x")
+            columns = ", ".join(f"GROUPING({c})" for c in _SETS.values())
             cursor.execute(
-                f"CREATE TEMP TABLE planning_simulated_x ON COMMIT DROP AS {joined}", params
-            )
-            source, params = "planning_simulated_x", []
-    sets = {
-        "territory_before": "x.tb",
-        "territory_after": "x.ta",
-        "owner_before": "x.ob",
-        "owner_after": "x.oa",
-    }
-    out: dict = {name: {} for name in sets}
-    with connection.cursor() as cursor:
-        for name, column in sets.items():
-            cursor.execute(
-                f"SELECT {column}, count(*), sum(x.deals), sum(x.amount) FROM {source} x "
-                f"GROUP BY {column}",
+                f"SELECT {columns}, x.tb, x.ta, x.ob, x.oa, "
+                "count(*) FILTER (WHERE x.status = 'vacant'), "
+                f"count(*), sum(x.deals), sum(x.amount), {_COUNTS} FROM ({joined}) x "
+                "GROUP BY GROUPING SETS ((x.tb), (x.ta), (x.ob), (x.oa), ())",
                 params,
             )
-            out[name] = {
-                key: (count, int(deals or 0), Decimal(amount or 0))
-                for key, count, deals, amount in cursor.fetchall()
-            }
-        cursor.execute(
-            "SELECT count(*), "
-            "count(*) FILTER (WHERE x.tb_name <> x.ta_name), "
-            "count(*) FILTER (WHERE coalesce(x.ob, 0) <> coalesce(x.oa, 0)), "
-            f"count(*) FILTER (WHERE {MOVED}), "
-            "count(*) FILTER (WHERE x.status = 'orphaned'), "
-            "count(*) FILTER (WHERE x.status = 'vacant') "
-            f"FROM {source} x",
-            params,
-        )
-        total, territory_moves, owner_moves, moves, orphaned, vacant = cursor.fetchone()
-        cursor.execute(
-            f"SELECT x.ta, count(*) FROM {source} x WHERE x.status = 'vacant' "
-            "GROUP BY x.ta ORDER BY count(*) DESC, x.ta",
-            params,
-        )
-        vacant_territories = cursor.fetchall()
+            for row in cursor.fetchall():
+                flags, keys, vacant = row[:4], row[4:8], row[8]
+                count, deals, amount = row[9:12]
+                figures = (count, int(deals or 0), Decimal(amount or 0))
+                if all(flags):
+                    totals = (count, *row[12:])
+                    continue
+                position = flags.index(0)
+                name = list(_SETS)[position]
+                out[name][keys[position]] = figures
+                if name == "territory_after" and vacant:
+                    vacant_territories[keys[position]] = vacant
+        else:
+            for name, column in _SETS.items():
+                cursor.execute(
+                    f"SELECT {column}, count(*), sum(x.deals), sum(x.amount), "
+                    f"count(*) FILTER (WHERE x.status = 'vacant') FROM ({joined}) x "
+                    f"GROUP BY {column}",
+                    params,
+                )
+                for key, count, deals, amount, vacant in cursor.fetchall():
+                    out[name][key] = (count, int(deals or 0), Decimal(amount or 0))
+                    if name == "territory_after" and vacant:
+                        vacant_territories[key] = vacant
+            cursor.execute(f"SELECT count(*), {_COUNTS} FROM ({joined}) x", params)
+            totals = cursor.fetchone()
+    total, territory_moves, owner_moves, moves, orphaned, vacant = totals
     out.update(
         total=total,
         moves=moves,
@@ -101,7 +114,7 @@ def simulation_aggregates(*, job_id: int, workspace_id: int) -> dict:
         owner_moves=owner_moves,
         orphaned=orphaned,
         vacant=vacant,
-        vacant_territories=vacant_territories,
+        vacant_territories=sorted(vacant_territories.items(), key=lambda tv: (-tv[1], tv[0])),
     )
     return out
 

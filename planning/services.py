@@ -15,7 +15,6 @@ into the job's result, in the same transaction, so a finished job always carries
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.urls import reverse
 
 from allocation.book_entries import rotation_states_load
 from allocation.engine import RotationSnapshot, round_robin_pick
@@ -318,7 +317,7 @@ def simulation_result(*, job, plan) -> dict:
     return {
         "plan": {"id": plan.pk, "name": plan.name},
         "compared_with": {"id": active.pk, "name": active.name} if active else None,
-        "moves_csv": reverse("job-moves-csv", kwargs={"pk": job.pk}),
+        "moves_csv": f"/api/v1/jobs/{job.pk}/moves.csv",  # API.md's path
         **selectors.simulation_summary(
             aggregates=aggregates, plan=plan, before_plan=active, workspace_id=job.workspace_id
         ),
