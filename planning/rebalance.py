@@ -10,6 +10,7 @@ above the plan's median load per rep are flagged for a split, far below for a me
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
@@ -27,16 +28,16 @@ class TerritoryBook:
     name: str
     parent_id: int | None
     primaries: list[int]
-    # owner id (or None) -> [(account id, open pipeline)], ordered by account id
+    # owner id (or None) -> (accounts, open pipeline) of the movable accounts
     cells: dict = field(default_factory=dict)
 
     @property
     def accounts(self) -> int:
-        return sum(len(cell) for cell in self.cells.values())
+        return sum(count for count, _ in self.cells.values())
 
     @property
     def pipeline(self) -> Decimal:
-        return sum((p for cell in self.cells.values() for _, p in cell), Decimal(0))
+        return sum((pipeline for _, pipeline in self.cells.values()), Decimal(0))
 
 
 def suggestion_id(plan_id, from_territory, member, to_territory, account_ids) -> str:
@@ -51,17 +52,21 @@ def _scores(books: dict, reps: list[int]) -> tuple:
     )
 
 
-def moves_suggest(*, plan_id: int, territories: list[TerritoryBook], names: dict) -> dict:
-    """Greedy moves between siblings while each raises the accounts balance score."""
+def moves_suggest(
+    *, plan_id: int, territories: list[TerritoryBook], names: dict, fetch: Callable
+) -> dict:
+    """Greedy moves between siblings while each raises the accounts balance score.
+    `fetch(territory id, owner id, count, taken ids)` gives the first `count` movable
+    accounts of that cell not yet taken, as (account id, open pipeline), by account id."""
     reps = sorted({m for t in territories for m in t.primaries})
     books = {m: [0, Decimal(0)] for m in reps}
     for territory in territories:
-        for owner, cell in territory.cells.items():
+        for owner, (count, pipeline) in territory.cells.items():
             if owner in books:
-                books[owner][0] += len(cell)
-                books[owner][1] += sum((p for _, p in cell), Decimal(0))
+                books[owner][0] += count
+                books[owner][1] += pipeline
     start = _scores(books, reps)
-    taken: set[int] = set()
+    taken = _Taken(fetch)
     moves = []
     siblings: dict = {}
     for territory in territories:
@@ -78,15 +83,21 @@ def moves_suggest(*, plan_id: int, territories: list[TerritoryBook], names: dict
     return {"balance": start, "moves": moves, "books": books}
 
 
+class _Taken:
+    """Accounts already given to a suggestion, per cell, and the fetch of the next ones."""
+
+    def __init__(self, fetch: Callable):
+        self.fetch = fetch
+        self.ids: dict[tuple, list[int]] = {}
+
+    def left(self, territory, owner) -> int:
+        return territory.cells.get(owner, (0, 0))[0] - len(self.ids.get((territory.id, owner), ()))
+
+
 def _best_move(plan_id, group, books, reps, taken, names) -> dict | None:
     before = _scores(books, reps)
     donors = sorted(
-        (
-            (books[m][0], t.id, m, t)
-            for t in group
-            for m in t.primaries
-            if [a for a in t.cells.get(m, ()) if a[0] not in taken]
-        ),
+        ((books[m][0], t.id, m, t) for t in group for m in t.primaries if taken.left(t, m) > 0),
         key=lambda d: (-d[0], d[1], d[2]),
     )
     for _, _, donor, source in donors:
@@ -102,15 +113,14 @@ def _best_move(plan_id, group, books, reps, taken, names) -> dict | None:
 
 
 def _move_for(plan_id, source, donor, target, books, reps, taken, before, names) -> dict | None:
-    available = [a for a in source.cells.get(donor, ()) if a[0] not in taken]
     receivers = target.primaries
     lowest = min(books[m][0] for m in receivers)
     # Enough to bring the donor and the receivers toward each other, not past.
     count = (books[donor][0] - lowest) * len(receivers) // (len(receivers) + 1)
-    count = min(count, len(available))
+    count = min(count, taken.left(source, donor))
     if count <= 0:
         return None
-    chosen = available[:count]
+    chosen = taken.fetch(source.id, donor, count, list(taken.ids.get((source.id, donor), ())))
     trial = {m: list(v) for m, v in books.items()}
     trial[donor][0] -= count
     trial[donor][1] -= sum((p for _, p in chosen), Decimal(0))
@@ -123,7 +133,7 @@ def _move_for(plan_id, source, donor, target, books, reps, taken, before, names)
         return None
     books.update(trial)
     ids = [account_id for account_id, _ in chosen]
-    taken.update(ids)
+    taken.ids.setdefault((source.id, donor), []).extend(ids)
     return {
         "id": suggestion_id(plan_id, source.id, donor, target.id, ids),
         "from_territory": {"id": source.id, "name": source.name},

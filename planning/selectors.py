@@ -317,9 +317,11 @@ def _cells_source(*, plan, workspace_id) -> tuple[str, list, str]:
     )
 
 
-def rebalance_input(*, plan) -> tuple[list, dict, str, str, list]:
-    """The plan's territories with their cells (accounts not locked nor named yet, so a
-    suggestion never moves an account a person pinned), member names, the source."""
+def rebalance_input(*, plan) -> tuple:
+    """The plan's territories with their cells counted in SQL (accounts not locked nor
+    named yet, so a suggestion never moves an account a person pinned), member names, the
+    source, and the fetch of a cell's first accounts (only those a suggestion moves are
+    ever read one by one)."""
     from territories.models import AccountLock
 
     from .rebalance import TerritoryBook
@@ -350,24 +352,43 @@ def rebalance_input(*, plan) -> tuple[list, dict, str, str, list]:
         )
         for row in rows
     }
-    opportunities = Opportunity._meta.db_table
+    movable = _movable_sql(source_sql)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT c.id, c.territory_id, c.owner_id, coalesce(o.amount, 0) FROM ({source_sql}) c "
-            f"LEFT JOIN (SELECT account_id, sum(coalesce(amount, 0)) AS amount "
-            f"FROM {opportunities} WHERE workspace_id = %s AND NOT is_closed "
-            "GROUP BY account_id) o ON o.account_id = c.id "
-            "WHERE c.territory_id IS NOT NULL AND lower(c.crm_id) <> ALL(%s) "
-            "AND (c.domain = '' OR lower(c.domain) <> ALL(%s)) ORDER BY c.id",
+            f"SELECT c.territory_id, c.owner_id, count(*), sum(c.amount) FROM ({movable}) c "
+            "GROUP BY c.territory_id, c.owner_id",
             [*params, workspace_id, pinned, pinned],
         )
-        for account_id, territory_id, owner_id, amount in cursor.fetchall():
+        for territory_id, owner_id, count, amount in cursor.fetchall():
             book = books.get(territory_id)
             if book is not None:
-                book.cells.setdefault(owner_id, []).append((account_id, Decimal(amount)))
+                book.cells[owner_id] = (count, Decimal(amount or 0))
+
+    def fetch(territory_id, owner_id, count, taken) -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.id, c.amount FROM ({movable}) c WHERE c.territory_id = %s "
+                "AND c.owner_id = %s AND c.id <> ALL(%s) ORDER BY c.id LIMIT %s",
+                [*params, workspace_id, pinned, pinned, territory_id, owner_id, taken, count],
+            )
+            return [(account_id, Decimal(amount or 0)) for account_id, amount in cursor]
+
     member_ids = {m for ids in primaries.values() for m in ids}
     names = dict(Member.objects.filter(pk__in=member_ids).values_list("id", "name"))
-    return list(books.values()), names, source, source_sql, params
+    return list(books.values()), names, source, source_sql, params, fetch
+
+
+def _movable_sql(source_sql: str) -> str:
+    """The source's accounts with a territory and their open pipeline, less the pinned ones
+    (locked, or named by a territory): params are the source's, the workspace, pinned twice."""
+    return (
+        f"SELECT c.id, c.territory_id, c.owner_id, coalesce(o.amount, 0) AS amount "
+        f"FROM ({source_sql}) c LEFT JOIN (SELECT account_id, sum(coalesce(amount, 0)) AS amount "
+        f"FROM {Opportunity._meta.db_table} WHERE workspace_id = %s AND NOT is_closed "
+        "GROUP BY account_id) o ON o.account_id = c.id "
+        "WHERE c.territory_id IS NOT NULL AND lower(c.crm_id) <> ALL(%s) "
+        "AND (c.domain = '' OR lower(c.domain) <> ALL(%s))"
+    )
 
 
 def split_values(*, source_sql: str, params: list, territory_id: int) -> dict:
@@ -388,8 +409,10 @@ def split_values(*, source_sql: str, params: list, territory_id: int) -> dict:
 def rebalance_suggestions(*, plan) -> dict:
     from . import rebalance
 
-    territories, names, source, source_sql, params = rebalance_input(plan=plan)
-    found = rebalance.moves_suggest(plan_id=plan.pk, territories=territories, names=names)
+    territories, names, source, source_sql, params, fetch = rebalance_input(plan=plan)
+    found = rebalance.moves_suggest(
+        plan_id=plan.pk, territories=territories, names=names, fetch=fetch
+    )
     splits, merges = rebalance.density_flags(territories)
     balance_before = found["balance"]
     return {
