@@ -8,6 +8,7 @@ from jobs.api.serializers import JobSerializer
 from jobs.models import Job
 from revorg.api import workspace_of
 from revorg.csv_io import csv_response
+from revorg.errors import ConflictError
 from revorg.permissions import request_may
 from revorg.services import actor_from_request
 from territories.api.serializers import SimulationSerializer
@@ -58,16 +59,19 @@ class PlanSimulateView(APIView):
 
 
 class JobMovesCsvView(APIView):
-    """`GET /jobs/{id}/moves.csv`: the accounts a simulation job moves (territory or owner)."""
+    """`GET /jobs/{id}/moves.csv`: the accounts a simulation job moves (territory or owner);
+    409 for a job that is not a finished simulation."""
 
     @extend_schema(
         operation_id="jobs_moves_csv",
         responses={(200, "text/csv"): OpenApiResponse(description="the moves as CSV")},
     )
     def get(self, request, pk: int):
-        job = get_object_or_404(
-            Job, workspace=workspace_of(request), pk=pk, handler=SIMULATE, status="succeeded"
-        )
+        job = get_object_or_404(Job, workspace=workspace_of(request), pk=pk)
+        if job.handler != SIMULATE or job.status != "succeeded":
+            raise ConflictError(
+                f"moves are kept for a finished simulation; this is a {job.kind} job, {job.status}"
+            )
         return csv_response(
             filename=f"simulation-{job.pk}-moves.csv",
             header=selectors.MOVE_COLUMNS,

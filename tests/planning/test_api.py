@@ -64,6 +64,14 @@ def test_another_workspaces_plan_and_job_are_not_found(
     assert api.get(f"/api/v1/jobs/{job.pk}/moves.csv").status_code == 200
 
 
+def test_moves_of_a_job_that_is_not_a_finished_simulation_are_a_409(api, workspace):
+    from jobs.models import Job
+
+    job = Job.objects.create(workspace=workspace, kind="reevaluate", handler="book.reevaluate")
+    response = api.get(f"/api/v1/jobs/{job.pk}/moves.csv")
+    assert response.status_code == 409 and "finished simulation" in str(response.json())
+
+
 @pytest.mark.parametrize(
     "body, field",
     [
