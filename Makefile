@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' '
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics bench-sla bench-webhooks bench-map clean
+.PHONY: install run test lint format bench-match bench-allocate bench-allocate-ab bench-writeback bench-ui bench-book bench-import bench-plan-activation bench-plan-replay bench-analytics bench-sla bench-webhooks bench-map bench-plan clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -137,3 +137,11 @@ bench-map: install
 	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_map_bench"
 	DATABASE_URL=$(MAP_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
 	DATABASE_URL=$(MAP_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/map.py $(MAP_BENCH_ARGS)
+## A fresh database each run, as bench-book (the same generator; STAGES of bench/plan.py).
+PLAN_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_plan_bench
+
+bench-plan: install
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "DROP DATABASE IF EXISTS revorg_plan_bench"
+	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_plan_bench"
+	DATABASE_URL=$(PLAN_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
+	DATABASE_URL=$(PLAN_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/plan.py $(PLAN_BENCH_ARGS)

@@ -408,10 +408,10 @@ _STATES: dict[tuple, dict] = {}
 
 
 def _member_states(*, workspace_id, job) -> dict:
-    """{member id: (MemberState, (crm provider, crm user id))} as the job first saw them:
-    state, absence now, attributes for member rules."""
-    key = (job.pk, job.created_at)  # ids alone may come again (SQLite after a rollback)
-    states = _STATES.get(key)
+    """{member id: (MemberState, (crm provider, crm user id))} as the job first saw them
+    (read afresh without a job): state, absence now, attributes for member rules."""
+    key = (job.pk, job.created_at) if job is not None else None  # ids may come again
+    states = _STATES.get(key) if key is not None else None
     if states is not None:
         return states
     now = timezone.now()
@@ -432,8 +432,9 @@ def _member_states(*, workspace_id, job) -> dict:
             attributes={**(m["metadata"] or {}), "role": m["role"], "timezone": m["timezone"]},
         )
         states[m["id"]] = (state, (m["crm_provider"], m["crm_user_id"]))
-    _STATES.clear()  # one job at a time per worker process is what is worth keeping
-    _STATES[key] = states
+    if key is not None:
+        _STATES.clear()  # one job at a time per worker process is what is worth keeping
+        _STATES[key] = states
     return states
 
 
@@ -1042,3 +1043,10 @@ def account_owner_change(
             after={"owner": owner.pk, "open_deals": open_deals, "deals_moved": deals_moved},
         )
     return {"allocation": entry, "deals_moved": deals_moved}
+
+
+def plan_members_load(*, workspace, matcher) -> dict[int, BookMember]:
+    """The workspace's members as re-evaluation decides with them (state, absence now,
+    `accounts` capacity): planning's simulation decides the same way (it keeps its own copy
+    per job; `matcher` names the plan it is for)."""
+    return _members_load(workspace_id=workspace.pk, job=None)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "replay",
     "analytics",
     "geo",
+    "planning",
     "notifications",
     "transitions",
     "reassignments",

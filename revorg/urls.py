@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("sla.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("geo.api.urls")),
+    path("", include("planning.api.urls")),
 ]
 
 urlpatterns = [

@@ -139,3 +139,25 @@ def territory_info_get(
     if plan is None:
         return None
     return matcher_for_plan(plan=plan).by_id.get(territory_id)
+
+
+def plan_records_simulate(*, plan: TerritoryPlan, records: list[dict]) -> dict:
+    """How many of `records` each territory of `plan` would win, nothing written: the quick
+    synchronous simulation (the whole book's is planning's job)."""
+    matcher = matcher_for_plan(plan=plan)
+    counts: dict[int, int] = {}
+    unmatched = 0
+    for winner in matcher.winners(records):
+        if winner is None:
+            unmatched += 1
+        else:
+            counts[winner] = counts.get(winner, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return {
+        "plan": plan.pk,
+        "records": len(records),
+        "unmatched": unmatched,
+        "territories": [
+            {"id": tid, "name": matcher.by_id[tid].name, "records": count} for tid, count in ranked
+        ],
+    }

@@ -280,4 +280,7 @@ UI_ROUTES = {
     "webhook-toggle": _webhook,
     "webhook-delete": _webhook,
     "webhook-redeliver": _ui_webhook_delivery,
+    "plan-compare": _plan,
+    "plan-simulate": _plan,
+    "plan-rebalance-accept": _plan,
 }

@@ -1,5 +1,3 @@
-from collections import Counter
-
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -21,8 +19,6 @@ from .serializers import (
     CloneRequestSerializer,
     MatchRequestSerializer,
     ResolutionSerializer,
-    SimulateRequestSerializer,
-    SimulationSerializer,
     TerritoryPlanSerializer,
     TerritorySerializer,
     resolution_payload,
@@ -38,7 +34,6 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
     queryset = TerritoryPlan.objects.all()
     serializer_class = TerritoryPlanSerializer
     filterset_fields = ["status"]
-    access_rules = {"simulate": READ_ONLY_POST}
 
     @transaction.atomic
     def perform_destroy(self, instance):
@@ -55,33 +50,6 @@ class TerritoryPlanViewSet(WorkspaceScopedViewSet):
         with transaction.atomic():
             clone = services.plan_clone(plan=plan, name=name, actor=actor_from_request(request))
         return Response(TerritoryPlanSerializer(clone).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=SimulateRequestSerializer, responses=SimulationSerializer)
-    @action(detail=True, methods=["post"])
-    def simulate(self, request, pk=None):
-        """Resolve many records against this plan (draft or active) without writing anything."""
-        plan = self.get_object()
-        serializer = SimulateRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        matcher = selectors.matcher_for_plan(plan=plan)
-        counts: Counter = Counter()
-        unmatched = 0
-        for winner in matcher.winners(serializer.validated_data["records"]):
-            if winner is None:
-                unmatched += 1
-            else:
-                counts[winner] += 1
-        return Response(
-            {
-                "plan": plan.pk,
-                "records": len(serializer.validated_data["records"]),
-                "unmatched": unmatched,
-                "territories": [
-                    {"id": tid, "name": matcher.by_id[tid].name, "records": count}
-                    for tid, count in counts.most_common()
-                ],
-            }
-        )
 
 
 class TerritoryViewSet(WorkspaceScopedViewSet):
