@@ -9,9 +9,9 @@ from geo import views as geo_views
 from jobs import views as job_views
 from members import views as member_views
 from notifications import views as notification_views
+from planning import views as planning_views
 from reassignments import views as reassignment_views
 from replay import views as replay_views
-from planning import views as planning_views
 from revorg import views
 from sla import views as sla_views
 from territories import lock_views
@@ -78,6 +78,7 @@ urlpatterns = [
         "territories/plans/<int:pk>/replay/<int:job_pk>/moves.csv",
         replay_views.plan_replay_moves_csv,
         name="plan-replay-moves",
+    ),
     path("territories/plans/<int:pk>/compare/", planning_views.plan_compare, name="plan-compare"),
     path(
         "territories/plans/<int:pk>/simulate/", planning_views.plan_simulate, name="plan-simulate"
