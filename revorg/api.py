@@ -4,13 +4,17 @@
   `get_queryset`; subclasses narrow with `scoped_queryset`); `WorkspaceScopedViewSet` adds
   CRUD, stamps `workspace` on create and audits every change (before/after).
 - `WorkspaceScopedSerializer` restricts every related-object field to the same workspace,
-  so another workspace's id in a payload is a 400, as if it did not exist.
+  so another workspace's id in a payload is a 400, as if it did not exist; and to the
+  caller's row scope (`revorg.scope`), so a member or territory outside it is unknown too.
+- Both narrow rows to the caller's row scope after the workspace: a row outside a person's
+  scope is a 404, as another workspace's is.
 """
 
 from django.db import transaction
 from rest_framework import mixins, relations, serializers, viewsets
 
 from . import services
+from .scope import model_is_scoped, row_scope_for_request, rows_in_scope
 
 
 def workspace_of(request):
@@ -42,6 +46,10 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
                     if workspace is not None
                     else target.queryset.none()
                 )
+                if workspace is not None and model_is_scoped(target.queryset.model):
+                    target.queryset = rows_in_scope(
+                        target.queryset, scope=row_scope_for_request(request)
+                    )
         return fields
 
 
@@ -62,10 +70,17 @@ class WorkspaceScopedGenericViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         queryset = scope_to_workspace(super().get_queryset(), workspace_of(self.request))
+        queryset = rows_in_scope(queryset, scope=self.row_scope)
         return self.scoped_queryset(queryset)
 
+    @property
+    def row_scope(self):
+        """The members and territories the caller sees (everything for API keys)."""
+        return row_scope_for_request(self.request)
+
     def scoped_queryset(self, queryset):
-        """Narrow the workspace's rows further (a parent from the URL, a default filter)."""
+        """Narrow the workspace's rows in the caller's scope further (a parent from the URL,
+        a default filter)."""
         return queryset
 
     def get_serializer_context(self):
