@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "jobs",
     "book",
     "notifications",
+    "governance",
     "console",
 ]
 
