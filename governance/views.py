@@ -103,6 +103,8 @@ def user_change(request, pk):
         if "member" in request.POST:
             changes["member"] = _pick(request, Member, "member")
         if "is_active" in request.POST:
+            if request.POST["is_active"] not in ("0", "1"):
+                raise ApplicationError("is_active must be 0 or 1", field="is_active")
             changes["is_active"] = request.POST["is_active"] == "1"
         services.user_update(membership=membership, actor=actor_from_request(request), **changes)
     except ApplicationError as exc:

@@ -94,6 +94,12 @@ def _opportunity(workspace):
     return {"pk": OpportunityFactory(account__workspace=workspace).pk}
 
 
+def _user(workspace):
+    from tests.factories import MembershipFactory
+
+    return {"pk": MembershipFactory(workspace=workspace, role="viewer").user_id}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "member-detail": _member,
@@ -109,6 +115,7 @@ DETAIL_ROUTES = {
     "job-detail": _job,
     "account-detail": _account,
     "opportunity-detail": _opportunity,
+    "user-detail": _user,
 }
 
 
@@ -155,4 +162,5 @@ UI_ROUTES = {
     "plan-delete": _plan,
     "plan-rename": _plan,
     "territory-delete": _territory,
+    "user-change": _user,
 }

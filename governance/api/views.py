@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedGenericViewSet, workspace_of
@@ -24,17 +25,25 @@ class UserViewSet(
     """The workspace's people (admins only). `PATCH` changes role, linked member, director
     territory or `is_active`; the last active admin cannot be demoted or deactivated (409)."""
 
-    queryset = WorkspaceMembership.objects.select_related("user")
+    queryset = WorkspaceMembership.objects.select_related("user").order_by("user__email", "pk")
     serializer_class = UserSerializer
     lookup_field = "user_id"
     lookup_url_kwarg = "pk"
-    http_method_names = ["get", "patch", "post", "head", "options"]
     access_rules = {
         "list": ADMIN_READ,
         "retrieve": ADMIN_READ,
         "partial_update": ADMIN_WRITE,
         "invite": ADMIN_WRITE,
     }
+
+    @extend_schema(exclude=True)  # answers 405: no operation a client can use
+    def _not_offered(self, request, *args, **kwargs):
+        self.get_object()  # another workspace's user is a 404 first
+        raise MethodNotAllowed(
+            request.method, detail="Change a user with PATCH; deactivate with is_active=false."
+        )
+
+    update = destroy = _not_offered
 
     def perform_update(self, serializer):
         serializer.instance = services.user_update(

@@ -125,6 +125,7 @@ def world(workspace):
             "job-cancel": job.pk,
             "account": account.pk,
             "book-import": "accounts",
+            "user-change": MembershipFactory(workspace=workspace, role="viewer").user_id,
         },
         "absence": absence,
         "admin": admin,
