@@ -47,10 +47,17 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
                     else target.queryset.none()
                 )
                 if workspace is not None and model_is_scoped(target.queryset.model):
-                    target.queryset = rows_in_scope(
-                        target.queryset, scope=row_scope_for_request(request)
-                    )
+                    target.queryset = self._in_scope_or_kept(target, request)
         return fields
+
+    def _in_scope_or_kept(self, field, request):
+        """The caller's scope, plus the object the field already holds: a director editing
+        the root of their subtree keeps its parent, which lies outside it."""
+        in_scope = rows_in_scope(field.queryset, scope=row_scope_for_request(request))
+        kept = getattr(self.instance, f"{field.source}_id", None) if field.source else None
+        if kept is None or isinstance(self.instance, list | tuple):
+            return in_scope
+        return in_scope | field.queryset.filter(pk=kept)
 
 
 class WorkspaceScopedGenericViewSet(viewsets.GenericViewSet):

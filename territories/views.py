@@ -85,10 +85,11 @@ def _tree(territories) -> list[dict]:
 
 
 def _plan_editable(request, plan: TerritoryPlan) -> bool:
-    """Admins edit drafts and the active plan; an archived plan is read-only history."""
+    """Directors (their subtree: the others are not found) and admins edit drafts and the
+    active plan; an archived plan is read-only history."""
     return (
         plan.status != PlanStatus.ARCHIVED
-        and ROLE_RANK.get(request.role, -1) >= ROLE_RANK[Role.ADMIN]
+        and ROLE_RANK.get(request.role, -1) >= ROLE_RANK[Role.DIRECTOR]
     )
 
 
@@ -195,7 +196,7 @@ def plan_delete(request, pk):
     return redirect("/territories/")
 
 
-@role_required("admin")
+@role_required("director")
 @require_POST
 def territory_delete(request, pk):
     territory = workspace_object_or_404(request, Territory, pk=pk)
@@ -250,8 +251,8 @@ def territory_builder(request, pk=None):
         )
         plan = territory.plan
     else:
-        if ROLE_RANK.get(request.role, -1) < ROLE_RANK[Role.ADMIN]:
-            raise PermissionDenied("adding a territory needs the admin role")
+        if ROLE_RANK.get(request.role, -1) < ROLE_RANK[Role.DIRECTOR]:
+            raise PermissionDenied("adding a territory needs the director or admin role")
         plan_id = parse_id(request.GET.get("plan"), field="plan")
         plan = (
             workspace_object_or_404(request, TerritoryPlan, pk=plan_id)
