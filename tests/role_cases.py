@@ -163,11 +163,9 @@ def _user(a: Anchor):
 
 
 def _api_key(a: Anchor):
-    from revorg.models import ApiKey
-    from tests.factories import api_key_for
+    from revorg.services import api_key_create
 
-    api_key_for(a.workspace, name="walked")
-    return {"pk": ApiKey.objects.get(workspace=a.workspace, name="walked").pk}
+    return {"pk": api_key_create(workspace=a.workspace, name="walked", scopes="read").api_key.pk}
 
 
 @dataclass(frozen=True)

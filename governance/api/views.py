@@ -36,14 +36,18 @@ class UserViewSet(
         "invite": ADMIN_WRITE,
     }
 
-    @extend_schema(exclude=True)  # answers 405: no operation a client can use
-    def _not_offered(self, request, *args, **kwargs):
+    @extend_schema(exclude=True)  # PUT and DELETE answer 405: no operation a client can use
+    def update(self, request, *args, **kwargs):
+        if kwargs.get("partial"):
+            return super().update(request, *args, **kwargs)
+        return self.destroy(request, *args, **kwargs)
+
+    @extend_schema(exclude=True)
+    def destroy(self, request, *args, **kwargs):
         self.get_object()  # another workspace's user is a 404 first
         raise MethodNotAllowed(
             request.method, detail="Change a user with PATCH; deactivate with is_active=false."
         )
-
-    update = destroy = _not_offered
 
     def perform_update(self, serializer):
         serializer.instance = services.user_update(
