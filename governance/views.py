@@ -108,7 +108,7 @@ def user_change(request, pk):
             changes["is_active"] = request.POST["is_active"] == "1"
         services.user_update(membership=membership, actor=actor_from_request(request), **changes)
     except ApplicationError as exc:
-        messages.error(request, f"{membership.user.email or membership.user}: {exc.message}")
+        messages.error(request, f"Not saved: {exc.message}")
         return redirect("ui:users")
     messages.success(request, f"{membership.user.email or membership.user} saved.")
     return redirect("ui:users")
