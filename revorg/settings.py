@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "jobs.models.JobStatus",
         "PlanStatusEnum": "territories.models.PlanStatus",
         "AllocationStateEnum": "allocation.selectors.AllocationState",
+        "WorkspaceRoleEnum": "revorg.models.Role",
+        "RoleEnum": "territories.models.SlotRole",  # the name clients have used for slots
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
