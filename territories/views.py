@@ -104,7 +104,11 @@ def territory_index(request):
     plan = next((p for p in plans if p.pk == plan_id), None)
     plan = plan or selectors.plan_get_active(workspace=request.workspace) or next(iter(plans), None)
     territories = (
-        list(selectors.territory_list(workspace=request.workspace, plan=plan).order_by("name"))
+        list(
+            workspace_rows(
+                request, selectors.territory_list(workspace=request.workspace, plan=plan)
+            ).order_by("name")
+        )
         if plan
         else []
     )
