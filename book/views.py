@@ -44,7 +44,9 @@ def account_index(request):
             "filters": request.GET,
             "query": query.urlencode(),
             "statuses": AccountStatus.choices,
-            "territories": territory_list(workspace=workspace).order_by("name"),
+            "territories": workspace_rows(request, territory_list(workspace=workspace)).order_by(
+                "name"
+            ),
             "members": workspace_rows(request, Member).order_by("name"),
             "plan": plan_get_active(workspace=workspace),
         },
