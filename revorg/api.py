@@ -36,7 +36,7 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         workspace = getattr(request, "workspace", None) if request else None
-        for field in fields.values():
+        for name, field in fields.items():
             target = (
                 field.child_relation if isinstance(field, relations.ManyRelatedField) else field
             )
@@ -47,14 +47,17 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
                     else target.queryset.none()
                 )
                 if workspace is not None and model_is_scoped(target.queryset.model):
-                    target.queryset = self._in_scope_or_kept(target, request)
+                    target.queryset = self._in_scope_or_kept(target, name, request)
         return fields
 
-    def _in_scope_or_kept(self, field, request):
+    def _in_scope_or_kept(self, field, name, request):
         """The caller's scope, plus the object the field already holds: a director editing
         the root of their subtree keeps its parent, which lies outside it."""
         in_scope = rows_in_scope(field.queryset, scope=row_scope_for_request(request))
-        kept = getattr(self.instance, f"{field.source}_id", None) if field.source else None
+        # Not bound yet (get_fields runs before binding): the source is the declared one or
+        # the field's name.
+        source = field.source or name
+        kept = getattr(self.instance, f"{source}_id", None) if "." not in source else None
         if kept is None or isinstance(self.instance, list | tuple):
             return in_scope
         return in_scope | field.queryset.filter(pk=kept)

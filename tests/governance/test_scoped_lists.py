@@ -49,7 +49,7 @@ def test_a_scoped_role_lists_only_its_rows(user_client, world, role):
         "accounts": {row["name"] for row in client.get("/api/v1/accounts/").json()["results"]},
         "capacities": {row["name"] for row in client.get("/api/v1/capacities/").json()["results"]},
         "records": {
-            row["record_id"] for row in client.get("/api/v1/allocations/").json()["results"]
+            row["record"]["id"] for row in client.get("/api/v1/allocations/").json()["results"]
         },
     }
     assert "Outsider" not in api["members"] and "Rep" in api["members"]
