@@ -170,12 +170,12 @@ def user_invite(
     created_user = user is None
     if created_user:
         if user_model.objects.filter(username__iexact=email).exists():
-            raise ConflictError(f"a user named '{email}' already exists", field="email")
+            raise ConflictError(f"a user named '{email}' already exists")
         user = user_model(username=email, email=email)
         user.set_unusable_password()
         user.save()
     elif WorkspaceMembership.objects.filter(workspace=workspace, user=user).exists():
-        raise ConflictError(f"{email} is already a user of this workspace", field="email")
+        raise ConflictError(f"{email} is already a user of this workspace")
     membership = WorkspaceMembership.objects.create(
         workspace=workspace, user=user, role=role, member=member, territory=territory
     )
