@@ -28,7 +28,8 @@ PAGE_SIZE = 50
 @role_required("viewer")
 def account_index(request):
     workspace = request.workspace
-    filterset = AccountFilterSet(request.GET, queryset=selectors.account_list(workspace=workspace))
+    in_scope = workspace_rows(request, selectors.account_list(workspace=workspace))
+    filterset = AccountFilterSet(request.GET, queryset=in_scope)
     accounts = (
         filterset.qs if filterset.is_valid() else selectors.account_list(workspace=workspace).none()
     )
@@ -43,7 +44,9 @@ def account_index(request):
             "filters": request.GET,
             "query": query.urlencode(),
             "statuses": AccountStatus.choices,
-            "territories": territory_list(workspace=workspace).order_by("name"),
+            "territories": workspace_rows(request, territory_list(workspace=workspace)).order_by(
+                "name"
+            ),
             "members": workspace_rows(request, Member).order_by("name"),
             "plan": plan_get_active(workspace=workspace),
         },

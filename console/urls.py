@@ -6,6 +6,7 @@ from book import views as book_views
 from capacities import views as capacity_views
 from crm_sync import views as crm_views
 from geo import views as geo_views
+from governance import views as governance_views
 from jobs import views as job_views
 from members import views as member_views
 from notifications import views as notification_views
@@ -31,6 +32,8 @@ urlpatterns = [
     path("preferences/timezone/", views.viewer_timezone, name="viewer-timezone"),
     path("api-keys/", views.api_key_list, name="api-keys"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("users/", governance_views.user_index, name="users"),
+    path("users/<int:pk>/", governance_views.user_change, name="user-change"),
     path("members/", member_views.member_index, name="members"),
     path("members/new/", member_views.member_create, name="member-new"),
     path("members/<int:pk>/", member_views.member_detail, name="member-detail"),

@@ -51,7 +51,7 @@ def _profile_data(request, metadata=None) -> dict:
 
 def _index_context(request) -> dict:
     search = request.GET.get("q", "").strip()[:200]
-    members = member_list(workspace=request.workspace, search=search)
+    members = workspace_rows(request, member_list(workspace=request.workspace, search=search))
     role = request.GET.get("role", "").strip()
     if role:
         members = members.filter(role__iexact=role)

@@ -4,13 +4,17 @@
   `get_queryset`; subclasses narrow with `scoped_queryset`); `WorkspaceScopedViewSet` adds
   CRUD, stamps `workspace` on create and audits every change (before/after).
 - `WorkspaceScopedSerializer` restricts every related-object field to the same workspace,
-  so another workspace's id in a payload is a 400, as if it did not exist.
+  so another workspace's id in a payload is a 400, as if it did not exist; and to the
+  caller's row scope (`revorg.scope`), so a member or territory outside it is unknown too.
+- Both narrow rows to the caller's row scope after the workspace: a row outside a person's
+  scope is a 404, as another workspace's is.
 """
 
 from django.db import transaction
 from rest_framework import mixins, relations, serializers, viewsets
 
 from . import services
+from .scope import model_is_scoped, row_scope_for_request, rows_in_scope
 
 
 def workspace_of(request):
@@ -32,7 +36,7 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         workspace = getattr(request, "workspace", None) if request else None
-        for field in fields.values():
+        for name, field in fields.items():
             target = (
                 field.child_relation if isinstance(field, relations.ManyRelatedField) else field
             )
@@ -42,7 +46,21 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
                     if workspace is not None
                     else target.queryset.none()
                 )
+                if workspace is not None and model_is_scoped(target.queryset.model):
+                    target.queryset = self._in_scope_or_kept(target, name, request)
         return fields
+
+    def _in_scope_or_kept(self, field, name, request):
+        """The caller's scope, plus the object the field already holds: a director editing
+        the root of their subtree keeps its parent, which lies outside it."""
+        in_scope = rows_in_scope(field.queryset, scope=row_scope_for_request(request))
+        # Not bound yet (get_fields runs before binding): the source is the declared one or
+        # the field's name.
+        source = field.source or name
+        kept = getattr(self.instance, f"{source}_id", None) if "." not in source else None
+        if kept is None or isinstance(self.instance, list | tuple):
+            return in_scope
+        return in_scope | field.queryset.filter(pk=kept)
 
 
 class WorkspaceScopedGenericViewSet(viewsets.GenericViewSet):
@@ -62,10 +80,17 @@ class WorkspaceScopedGenericViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         queryset = scope_to_workspace(super().get_queryset(), workspace_of(self.request))
+        queryset = rows_in_scope(queryset, scope=self.row_scope)
         return self.scoped_queryset(queryset)
 
+    @property
+    def row_scope(self):
+        """The members and territories the caller sees (everything for API keys)."""
+        return row_scope_for_request(self.request)
+
     def scoped_queryset(self, queryset):
-        """Narrow the workspace's rows further (a parent from the URL, a default filter)."""
+        """Narrow the workspace's rows in the caller's scope further (a parent from the URL,
+        a default filter)."""
         return queryset
 
     def get_serializer_context(self):

@@ -91,6 +91,9 @@ class WorkspaceMembership(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Deactivated: the person no longer enters this workspace (and cannot log in at all when
+    # no other workspace keeps them active); the row stays for the audit trail.
+    is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

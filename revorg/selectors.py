@@ -37,7 +37,7 @@ def membership_list_for_user(*, user) -> list[WorkspaceMembership]:
         return []
     return list(
         WorkspaceMembership.objects.select_related("workspace")
-        .filter(user=user)
+        .filter(user=user, is_active=True)
         .order_by("workspace__name")
     )
 

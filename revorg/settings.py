@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "transitions",
     "reassignments",
     "sla",
+    "governance",
     "console",
 ]
 
@@ -243,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "ReassignmentRequestStatusEnum": "reassignments.models.RequestStatus",
         "EventTypeEnum": "notifications.events.EVENT_TYPES",
         "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
+        "WorkspaceRoleEnum": "revorg.models.Role",
+        "RoleEnum": "territories.models.SlotRole",  # the name clients have used for slots
     },
     # Served from our own static files: nothing outside the machine is reachable (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,15 +1,19 @@
 """The one way browser views read a workspace's rows (the API's is `revorg.api`).
 
 Zulip's rule: lookups always take the tenant, and "not yours" answers exactly as "does not
-exist" does. A request without a workspace fails closed (no rows), never open.
+exist" does. A request without a workspace fails closed (no rows), never open. Rows outside
+the person's role scope (`revorg.scope`) are not found either.
 """
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
+from .scope import row_scope_for_request, rows_in_scope
+
 
 def workspace_rows(request, model_or_queryset: type[Model] | QuerySet) -> QuerySet:
-    """The rows of `model_or_queryset` that belong to the request's workspace."""
+    """The rows of `model_or_queryset` that belong to the request's workspace and lie in the
+    person's scope."""
     queryset = (
         model_or_queryset
         if isinstance(model_or_queryset, QuerySet)
@@ -18,7 +22,7 @@ def workspace_rows(request, model_or_queryset: type[Model] | QuerySet) -> QueryS
     workspace = getattr(request, "workspace", None)
     if workspace is None:
         return queryset.none()
-    return queryset.filter(workspace=workspace)
+    return rows_in_scope(queryset.filter(workspace=workspace), scope=row_scope_for_request(request))
 
 
 def workspace_object_or_404(request, model_or_queryset, **lookup):

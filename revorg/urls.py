@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from governance.views import SetPasswordView
 from revorg.api_views import CurrentWorkspaceView
 from revorg.views import healthz
 
@@ -23,6 +24,7 @@ api_v1 = [
     path("", include("notifications.api.urls")),
     path("", include("geo.api.urls")),
     path("", include("planning.api.urls")),
+    path("", include("governance.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +36,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # An invitation's set-password link (governance): the person is not logged in yet.
+    path("invitation/<uidb64>/<token>/", SetPasswordView.as_view(), name="set-password"),
     path("", include("console.urls")),
 ]
 

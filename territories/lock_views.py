@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from revorg.models import ROLE_RANK, Role
 from revorg.parsing import parse_id
 from revorg.permissions import role_required
 from revorg.services import actor_from_request
@@ -53,7 +54,7 @@ def _lock_context(request, *, form=None, errors=None) -> dict:
         "search": search,
         "query": query.urlencode(),
         "territories": list(territories),
-        "can_edit": request.role == "admin",
+        "can_edit": ROLE_RANK.get(request.role, -1) >= ROLE_RANK[Role.DIRECTOR],
         "form": form or {},
         "errors": errors or {},
     }
@@ -64,7 +65,7 @@ def account_lock_index(request):
     return render(request, "territories/locks.html", _lock_context(request))
 
 
-@role_required("admin")
+@role_required("director")
 @require_POST
 def account_lock_create(request):
     serializer = AccountLockSerializer(
@@ -86,7 +87,7 @@ def account_lock_create(request):
     return redirect(f"{reverse('ui:account-locks')}?plan={lock.territory.plan_id}")
 
 
-@role_required("admin")
+@role_required("director")
 @require_POST
 def account_lock_delete(request, pk):
     lock = workspace_object_or_404(request, AccountLock.objects.select_related("territory"), pk=pk)

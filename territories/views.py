@@ -85,11 +85,12 @@ def _tree(territories) -> list[dict]:
 
 
 def _plan_editable(request, plan: TerritoryPlan) -> bool:
-    """Admins edit drafts and the active plan; an archived plan is read-only history, a
-    scheduled one is read-only until it activates or is unscheduled."""
+    """Directors (their subtree: the others are not found) and admins edit drafts and the
+    active plan; an archived plan is read-only history, a scheduled one is read-only until
+    it activates or is unscheduled."""
     return (
         plan.status not in (PlanStatus.ARCHIVED, PlanStatus.SCHEDULED)
-        and ROLE_RANK.get(request.role, -1) >= ROLE_RANK[Role.ADMIN]
+        and ROLE_RANK.get(request.role, -1) >= ROLE_RANK[Role.DIRECTOR]
     )
 
 
@@ -104,7 +105,11 @@ def territory_index(request):
     plan = next((p for p in plans if p.pk == plan_id), None)
     plan = plan or selectors.plan_get_active(workspace=request.workspace) or next(iter(plans), None)
     territories = (
-        list(selectors.territory_list(workspace=request.workspace, plan=plan).order_by("name"))
+        list(
+            workspace_rows(
+                request, selectors.territory_list(workspace=request.workspace, plan=plan)
+            ).order_by("name")
+        )
         if plan
         else []
     )
@@ -179,7 +184,7 @@ def plan_delete(request, pk):
     return redirect("/territories/")
 
 
-@role_required("admin")
+@role_required("director")
 @require_POST
 def territory_delete(request, pk):
     territory = workspace_object_or_404(request, Territory, pk=pk)
@@ -234,8 +239,8 @@ def territory_builder(request, pk=None):
         )
         plan = territory.plan
     else:
-        if ROLE_RANK.get(request.role, -1) < ROLE_RANK[Role.ADMIN]:
-            raise PermissionDenied("adding a territory needs the admin role")
+        if ROLE_RANK.get(request.role, -1) < ROLE_RANK[Role.DIRECTOR]:
+            raise PermissionDenied("adding a territory needs the director or admin role")
         plan_id = parse_id(request.GET.get("plan"), field="plan")
         plan = (
             workspace_object_or_404(request, TerritoryPlan, pk=plan_id)

@@ -47,10 +47,13 @@ def other_api(make_client, other_workspace):
 
 @pytest.fixture
 def user_client(db):
-    """A browser-session client for a user with the given role in a workspace."""
+    """A browser-session client for a user with the given role in a workspace; `member` is
+    the member they are (the root of a rep's or manager's scope), `territory` a director's."""
 
-    def make(workspace, role="admin"):
-        membership = MembershipFactory(workspace=workspace, role=role)
+    def make(workspace, role="admin", member=None, territory=None):
+        membership = MembershipFactory(
+            workspace=workspace, role=role, member=member, territory=territory
+        )
         client = APIClient()
         client.force_login(membership.user)
         client.user = membership.user

@@ -189,6 +189,12 @@ def _ui_decision(workspace):
     return {**_reassignment_request(workspace), "verb": "approve"}
 
 
+def _user(workspace):
+    from tests.factories import MembershipFactory
+
+    return {"pk": MembershipFactory(workspace=workspace, role="viewer").user_id}
+
+
 # url name -> factory returning the url kwargs of a fresh object in the given workspace
 DETAIL_ROUTES = {
     "activation-detail": _activation,
@@ -212,6 +218,7 @@ DETAIL_ROUTES = {
     "member-ramp-detail": _member_ramp,
     "webhook-detail": _webhook,
     "webhook-delivery-detail": _webhook_delivery,
+    "user-detail": _user,
 }
 
 
@@ -283,4 +290,5 @@ UI_ROUTES = {
     "plan-compare": _plan,
     "plan-simulate": _plan,
     "plan-rebalance-accept": _plan,
+    "user-change": _user,
 }

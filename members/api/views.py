@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from revorg.api import WorkspaceScopedViewSet, workspace_of
 from revorg.csv_api import UPLOAD_PARSERS, csv_import_response, export_schema, import_schema
 from revorg.csv_io import csv_response
+from revorg.scope import rows_in_scope
 from territories import services as territory_services
 
 from .. import csv_io
@@ -61,9 +62,9 @@ class AbsenceViewSet(WorkspaceScopedViewSet):
     }
 
     def get_member(self) -> Member:
+        members = Member.objects.filter(workspace=workspace_of(self.request))
         return get_object_or_404(
-            Member.objects.filter(workspace=workspace_of(self.request)),
-            pk=self.kwargs["member_pk"],
+            rows_in_scope(members, scope=self.row_scope), pk=self.kwargs["member_pk"]
         )
 
     def scoped_queryset(self, queryset):

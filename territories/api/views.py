@@ -2,6 +2,7 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedViewSet, workspace_of
@@ -56,13 +57,25 @@ class TerritoryViewSet(WorkspaceScopedViewSet):
     queryset = Territory.objects.prefetch_related("slots")
     serializer_class = TerritorySerializer
     filterset_class = TerritoryFilterSet
-    access_rules = {"match": READ_ONLY_POST}
+    # Directors edit the territories of their subtree (DESIGN §9); others are out of scope.
+    access_rules = {
+        "match": READ_ONLY_POST,
+        **{
+            action: ("write", "director")
+            for action in ("create", "update", "partial_update", "destroy")
+        },
+    }
 
     def scoped_queryset(self, queryset):
         if self.action == "list" and "plan" not in self.request.query_params:
             active = selectors.plan_get_active(workspace=workspace_of(self.request))
             queryset = queryset.filter(plan=active)
         return queryset
+
+    def perform_create(self, serializer):
+        if not self.row_scope.is_everything and serializer.validated_data.get("parent") is None:
+            raise PermissionDenied("A territory you add must be inside your territory's subtree.")
+        super().perform_create(serializer)
 
     def perform_destroy(self, instance):
         before = self.get_serializer(instance).data
@@ -133,6 +146,11 @@ class AccountLockViewSet(WorkspaceScopedViewSet):
     queryset = AccountLock.objects.select_related("territory")
     serializer_class = AccountLockSerializer
     filterset_class = AccountLockFilterSet
+    # A director locks accounts to territories of their subtree (the serializer scopes it).
+    access_rules = {
+        action: ("write", "director")
+        for action in ("create", "update", "partial_update", "destroy")
+    }
 
     def perform_destroy(self, instance):
         before = self.get_serializer(instance).data

@@ -23,6 +23,15 @@ def salesforce(workspace, fake_sf):
     )
 
 
+def _their_manager(user_client, workspace, *reps):
+    """A manager user whose member leads the reps: their records are in the manager's scope."""
+    lead = MemberFactory(workspace=workspace, name="Team Lead")
+    for rep in reps:
+        rep.manager = lead
+        rep.save(update_fields=["manager"])
+    return user_client(workspace, role="manager", member=lead)
+
+
 @pytest.fixture
 def reps(workspace):
     territory = TerritoryFactory(workspace=workspace)
@@ -72,7 +81,7 @@ def test_retrying_the_older_failed_write_back_writes_only_the_current_owner(
     old.refresh_from_db()
     assert old.status == WritebackStatus.SUPERSEDED  # at enqueue time
 
-    manager = user_client(workspace, role="manager")
+    manager = _their_manager(user_client, workspace, *reps)
     page = manager.post(f"/allocations/{first['id']}/writeback/retry/", follow=True)
     assert "A newer entry replaced this one" in page.content.decode()
     writeback_drain_workspace(workspace_id=workspace.id)
@@ -97,7 +106,7 @@ def test_retry_supersedes_a_failed_row_whose_entry_is_no_longer_current(
     fake_sf.invalid_owner_ids = set()
     reassign(api, first, MemberFactory(workspace=workspace, crm_user_id=""))
 
-    manager = user_client(workspace, role="manager")
+    manager = _their_manager(user_client, workspace, *reps)
     manager.post(f"/allocations/{first['id']}/writeback/retry/")
     writeback_drain_workspace(workspace_id=workspace.id)
 
@@ -122,7 +131,7 @@ def test_retry_all_failed_from_the_history_and_the_api(
 
     viewer = user_client(workspace, role="viewer").get("/allocations/", {"writeback": "failed"})
     assert 'data-testid="retry-all-failed"' not in viewer.content.decode()
-    manager = user_client(workspace, role="manager")
+    manager = _their_manager(user_client, workspace, *reps)
     listed = manager.get("/allocations/", {"writeback": "failed"}).content.decode()
     assert 'data-testid="retry-all-failed"' in listed and "Retry all failed" in listed
     assert 'data-testid="retry-all-failed"' not in manager.get("/allocations/").content.decode()

@@ -112,8 +112,9 @@ def test_another_workspaces_member_is_404_everywhere(user_client, workspace, oth
 
 
 def test_a_manager_edits_the_profile_but_not_the_active_flag(user_client, workspace):
-    member = MemberFactory(workspace=workspace, name="Old")
-    client = user_client(workspace, role="manager")
+    lead = MemberFactory(workspace=workspace, name="Lead")
+    member = MemberFactory(workspace=workspace, name="Old", manager=lead)
+    client = user_client(workspace, role="manager", member=lead)
     response = client.post(
         f"/members/{member.pk}/",
         {"name": "New", "timezone": "Europe/Paris", "is_active": ""},
@@ -161,8 +162,9 @@ def test_times_say_their_zone_and_switch_to_the_members(user_client, workspace):
 
 
 def test_an_absence_entered_in_the_members_zone_is_read_in_it(user_client, workspace):
-    member = MemberFactory(workspace=workspace, timezone="America/New_York")
-    client = user_client(workspace, role="manager")
+    lead = MemberFactory(workspace=workspace)
+    member = MemberFactory(workspace=workspace, timezone="America/New_York", manager=lead)
+    client = user_client(workspace, role="manager", member=lead)
     response = client.post(
         f"/members/{member.pk}/absences/?zone=member",
         {"starts_at": "2030-07-01T09:00", "ends_at": "2030-07-01T17:00", "reason": "dentist"},

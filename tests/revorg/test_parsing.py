@@ -159,6 +159,7 @@ def world(workspace):
             "webhook": webhook.pk,
             "webhook-toggle": webhook.pk,
             "webhook-delete": webhook.pk,
+            "user-change": MembershipFactory(workspace=workspace, role="viewer").user_id,
         },
         "replay": [draft.pk, replay.pk],
         "delivery": WebhookDelivery.objects.get(endpoint=webhook),

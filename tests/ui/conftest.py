@@ -70,8 +70,10 @@ def login(page):
 def browser_client():
     """A logged-in session for a new member of `workspace` with `role` (no browser needed)."""
 
-    def make(workspace, role="admin"):
-        membership = MembershipFactory(workspace=workspace, role=role)
+    def make(workspace, role="admin", member=None, territory=None):
+        membership = MembershipFactory(
+            workspace=workspace, role=role, member=member, territory=territory
+        )
         client = Client()
         client.force_login(membership.user)
         return client

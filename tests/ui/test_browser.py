@@ -133,9 +133,12 @@ def test_viewer_cannot_reach_admin_pages(page, login, shot, workspace):
 
 
 def test_manager_reassigns_an_allocation_with_a_required_reason(page, login, shot, workspace):
-    manager = MembershipFactory(workspace=workspace, role="manager").user
-    allocation = AllocationFactory(workspace=workspace, owner__name="Old Owner")
-    MemberFactory(workspace=workspace, name="New Owner")
+    lead = MemberFactory(workspace=workspace, name="Team Lead")  # the manager's scope
+    manager = MembershipFactory(workspace=workspace, role="manager", member=lead).user
+    allocation = AllocationFactory(
+        workspace=workspace, owner__name="Old Owner", owner__manager=lead
+    )
+    MemberFactory(workspace=workspace, name="New Owner", manager=lead)
     login(manager.username, PASSWORD)
     page.goto(f"/allocations/{allocation.pk}/")
     page.click("[data-testid=reassign-form] button")

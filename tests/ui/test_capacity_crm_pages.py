@@ -24,8 +24,9 @@ def test_capacities_page_shows_live_usage_and_viewers_cannot_edit(browser_client
 
 
 def test_manager_adds_a_capacity_and_sees_field_errors_inline(browser_client, workspace):
-    rep = MemberFactory(workspace=workspace)
-    manager = browser_client(workspace, role="manager")
+    lead = MemberFactory(workspace=workspace)
+    rep = MemberFactory(workspace=workspace, manager=lead)
+    manager = browser_client(workspace, role="manager", member=lead)
     bad = manager.post("/capacities/new/", {"member": rep.pk, "limit": "", "period": "day"})
     assert bad.status_code == 400
     assert "This field may not be null." in bad.content.decode()
@@ -126,9 +127,10 @@ def test_sync_now_shows_progress_then_counts(
 
 
 def test_member_picker_searches_instead_of_listing_every_member(browser_client, workspace):
-    MemberFactory.create_batch(60, workspace=workspace)
-    MemberFactory(workspace=workspace, name="Rita Rep")
-    manager = browser_client(workspace, role="manager")
+    lead = MemberFactory(workspace=workspace, name="Zoe Lead")
+    MemberFactory.create_batch(60, workspace=workspace, manager=lead)
+    MemberFactory(workspace=workspace, name="Rita Rep", manager=lead)
+    manager = browser_client(workspace, role="manager", member=lead)
     page = manager.get("/capacities/").content.decode()
     picker = page.split('id="member-select"')[1].split("</select>")[0]
     assert picker.count("<option value=") == 51  # "—" and the first 50 by name

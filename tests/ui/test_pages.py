@@ -56,8 +56,9 @@ def test_members_list_is_scoped_to_the_workspace(browser_client, workspace, othe
 
 
 def test_member_edit_saves_tags(browser_client, workspace):
-    member = MemberFactory(workspace=workspace)
-    client = browser_client(workspace, role="manager")
+    lead = MemberFactory(workspace=workspace)
+    member = MemberFactory(workspace=workspace, manager=lead)
+    client = browser_client(workspace, role="manager", member=lead)
     response = client.post(
         f"/members/{member.pk}/",
         {
@@ -239,7 +240,8 @@ def test_failed_writeback_is_shown_and_can_be_retried(browser_client, workspace)
         .status_code
         == 403
     )
-    browser_client(workspace, role="manager").post(f"/allocations/{allocation.pk}/writeback/retry/")
+    owners_manager = browser_client(workspace, role="manager", member=allocation.owner)
+    owners_manager.post(f"/allocations/{allocation.pk}/writeback/retry/")
     outbox.refresh_from_db()
     assert outbox.status == "pending" and outbox.next_attempt_at is not None
 

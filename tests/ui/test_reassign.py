@@ -38,10 +38,11 @@ def strict_csp(page):
 def test_manager_is_warned_and_must_tick_override_to_reassign_to_a_full_member(
     page, login, shot, workspace, strict_csp
 ):
-    manager = MembershipFactory(workspace=workspace, role="manager").user
-    entry = AllocationFactory(workspace=workspace, owner__name="Old Owner")
-    MemberFactory(workspace=workspace, name="Free Rep")
-    full = MemberFactory(workspace=workspace, name="Full Rep")
+    lead = MemberFactory(workspace=workspace, name="Team Lead")  # the manager's scope
+    manager = MembershipFactory(workspace=workspace, role="manager", member=lead).user
+    entry = AllocationFactory(workspace=workspace, owner__name="Old Owner", owner__manager=lead)
+    MemberFactory(workspace=workspace, name="Free Rep", manager=lead)
+    full = MemberFactory(workspace=workspace, name="Full Rep", manager=lead)
     CapacityFactory(member=full, limit=1)
     allocate_to(full, 1)
     login(manager.username, PASSWORD)
@@ -82,10 +83,13 @@ def test_manager_is_warned_and_must_tick_override_to_reassign_to_a_full_member(
 def test_an_entry_replaced_while_the_form_is_open_says_which_is_current(
     page, login, workspace, strict_csp, make_client
 ):
-    manager = MembershipFactory(workspace=workspace, role="manager").user
-    entry = AllocationFactory(workspace=workspace, owner__name="Old Owner", record_id="00QX")
-    MemberFactory(workspace=workspace, name="Free Rep")
-    other = MemberFactory(workspace=workspace, name="Other Rep")
+    lead = MemberFactory(workspace=workspace, name="Team Lead")  # the manager's scope
+    manager = MembershipFactory(workspace=workspace, role="manager", member=lead).user
+    entry = AllocationFactory(
+        workspace=workspace, owner__name="Old Owner", owner__manager=lead, record_id="00QX"
+    )
+    MemberFactory(workspace=workspace, name="Free Rep", manager=lead)
+    other = MemberFactory(workspace=workspace, name="Other Rep", manager=lead)
     login(manager.username, PASSWORD)
     page.goto(f"/allocations/{entry.pk}/")
     page.wait_for_load_state("networkidle")
