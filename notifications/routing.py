@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from revorg.models import Role, WorkspaceMembership
+from revorg.rawsql import hot_cursor
 
 from .models import NotificationMode, NotificationPreference, WebhookEndpoint
 
@@ -66,7 +67,9 @@ def routing_for(*, workspace_id: int, event_type: str, member_ids) -> Routing:
         "AND p.user_id = m.user_id AND p.event_type = %s "
         f"WHERE m.workspace_id = %s AND u.is_active AND u.email <> '' AND {who}"
     )
-    with connection.cursor() as cursor:
+    # Every allocation asks this: a prepared statement (the text only varies with the number
+    # of members named, almost always one).
+    with hot_cursor() as cursor:
         cursor.execute(sql, [workspace_id, event_type, workspace_id, *who_params])
         rows = cursor.fetchall()
     default = DEFAULT_MODES.get(event_type, NotificationMode.DIGEST)

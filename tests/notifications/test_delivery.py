@@ -11,6 +11,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.events import publish
 from notifications.models import WebhookDelivery
+from revorg.errors import ConflictError
 
 from .factories import endpoint_for, receiving_endpoint
 from .receiver import Receiver, free_port
@@ -143,16 +144,19 @@ def test_concurrent_redeliveries_leave_one_pending_delivery(workspace):
 
     def redeliver():
         barrier.wait()
-        results.append(services.webhook_redeliver(delivery=delivery).status)
+        try:
+            results.append(services.webhook_redeliver(delivery=delivery).status)
+        except ConflictError:  # the other one's attempt was in flight at that moment
+            results.append("in flight")
 
     threads = [threading.Thread(target=redeliver) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results == ["pending", "pending"]
+    assert "pending" in results and set(results) <= {"pending", "in flight"}
     assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1
     delivery.refresh_from_db()
     # Each redelivery's commit drained at once (demo mode, inline): the receiver is down, so
     # the row stays pending, tried again by one or both, never failed and never duplicated.
-    assert delivery.status == "pending" and 15 <= delivery.attempts <= 16
+    assert delivery.status == "pending" and 15 <= delivery.attempts <= 14 + results.count("pending")
