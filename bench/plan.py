@@ -9,8 +9,8 @@ of randomly chosen territories are replaced until ~10 % of the accounts must cha
 Then runs `STAGES` in order, each a function taking the prepared data: this file's stage is
 the whole-book simulation of the draft on real Celery workers (printed with its throughput;
 the book is checksummed before and after: nothing may be written). The replay and activation
-benches (bench/plan_replay.py, bench/plan_activation.py) add their stages to the list when
-they exist, so `make bench-plan` runs them on the same data after this one.
+benches (bench/plan_replay.py, bench/plan_activation.py) are the next stages, so
+`make bench-plan` runs all three on the same data (each also runs alone).
 
 Run: make bench-plan  (a fresh database revorg_plan_bench; flags: --accounts, --territories,
 --members, --workers, --move-share, --chunk, --seed)."""
@@ -211,11 +211,20 @@ def workers_ready(count: int) -> None:
     raise SystemExit("the workers did not start")
 
 
-STAGES = [stage_simulation]
-for _name, _attr in (("plan_replay", "stage_replay"), ("plan_activation", "stage_activation")):
-    _module = _bench_module(_name)
-    if _module is not None and hasattr(_module, _attr):
-        STAGES.append(getattr(_module, _attr))
+def stage_replay(prepared: Prepared) -> dict:
+    """bench/plan_replay.py: 100,000 history rows generated, then replayed through the draft."""
+    module = _bench_module("plan_replay")
+    return module.replay_stage({"workspace": prepared.workspace, "plan": prepared.draft})
+
+
+def stage_activation(prepared: Prepared) -> dict:
+    """bench/plan_activation.py, last (it changes the book): a draft activated with a
+    stage-based transition on the same workers."""
+    module = _bench_module("plan_activation")
+    return module.activation_stage({"workspace": prepared.workspace, "workers": prepared.workers})
+
+
+STAGES = [stage_simulation, stage_replay, stage_activation]
 
 
 def main():
