@@ -6,6 +6,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret")
 # The local CRM fakes listen on 127.0.0.1; tests of the refusal turn this off.
 os.environ.setdefault("CRM_ALLOW_PRIVATE_HOSTS", "1")
 
+# The browser fixtures (chromium, page, shot, login): one Playwright for the whole suite.
+pytest_plugins = ["tests.browser"]
+
 
 def pytest_configure(config):
     """pytest-django read the settings before this file ran: give them the same value."""

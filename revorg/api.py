@@ -36,6 +36,9 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         workspace = getattr(request, "workspace", None) if request else None
+        # Fields that may name any object of the workspace, whatever the caller's scope
+        # (e.g. the new owner a reassignment request proposes: approvals decide).
+        workspace_wide = getattr(getattr(self, "Meta", None), "workspace_wide_fields", ())
         for name, field in fields.items():
             target = (
                 field.child_relation if isinstance(field, relations.ManyRelatedField) else field
@@ -46,7 +49,11 @@ class WorkspaceScopedSerializer(serializers.ModelSerializer):
                     if workspace is not None
                     else target.queryset.none()
                 )
-                if workspace is not None and model_is_scoped(target.queryset.model):
+                if (
+                    workspace is not None
+                    and name not in workspace_wide
+                    and model_is_scoped(target.queryset.model)
+                ):
                     target.queryset = self._in_scope_or_kept(target, name, request)
         return fields
 

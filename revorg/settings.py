@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS = {
     ],
     # One name for the CRM choice set that members, connections and records share.
     "ENUM_NAME_OVERRIDES": {
+        "TransitionOpenDealsEnum": "transitions.models.OpenDealPolicy",
+        "ReassignmentOpenDealsEnum": "reassignments.models.OpenDeals",
         "CrmProviderEnum": "crm_sync.models.CrmProvider",
         "AccountStatusEnum": "book.models.AccountStatus",
         "AllocationStatusEnum": "allocation.models.AllocationStatus",

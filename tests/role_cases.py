@@ -168,6 +168,116 @@ def _api_key(a: Anchor):
     return {"pk": api_key_create(workspace=a.workspace, name="walked", scopes="read").api_key.pk}
 
 
+def _sla_policy(a: Anchor):
+    from sla.models import SlaPolicy
+
+    policy = SlaPolicy.objects.create(
+        workspace=a.workspace, territory=a.territory, name="P", respond_within_minutes=60
+    )
+    return {"pk": policy.pk}
+
+
+def _activation_record(a: Anchor):
+    from django.utils import timezone
+
+    from transitions.models import Activation
+
+    plan = TerritoryPlanFactory(workspace=a.workspace)
+    return Activation.objects.create(
+        workspace=a.workspace, plan=plan, status="activated", effective_at=timezone.now()
+    )
+
+
+def _activation(a: Anchor):
+    return {"pk": _activation_record(a).pk}
+
+
+def _transition_move(a: Anchor):
+    from tests.book.factories import AccountFactory, OpportunityFactory
+    from transitions.models import TransitionMove
+
+    account = AccountFactory(workspace=a.workspace, owner=a.member, territory=a.territory)
+    deal = OpportunityFactory(account=account, owner=a.member)
+    move = TransitionMove.objects.create(
+        workspace=a.workspace,
+        activation=_activation_record(a),
+        opportunity=deal,
+        account=account,
+        from_member=a.member,
+    )
+    return {"pk": move.pk}
+
+
+def _quota(a: Anchor):
+    from tests.analytics.factories import QuotaFactory
+
+    quota = QuotaFactory(
+        workspace=a.workspace,
+        territory=a.territory,
+        period_start="2026-01-01",
+        period_end="2026-03-31",
+    )
+    return {"pk": quota.pk}
+
+
+def _member_ramp(a: Anchor):
+    from tests.analytics.factories import MemberRampFactory
+
+    return {"pk": MemberRampFactory(member=a.member, start_date="2026-01-01").pk}
+
+
+def _reassignment_request(a: Anchor):
+    from django.utils import timezone
+
+    from reassignments.models import ReassignmentRequest
+
+    request = ReassignmentRequest.objects.create(
+        workspace=a.workspace,
+        to_member=a.member,
+        territory=a.territory,
+        reason="x",
+        effective_at=timezone.now(),
+        requested_by_label="tests",
+    )
+    return {"pk": request.pk}
+
+
+def _ui_decision(a: Anchor):
+    return {**_reassignment_request(a), "verb": "approve"}
+
+
+def _replay(a: Anchor):
+    from jobs.models import Job
+
+    plan = TerritoryPlanFactory(workspace=a.workspace)
+    job = Job.objects.create(
+        workspace=a.workspace, kind="replay", handler="replay.replay", params={"plan": plan.pk}
+    )
+    return {"pk": plan.pk, "job_pk": job.pk}
+
+
+def _webhook(a: Anchor):
+    from tests.notifications.factories import endpoint_for
+
+    endpoint, _ = endpoint_for(a.workspace, f"http://127.0.0.1:9/hooks/{a.member.pk}")
+    return {"pk": endpoint.pk}
+
+
+def _ui_webhook_delivery(a: Anchor):
+    from notifications.events import publish
+    from notifications.models import WebhookDelivery
+
+    endpoint_pk = _webhook(a)["pk"]
+    publish(workspace=a.workspace, event_type="job.finished", data={"id": 1})
+    delivery = WebhookDelivery.objects.get(endpoint_id=endpoint_pk)
+    return {"pk": endpoint_pk, "delivery_pk": delivery.pk}
+
+
+def _webhook_delivery(a: Anchor):
+    ids = _ui_webhook_delivery(a)
+    return {"webhook_pk": ids["pk"], "pk": ids["delivery_pk"]}
+
+
 @dataclass(frozen=True)
 class Case:
     make: object  # (Anchor) -> url kwargs
@@ -192,6 +302,14 @@ API_CASES = {
     "account-detail": Case(_account, scoped=True),
     "opportunity-detail": Case(_opportunity, scoped=True),
     "user-detail": Case(_user, scoped=False, read_role="admin"),
+    "sla-policy-detail": Case(_sla_policy, scoped=False),
+    "activation-detail": Case(_activation, scoped=False),
+    "webhook-detail": Case(_webhook, scoped=False, read_role="admin"),
+    "webhook-delivery-detail": Case(_webhook_delivery, scoped=False, read_role="admin"),
+    "transition-move-detail": Case(_transition_move, scoped=False),
+    "reassignment-request-detail": Case(_reassignment_request, scoped=False),
+    "quota-detail": Case(_quota, scoped=False, write_role="manager"),
+    "member-ramp-detail": Case(_member_ramp, scoped=False, write_role="manager"),
 }
 
 # UI url name (namespace "ui") -> its case; `read_role`: what the page (or action) needs
@@ -223,4 +341,19 @@ UI_CASES = {
     "member-activation": Case(_member, scoped=True, read_role="admin"),
     "territory-delete": Case(_territory, scoped=True, read_role="director"),
     "user-change": Case(_user, scoped=False, read_role="admin"),
+    "queue-accept": Case(_allocation, scoped=True, read_role="rep"),
+    "plan-unschedule": Case(_plan, scoped=False, read_role="admin"),
+    "plan-replay": Case(_plan, scoped=False),
+    "plan-replay-result": Case(_replay, scoped=False),
+    "plan-replay-moves": Case(_replay, scoped=False),
+    "plan-compare": Case(_plan, scoped=False),
+    "plan-simulate": Case(_plan, scoped=False, read_role="manager"),
+    "plan-rebalance-accept": Case(_plan, scoped=False, read_role="admin"),
+    "webhook": Case(_webhook, scoped=False, read_role="admin"),
+    "webhook-toggle": Case(_webhook, scoped=False, read_role="admin"),
+    "webhook-delete": Case(_webhook, scoped=False, read_role="admin"),
+    "webhook-redeliver": Case(_ui_webhook_delivery, scoped=False, read_role="admin"),
+    "transition-move-apply": Case(_transition_move, scoped=False, read_role="manager"),
+    "transition-move-dismiss": Case(_transition_move, scoped=False, read_role="manager"),
+    "reassignment-decide": Case(_ui_decision, scoped=False, read_role="manager"),
 }

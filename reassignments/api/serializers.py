@@ -135,6 +135,9 @@ class ReassignmentRequestCreateSerializer(WorkspaceScopedSerializer):
             "effective_at",
             "open_deals",
         ]
+        # The new owner may be anyone in the workspace (another team's rep): the approvals
+        # decide. What is moved (accounts, allocations, from_member) stays within the scope.
+        workspace_wide_fields = ("to_member",)
 
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields)

@@ -170,11 +170,12 @@ def test_a_key_without_write_scope_may_not_override(make_client, workspace, rep)
 
 @pytest.mark.parametrize("role", ["manager", "admin"])
 def test_a_manager_or_admin_session_may_override(user_client, workspace, role):
-    full = MemberFactory(workspace=workspace)
+    boss = MemberFactory(workspace=workspace)  # the manager is the boss of both reps
+    full = MemberFactory(workspace=workspace, manager=boss)
     CapacityFactory(member=full, limit=1)
     allocate_to(full, 1)
-    entry = AllocationFactory(workspace=workspace)
-    client = user_client(workspace, role=role)
+    entry = AllocationFactory(workspace=workspace, owner__manager=boss)
+    client = user_client(workspace, role=role, member=boss)
     assert reassign(client, entry.pk, full.pk).status_code == 400
     response = reassign(client, entry.pk, full.pk, override=True)
     assert response.status_code == 201

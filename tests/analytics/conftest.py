@@ -26,7 +26,6 @@ from tests.allocation.factories import AllocationFactory
 from tests.analytics.factories import MemberRampFactory, QuotaFactory
 from tests.book.factories import AccountFactory, OpportunityFactory
 from tests.factories import MemberFactory, TerritoryFactory, TerritorySlotFactory
-from tests.ui.conftest import chromium, login, page, shot  # noqa: F401 (browser fixtures)
 
 Q1 = {"period_start": "2026-01-01", "period_end": "2026-03-31"}
 

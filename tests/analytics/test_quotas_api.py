@@ -16,6 +16,7 @@ from tests.analytics.factories import MemberRampFactory, QuotaFactory
 from tests.factories import (
     MemberFactory,
     TerritoryFactory,
+    TerritorySlotFactory,
     WorkspaceFactory,
     api_key_for,
 )
@@ -103,9 +104,10 @@ class TestQuotaCrud:
         assert reader.get(URL).status_code == 200
         rep = user_client(workspace, role="rep")
         assert rep.post(URL, body, format="json").status_code == 403
-        assert (
-            user_client(workspace, role="manager").post(URL, body, format="json").status_code == 201
-        )
+        boss = MemberFactory(workspace=workspace)  # a manager's scope: their team's territories
+        TerritorySlotFactory(territory=territory, member=boss)
+        manager = user_client(workspace, role="manager", member=boss)
+        assert manager.post(URL, body, format="json").status_code == 201
 
     def test_a_ramp_takes_percentages_of_0_to_100_once_per_member(self, api, workspace):
         member = MemberFactory(workspace=workspace)

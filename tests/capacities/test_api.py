@@ -115,8 +115,9 @@ def test_rolling_capacity_and_audit_on_change(api, workspace):
 
 @pytest.mark.parametrize("role, allowed", [("viewer", False), ("manager", True)])
 def test_managers_edit_capacities_viewers_only_read(user_client, workspace, role, allowed):
-    capacity = CapacityFactory(member=MemberFactory(workspace=workspace))
-    client = user_client(workspace, role=role)
+    boss = MemberFactory(workspace=workspace)  # a manager edits their reports' capacities
+    capacity = CapacityFactory(member=MemberFactory(workspace=workspace, manager=boss))
+    client = user_client(workspace, role=role, member=boss)
     assert client.get(CAPACITIES).status_code == 200
     response = client.patch(f"{CAPACITIES}{capacity.pk}/", {"limit": 9}, format="json")
     assert response.status_code == (200 if allowed else 403)

@@ -1,7 +1,5 @@
 import pytest
 
-from tests.ui.conftest import chromium, login, page, shot  # noqa: F401  the browser fixtures
-
 
 @pytest.fixture(autouse=True)
 def jobs_inline(settings):

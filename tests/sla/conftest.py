@@ -16,7 +16,7 @@ def events():
     seen = []
 
     def receiver(sender, *, workspace, event_type, data, members, **kwargs):
-        seen.append((event_type, data, [m.pk for m in members]))
+        seen.append((event_type, data, [getattr(m, "pk", m) for m in members]))
 
     event_published.connect(receiver, weak=False)
     yield seen

@@ -131,7 +131,7 @@ class PlanActivationSerializer(TerritoryPlanSerializer):
         fields = [*TerritoryPlanSerializer.Meta.fields, "activation"]
 
 
-class MemberRefSerializer(serializers.Serializer):
+class TransitionMemberRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -157,16 +157,16 @@ class TransitionMoveSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(MemberRefSerializer)
+    @extend_schema_field(TransitionMemberRefSerializer)
     def get_opportunity(self, move):
         return {"id": move.opportunity_id, "name": move.opportunity.name}
 
-    @extend_schema_field(MemberRefSerializer(allow_null=True))
+    @extend_schema_field(TransitionMemberRefSerializer(allow_null=True))
     def get_from_member(self, move):
         m = move.from_member
         return {"id": m.pk, "name": m.name} if m else None
 
-    @extend_schema_field(MemberRefSerializer(allow_null=True))
+    @extend_schema_field(TransitionMemberRefSerializer(allow_null=True))
     def get_to_member(self, move):
         m = move.to_member
         return {"id": m.pk, "name": m.name} if m else None
