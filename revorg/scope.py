@@ -42,6 +42,8 @@ SCOPE_PATHS: dict[str, tuple[str | None, str | None]] = {
     "allocation.allocation": ("owner", "territory"),
     "book.account": ("owner", "territory"),
     "book.opportunity": ("owner", "account__territory"),
+    "analytics.quota": ("member", "territory"),
+    "analytics.memberramp": ("member", None),
 }
 
 UNSCOPED_ROLES = frozenset({Role.VIEWER, Role.ADMIN})

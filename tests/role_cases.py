@@ -306,10 +306,6 @@ API_CASES = {
     "activation-detail": Case(_activation, scoped=False),
     "webhook-detail": Case(_webhook, scoped=False, read_role="admin"),
     "webhook-delivery-detail": Case(_webhook_delivery, scoped=False, read_role="admin"),
-    "transition-move-detail": Case(_transition_move, scoped=False),
-    "reassignment-request-detail": Case(_reassignment_request, scoped=False),
-    "quota-detail": Case(_quota, scoped=False, write_role="manager"),
-    "member-ramp-detail": Case(_member_ramp, scoped=False, write_role="manager"),
 }
 
 # UI url name (namespace "ui") -> its case; `read_role`: what the page (or action) needs
@@ -353,7 +349,16 @@ UI_CASES = {
     "webhook-toggle": Case(_webhook, scoped=False, read_role="admin"),
     "webhook-delete": Case(_webhook, scoped=False, read_role="admin"),
     "webhook-redeliver": Case(_ui_webhook_delivery, scoped=False, read_role="admin"),
-    "transition-move-apply": Case(_transition_move, scoped=False, read_role="manager"),
-    "transition-move-dismiss": Case(_transition_move, scoped=False, read_role="manager"),
-    "reassignment-decide": Case(_ui_decision, scoped=False, read_role="manager"),
 }
+
+# Scoped like capacities: a quota or ramp hangs from its member (or territory).
+API_CASES["quota-detail"] = Case(_quota, scoped=True, write_role="manager")
+API_CASES["member-ramp-detail"] = Case(_member_ramp, scoped=True, write_role="manager")
+# Not scoped yet (a known gap, see the closing note of issue 18): a transition move and a
+# reassignment request are readable by every role of the workspace; deciding a request is
+# guarded by the approver check, applying a move by the manager role only.
+API_CASES["transition-move-detail"] = Case(_transition_move, scoped=False)
+API_CASES["reassignment-request-detail"] = Case(_reassignment_request, scoped=False)
+UI_CASES["transition-move-apply"] = Case(_transition_move, scoped=False, read_role="manager")
+UI_CASES["transition-move-dismiss"] = Case(_transition_move, scoped=False, read_role="manager")
+UI_CASES["reassignment-decide"] = Case(_ui_decision, scoped=False, read_role="manager")
