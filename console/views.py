@@ -24,11 +24,12 @@ from sla.selectors import time_to_accept_named
 
 
 def _allocations_per_member(request, days=30):
-    """Bars for the dashboard chart; SVG geometry is computed here, not in the template."""
+    """Bars for the dashboard chart (routed records: the book's re-evaluations are the
+    coverage card's); SVG geometry is computed here, not in the template."""
     since = timezone.now() - timedelta(days=days)
     rows = list(
         workspace_rows(request, Allocation)
-        .filter(created_at__gte=since, owner__isnull=False)
+        .filter(created_at__gte=since, owner__isnull=False, is_book=False)
         .values("owner__name")
         .annotate(n=Count("id"))
         .order_by("-n")[:15]
