@@ -91,7 +91,7 @@ def book_totals(*, workspace, owner_id: int | None = None, by_owner: bool = Fals
     from the summary the summarize job keeps (RegionTotal)."""
     owner = "" if owner_id is None else " AND a.owner_id = %s"
     owner_params = [] if owner_id is None else [owner_id]
-    owner_column = "a.owner_id" if by_owner else "NULL::bigint"
+    owner_column = "a.owner_id" if by_owner else "CAST(NULL AS bigint)"
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT a.fields ->> 'country', a.fields ->> 'state', {owner_column}, count(*), "
@@ -315,7 +315,7 @@ def _live_cells(*, workspace, bbox: BBox, zoom: int, owner_id, limit: int | None
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*), avg(p.latitude), avg(p.longitude), min(p.account_id), "
-            "floor(p.longitude / %s)::int, floor(p.latitude / %s)::int "
+            "CAST(floor(p.longitude / %s) AS integer), CAST(floor(p.latitude / %s) AS integer) "
             f"FROM {PLACES} p{join} WHERE p.workspace_id = %s AND p.latitude IS NOT NULL "
             f"AND {lon_sql} AND p.latitude BETWEEN %s AND %s{owner} "
             f"GROUP BY 5, 6 ORDER BY count(*) DESC, min(p.account_id){limit_sql}",

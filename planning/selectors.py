@@ -14,6 +14,7 @@ from django.db import connection
 from book.models import Account, Opportunity
 from jobs.models import Job, JobStatus
 from members.models import Member
+from revorg.errors import ApplicationError
 from territories.models import Territory, TerritorySlot
 
 from .balance import balance_score
@@ -408,6 +409,12 @@ def split_values(*, source_sql: str, params: list, territory_id: int) -> dict:
 
 def rebalance_suggestions(*, plan) -> dict:
     from . import rebalance
+
+    if connection.vendor != "postgresql":  # its SQL binds lists as arrays (`<> ALL(…)`)
+        raise ApplicationError(
+            "Rebalancing suggestions need Postgres; the SQLite demo (make run) shows the rest "
+            "of the comparison."
+        )
 
     territories, names, source, source_sql, params, fetch = rebalance_input(plan=plan)
     found = rebalance.moves_suggest(
