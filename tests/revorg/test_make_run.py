@@ -39,8 +39,12 @@ demo = Workspace.objects.get(slug=DEMO_SLUG)
 for number, employees in enumerate([250, "1200", "n/a"]):  # white space by size band
     Account.objects.create(workspace=demo, crm_id=f"A{number}", status="orphaned",
                            fields={"country": "ZZ", "employees": employees})
+from territories.models import TerritoryPlan
+plan = TerritoryPlan.objects.get(workspace=demo, status="active")
 pages = ["/", "/members/", "/territories/", "/capacities/", "/allocations/", "/crm/",
-         "/api-keys/", "/accounts/", "/coverage/", "/jobs/", "/api/v1/coverage/"]
+         "/api-keys/", "/accounts/", "/coverage/", "/jobs/", "/api/v1/coverage/",
+         "/map/", "/api/v1/analytics/map/regions/", "/performance/", "/reports/exceptions/",
+         f"/territories/plans/{plan.pk}/compare/", "/queue/", "/reassignments/", "/users/"]
 statuses = {page: browser.get(page).status_code for page in pages}
 white_space = browser.get("/api/v1/coverage/").json()["white_space"]
 statuses["white space rows"] = len([row for row in white_space if row["country"] == "ZZ"])
