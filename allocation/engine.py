@@ -106,15 +106,14 @@ def least_loaded_pick(members: list[MemberState]) -> int | None:
     return min(enumerate(members), key=key)[1].id
 
 
-def _distribute(territory, eligible_ids: list[int], rotation: RotationSnapshot, members):
-    """Pick among eligible members of one territory's pool; returns (member, detail, update)."""
-    order = [s.member_id for s in territory.slots if s.member_id in eligible_ids]
-    order = list(dict.fromkeys(order))
+def _distribute(method: str, slots, eligible_ids: list[int], rotation: RotationSnapshot, members):
+    """Pick among eligible members of one pool (its slots, in slot order) with the
+    territory's method; returns (member, detail, update)."""
     eligible = set(eligible_ids)
-    method = territory.distribution
+    order = list(dict.fromkeys(s.member_id for s in slots if s.member_id in eligible))
     if method == "weighted":
         weights = {}
-        for slot in territory.slots:
+        for slot in slots:
             if slot.member_id in eligible and slot.member_id not in weights:
                 weights[slot.member_id] = slot.weight
         chosen, current = weighted_pick(weights, rotation.current_weights, eligible)
@@ -123,7 +122,7 @@ def _distribute(territory, eligible_ids: list[int], rotation: RotationSnapshot, 
     if method == "least_loaded":
         chosen = least_loaded_pick([members[m] for m in order])
         return chosen, f"least_loaded (load {members[chosen].load:.2f})", None
-    full_order = list(dict.fromkeys(s.member_id for s in territory.slots if s.role != "overlay"))
+    full_order = list(dict.fromkeys(s.member_id for s in slots if s.role != "overlay"))
     chosen = round_robin_pick(full_order, rotation.pointer_member_id, eligible)
     turn = full_order.index(chosen) + 1 if chosen in full_order else 0
     detail = f"round_robin turn {turn} of {len(full_order)}"
@@ -157,8 +156,10 @@ def _pool_pick(territory, *, members, rotations, fields, evaluate, trace):
                 )
         if eligible:
             rotation = rotations.get(territory.id, RotationSnapshot())
-            sub = _restrict(territory, role)
-            chosen, detail, update = _distribute(sub, eligible, rotation, members)
+            slots = [s for s in territory.slots if s.role == role]
+            chosen, detail, update = _distribute(
+                territory.distribution, slots, eligible, rotation, members
+            )
             if role == "backup":
                 detail = f"backup pool, {detail}"
             trace.append(
@@ -166,14 +167,6 @@ def _pool_pick(territory, *, members, rotations, fields, evaluate, trace):
             )
             return chosen, update
     return None, None
-
-
-def _restrict(territory, role):
-    """The territory with only the slots of one pool, keeping slot order."""
-    from dataclasses import replace
-
-    slots = tuple(s for s in territory.slots if s.role == role)
-    return replace(territory, slots=slots)
 
 
 def allocation_decide(

@@ -372,9 +372,10 @@ def book_reevaluate_request(*, workspace, actor_label: str):
     return book_reevaluate_start(workspace=workspace, actor_label=actor_label)
 
 
-def reevaluate_plan(job) -> list[dict]:
-    """Chunks of `BOOK_CHUNK_SIZE` accounts as id ranges; the last range is open-ended so
-    accounts created meanwhile are not missed."""
+def account_ranges(job) -> list[dict]:
+    """The whole book in chunks of `BOOK_CHUNK_SIZE` accounts as id ranges (what a plan
+    simulation and the map's placing walk); the last range is open-ended so accounts created
+    meanwhile are not missed."""
     size = settings.BOOK_CHUNK_SIZE
     with connection.cursor() as cursor:
         cursor.execute(
@@ -399,6 +400,31 @@ def reevaluate_plan(job) -> list[dict]:
                 "size": total - size * i if last else size,
             }
         )
+    return chunks
+
+
+def reevaluate_plan(job) -> list[dict]:
+    """Chunks of `BOOK_CHUNK_SIZE` ids of the accounts that may change (`_to_decide_q`, one
+    pass over the book here): a rerun with nothing changed is that one query, and 10,000
+    changed accounts are two chunks, not a walk over a million. The others provably keep
+    territory and owner; they are counted here once (the first chunk's `kept`)."""
+    plan = plan_get_active(workspace=job.workspace)
+    matcher = matcher_for_plan(plan=plan) if plan else None
+    to_decide = _to_decide_q(
+        key=evaluation_key(plan), matcher=matcher, workspace_id=job.workspace_id
+    )
+    accounts = Account.objects.filter(workspace_id=job.workspace_id)
+    kept = accounts.exclude(to_decide).aggregate(
+        n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
+    )
+    ids = list(accounts.filter(to_decide).order_by("id").values_list("id", flat=True))
+    size = settings.BOOK_CHUNK_SIZE
+    chunks = [{"ids": ids[start : start + size]} for start in range(0, len(ids), size)] or [
+        {"ids": []}
+    ]
+    for chunk in chunks:
+        chunk["size"] = len(chunk["ids"])
+    chunks[0].update(kept=kept["n"], kept_orphaned=kept["orphaned"])
     return chunks
 
 
@@ -478,6 +504,10 @@ class Prepared:
 
 
 def _range_q(payload) -> Q:
+    """A chunk's accounts: its ids (`reevaluate_plan`) or its id range (`account_ranges`; a
+    re-evaluation chunk planned so before an upgrade)."""
+    if "ids" in payload:
+        return _ids_q(payload["ids"])
     q = Q(id__gte=payload["min_id"])
     return q if payload["max_id"] is None else q & Q(id__lte=payload["max_id"])
 
@@ -542,12 +572,16 @@ def reevaluate_prepare(job, payload) -> Prepared:
     key = evaluation_key(plan)
     matcher = matcher_for_plan(plan=plan) if plan else None
     in_chunk = Account.objects.filter(_range_q(payload), workspace_id=workspace.pk)
-    to_decide = _to_decide_q(key=key, matcher=matcher, workspace_id=workspace.pk)
-    kept = in_chunk.exclude(to_decide).aggregate(
-        n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
-    )
+    if "ids" in payload:  # planned as accounts to decide; the others were counted then
+        kept = {"n": payload.get("kept", 0), "orphaned": payload.get("kept_orphaned", 0)}
+    else:
+        to_decide = _to_decide_q(key=key, matcher=matcher, workspace_id=workspace.pk)
+        kept = in_chunk.exclude(to_decide).aggregate(
+            n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
+        )
+        in_chunk = in_chunk.filter(to_decide)
     rows = list(
-        in_chunk.filter(to_decide).values_list(
+        in_chunk.values_list(
             "id",
             "crm_id",
             "domain",
@@ -670,7 +704,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     # changed their owner since the chunk was read).
     locked = list(
         Account.objects.select_for_update()
-        .filter(_range_q(payload), _ids_q(prepared.resolutions), workspace_id=workspace.pk)
+        .filter(_ids_q(prepared.resolutions), workspace_id=workspace.pk)
         .order_by("id")
         .values_list(
             "id",
@@ -740,6 +774,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
                 outcome.owner_id,
                 outcome.status,
                 bool(record_entry),
+                territory_id,
             )
         )
         if record_entry:
@@ -775,12 +810,24 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     return {**counts, **written}, []
 
 
+def _closed_deal_territories(changes) -> list[tuple[int, int]]:
+    """(account id, territory) for the closed deals of changed accounts that do not know the
+    territory they closed in: the account's territory of before when it had one (a later
+    plan must not rewrite history, and analytics credit it), else its first one."""
+    return [
+        (account_id, before if before is not None else territory_id)
+        for account_id, territory_id, _, _, _, _, before in changes
+        if before is not None or territory_id is not None
+    ]
+
+
 def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
     """The decisions of a chunk in one UPDATE … FROM a COPY-filled temporary table (Postgres),
-    or bulk updates (SQLite, make run): the changed accounts, and the evaluation key of every
+    or bulk updates (SQLite, make run): the changed accounts (`changes`: id, territory,
+    runner-up, owner, status, assigned now, territory before), and the evaluation key of every
     account resolved under `key` whose row is still the one read (`evaluated`: id → its
     `updated_at` then; an import that changed its fields meanwhile moved that, so the account
-    stays to be resolved again). Closed deals without a territory take their account's."""
+    stays to be resolved again)."""
     if not changes and not evaluated:
         return
     table = Account._meta.db_table
@@ -788,7 +835,7 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
         _accounts_update_sqlite(key, changes, evaluated, now)
         return
     changed = {row[0] for row in changes}
-    opportunities = Opportunity._meta.db_table
+    closed = _closed_deal_territories(changes)
     with connection.cursor() as cursor:
         # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
         cursor.execute("DROP TABLE IF EXISTS book_account_tmp")
@@ -801,7 +848,7 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
             "COPY book_account_tmp (id, seen, changed, territory_id, runner_up_id, owner_id, "
             "status, assigned) FROM STDIN"
         ) as copy:
-            for account_id, territory_id, runner_up_id, owner_id, status, assigned in changes:
+            for account_id, territory_id, runner_up_id, owner_id, status, assigned, _ in changes:
                 seen = evaluated.get(account_id)
                 copy.write_row(
                     (account_id, seen, True, territory_id, runner_up_id, owner_id, status, assigned)
@@ -809,19 +856,8 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
             for account_id, seen in evaluated.items():
                 if account_id not in changed:
                     copy.write_row((account_id, seen, False, None, None, None, None, False))
-        # Its real size, so the joins below use the indexes instead of scanning the tables.
+        # Its real size, so the join below uses the primary key instead of scanning the book.
         cursor.execute("ANALYZE book_account_tmp")
-        if changes:
-            # Before accounts move: their closed deals that do not know the territory they
-            # closed in keep the account's territory of then (a later plan must not rewrite
-            # history, and analytics credit it).
-            cursor.execute(
-                f"UPDATE {opportunities} o SET closed_territory_id = a.territory_id "
-                f"FROM book_account_tmp t JOIN {table} a ON a.id = t.id "
-                "WHERE t.changed AND o.account_id = t.id AND o.is_closed "
-                "AND o.closed_territory_id IS NULL AND a.territory_id IS NOT NULL "
-                "AND a.territory_id IS DISTINCT FROM t.territory_id"
-            )
         cursor.execute(
             f"UPDATE {table} a SET "
             "territory_id = CASE WHEN t.changed THEN t.territory_id ELSE a.territory_id END, "
@@ -835,13 +871,15 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
             "AND (t.changed OR (a.updated_at = t.seen AND a.evaluated_key <> %s))",
             [now, key, now, workspace_id, key],
         )
-        if changes:
-            # Deals that closed before their account had a territory (synced in the same
-            # run) take its first one; a deal that has one keeps it.
+        if closed:
+            # Driven by the deals' account index: a book just assigned for the first time
+            # has statistics that say no account has a territory.
             cursor.execute(
-                f"UPDATE {opportunities} o SET closed_territory_id = t.territory_id "
-                "FROM book_account_tmp t WHERE t.changed AND o.account_id = t.id AND o.is_closed "
-                "AND o.closed_territory_id IS NULL AND t.territory_id IS NOT NULL"
+                f"UPDATE {Opportunity._meta.db_table} o SET closed_territory_id = x.territory_id "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS x(account_id, territory_id) "
+                "WHERE o.account_id = x.account_id AND o.is_closed "
+                "AND o.closed_territory_id IS NULL",
+                [[a for a, _ in closed], [t for _, t in closed]],
             )
 
 
@@ -850,15 +888,12 @@ def _accounts_update_sqlite(key, changes, evaluated, now) -> None:
     ids = list(evaluated)
     for start in range(0, len(ids), 500):
         Account.objects.filter(pk__in=ids[start : start + 500]).update(evaluated_key=key)
+    for account_id, territory_id in _closed_deal_territories(changes):
+        Opportunity.objects.filter(
+            account_id=account_id, is_closed=True, closed_territory__isnull=True
+        ).update(closed_territory_id=territory_id)
     objs = []
-    before = dict(
-        Account.objects.filter(pk__in=[row[0] for row in changes]).values_list("id", "territory_id")
-    )
-    for account_id, territory_id, runner_up_id, owner_id, status, assigned in changes:
-        if before.get(account_id) and before[account_id] != territory_id:
-            Opportunity.objects.filter(
-                account_id=account_id, is_closed=True, closed_territory__isnull=True
-            ).update(closed_territory_id=before[account_id])
+    for account_id, territory_id, runner_up_id, owner_id, status, assigned, _ in changes:
         objs.append(
             Account(
                 pk=account_id,
@@ -871,10 +906,6 @@ def _accounts_update_sqlite(key, changes, evaluated, now) -> None:
         )
         if assigned:
             Account.objects.filter(pk=account_id).update(assigned_at=now)
-        if territory_id:
-            Opportunity.objects.filter(
-                account_id=account_id, is_closed=True, closed_territory__isnull=True
-            ).update(closed_territory_id=territory_id)
     Account.objects.bulk_update(
         objs, ["territory", "runner_up", "owner", "status", "updated_at"], batch_size=500
     )

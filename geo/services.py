@@ -43,7 +43,7 @@ def _lock_workspace(workspace) -> None:
 
 def locate_plan(job) -> list[dict]:
     """The book's chunks: id ranges of BOOK_CHUNK_SIZE accounts, as re-evaluation uses."""
-    return book_services.reevaluate_plan(job)
+    return book_services.account_ranges(job)
 
 
 def locate_prepare(job, payload) -> list[AccountPlace]:

@@ -80,7 +80,7 @@ def simulate_plan(job) -> list[dict]:
             "rotations": {},
         },
     )
-    chunks = book_services.reevaluate_plan(job) or [{"min_id": 0, "max_id": 0, "size": 0}]
+    chunks = book_services.account_ranges(job) or [{"min_id": 0, "max_id": 0, "size": 0}]
     for index, chunk in enumerate(chunks):
         chunk["index"] = index  # the last chunk to commit knows itself by it
     return chunks

@@ -174,7 +174,7 @@ def activations_due_run(*, now=None) -> list[int]:
 
 
 def activation_plan(job) -> list[dict]:
-    """The book's re-evaluation chunks (id ranges)."""
+    """The book's re-evaluation chunks."""
     return book_services.reevaluate_plan(job)
 
 

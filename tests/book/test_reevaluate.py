@@ -327,6 +327,7 @@ def test_only_accounts_that_may_change_go_through_the_matcher(
 
     rerun = reevaluate(workspace, django_capture_on_commit_callbacks)
     assert (rerun.result["evaluated"], rerun.result["resolved"]) == (5, 0)
+    assert (rerun.progress_total, rerun.chunks.get().payload["ids"]) == (0, [])
 
     moved = accounts[0]  # the CRM (or a CSV) says it is in France now
     services.accounts_upsert(
@@ -345,6 +346,9 @@ def test_only_accounts_that_may_change_go_through_the_matcher(
     )
     after_edit = reevaluate(workspace, django_capture_on_commit_callbacks)
     assert (after_edit.result["resolved"], after_edit.result["changed"]) == (1, 1)
+    # The job is planned over that one account, and still counts the whole book.
+    assert [c.payload["ids"] for c in after_edit.chunks.all()] == [[moved.pk]]
+    assert (after_edit.progress_total, after_edit.result["evaluated"]) == (1, 5)
     moved.refresh_from_db()
     assert (moved.territory, moved.status) == (None, "orphaned")
 
