@@ -7,8 +7,11 @@ after 10,000 accounts changed (they move country), and of a naive per-account OR
 COPY; the plan comes from bench/match.py's generator, each territory with 2 primary reps
 (round robin). Workers are real `celery worker` processes on a redis-server of our own.
 
+Also prints the coverage report's time (GET /coverage/ through Django's stack, median of 5
+after a cold run) and each worker's peak memory (VmHWM).
+
 Run: make bench-book  (a fresh database revorg_book_bench; flags: --accounts, --territories,
---members, --workers, --changed, --naive, --chunk, --seed)."""
+--members, --opportunities, --workers, --changed, --naive, --chunk, --seed)."""
 
 import argparse
 import json
@@ -16,21 +19,27 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revorg.settings")
+# The coverage report is read through Django's test client: plain http as "testserver".
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 import django  # noqa: E402
 
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from match import COUNTRIES, INDUSTRIES, STATES, build_plan  # noqa: E402
 
@@ -41,6 +50,7 @@ from jobs.models import Job  # noqa: E402
 from members.models import Member  # noqa: E402
 from revorg.celery import app  # noqa: E402
 from revorg.models import Workspace  # noqa: E402
+from revorg.services import api_key_create  # noqa: E402
 from territories.models import Territory, TerritorySlot  # noqa: E402
 from territories.selectors import matcher_for_plan  # noqa: E402
 from territories.services import plan_ensure_active, plan_touch  # noqa: E402
@@ -112,6 +122,62 @@ def build_book(args, rng):
         f"generated {args.accounts:,} accounts with COPY in {time.perf_counter() - started:.1f} s"
     )
     return workspace, plan
+
+
+DEAL_STAGES = [("Prospecting", 10), ("Qualification", 30), ("Proposal", 50), ("Commit", 90)]
+
+
+def build_opportunities(workspace, count: int, rng) -> None:
+    """`count` deals on every fifth account (then again from the first): 70 % open at a
+    stage with its probability, the rest closed (40 % of them won) in the last two years."""
+    started = time.perf_counter()
+    today = timezone.now().date()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM book_account WHERE workspace_id = %s ORDER BY id", [workspace.pk]
+        )
+        account_ids = [row[0] for row in cursor.fetchall()][::5]
+        with cursor.cursor.copy(
+            "COPY book_opportunity (workspace_id, crm_provider, crm_id, account_id, name, stage, "
+            "probability, amount, close_date, is_closed, is_won, created_date, closed_date, "
+            "updated_at) FROM STDIN"
+        ) as copy:
+            for i in range(count):
+                created = today - timedelta(days=rng.randint(30, 730))
+                closed = rng.random() < 0.3
+                won = closed and rng.random() < 0.4
+                stage, probability = rng.choice(DEAL_STAGES)
+                if closed:
+                    stage, probability = ("Closed Won", 100) if won else ("Closed Lost", 0)
+                close_date = created + timedelta(days=rng.randint(10, 180))
+                copy.write_row(
+                    (workspace.pk, "", f"O{i:08d}", account_ids[i % len(account_ids)],
+                     f"Deal {i}", stage, probability, rng.randint(1, 200) * 1000, close_date,
+                     closed, won, created, close_date if closed else None, timezone.now())
+                )  # fmt: skip
+        cursor.execute("ANALYZE book_opportunity")
+    print(f"generated {count:,} opportunities with COPY in {time.perf_counter() - started:.1f} s")
+
+
+def worker_peak_rss(pid: int) -> int:
+    """The process's peak resident memory (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def coverage_timing(workspace, repeat: int = 5) -> tuple[float, float]:
+    """GET /api/v1/coverage/ through Django's whole stack with an API key: (cold, median) ms."""
+    key = api_key_create(workspace=workspace, name="bench", scopes="read")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
+    times = []
+    for _ in range(repeat + 1):
+        started = time.perf_counter()
+        response = client.get("/api/v1/coverage/")
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.content[:300]
+    return times[0], statistics.median(times[1:])
 
 
 class Workers:
@@ -250,6 +316,7 @@ def main():
     parser.add_argument("--territories", type=int, default=5000)
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--opportunities", type=int, default=200_000)
     parser.add_argument("--changed", type=int, default=10_000)
     parser.add_argument("--naive", type=int, default=10_000)
     parser.add_argument("--chunk", type=int, default=5000)
@@ -259,6 +326,7 @@ def main():
         sys.exit("needs redis-server")
     rng = random.Random(args.seed)
     workspace, plan = build_book(args, rng)
+    build_opportunities(workspace, args.opportunities, rng)
     workers = Workers(args.workers, args.chunk)
     try:
         full = run_job(workspace, "first full assignment")
@@ -266,8 +334,16 @@ def main():
         rerun = run_job(workspace, "rerun, nothing changed")
         moved = move_accounts(workspace, args.changed)
         changed = run_job(workspace, f"rerun, {args.changed:,} accounts changed")
+        peaks = [worker_peak_rss(p.pid) for p in workers.processes]
     finally:
         workers.stop()
+    cold, median = coverage_timing(workspace)
+    print(f"{'coverage report (GET /coverage/)':<32} {median:8.0f} ms  (cold {cold:.0f} ms)")
+    print(
+        f"{'peak memory per worker':<32} "
+        + ", ".join(f"{peak / 2**20:,.0f} MiB" for peak in peaks)
+        + "  (VmHWM; target ≤ 1 GiB)"
+    )
     naive_ids = move_accounts(workspace, args.naive, exclude=moved)
     naive = naive_loop(workspace, plan, naive_ids)
     print(f"{'naive ORM loop, ' + format(args.naive, ',') + ' accounts':<32} {naive:8.1f} s")

@@ -13,7 +13,7 @@ benches (bench/plan_replay.py, bench/plan_activation.py) are the next stages, so
 `make bench-plan` runs all three on the same data (each also runs alone).
 
 Run: make bench-plan  (a fresh database revorg_plan_bench; flags: --accounts, --territories,
---members, --workers, --move-share, --chunk, --seed)."""
+--members, --workers, --move-share, --chunk, --seed, --stages)."""
 
 import argparse
 import importlib.util
@@ -225,6 +225,7 @@ def stage_activation(prepared: Prepared) -> dict:
 
 
 STAGES = [stage_simulation, stage_replay, stage_activation]
+STAGE_NAMES = [stage.__name__.removeprefix("stage_") for stage in STAGES]
 
 
 def main():
@@ -236,7 +237,16 @@ def main():
     parser.add_argument("--move-share", type=float, default=0.10)
     parser.add_argument("--chunk", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--stages",
+        default=",".join(STAGE_NAMES),
+        help=f"comma-separated, in this order: {', '.join(STAGE_NAMES)}",
+    )
     args = parser.parse_args()
+    chosen = [name for name in args.stages.split(",") if name]
+    unknown = sorted(set(chosen) - set(STAGE_NAMES))
+    if unknown:
+        sys.exit(f"unknown stage(s): {', '.join(unknown)}")
     if not shutil.which("redis-server"):
         sys.exit("needs redis-server")
     rng = random.Random(args.seed)
@@ -250,8 +260,9 @@ def main():
     workers_ready(args.workers)
     try:
         prepared = Prepared(args, workspace, plan, draft, moved, workers)
-        for stage in STAGES:
-            stage(prepared)
+        for name, stage in zip(STAGE_NAMES, STAGES, strict=True):
+            if name in chosen:
+                stage(prepared)
     finally:
         workers.stop()
 
