@@ -13,6 +13,7 @@ from crm_sync.models import WritebackOutbox, WritebackStatus
 from crm_sync.services import writeback_schedule
 
 from .engine import RotationSnapshot
+from .locks import BOOK_LOCK, advisory_locks_take
 from .models import Allocation, RecordType, RotationState
 
 # Lets the triggers on the history table (book migration 0002) skip this transaction's
@@ -33,21 +34,22 @@ class AccountEntry:
     writeback_owner_crm_user_id: str = ""  # '' = no write-back
 
 
-def book_locks_take(*, territory_ids=(), member_ids=(), workspace_id: int | None = None) -> None:
-    """The allocation engine's advisory locks (territories in the negative key space,
-    members in the positive one, one sorted statement, transaction-scoped), so that
-    re-evaluation and allocations share rotations and capacities without deadlocking.
-    `workspace_id` instead takes one lock for the whole workspace's book (in the two-key
-    space): used when a chunk would need thousands of keys (Postgres' lock table is finite)."""
+def book_locks_take(*, workspace_id: int, territory_ids=(), member_ids=(), whole=False) -> None:
+    """The allocation engine's advisory locks (`advisory_locks_take`: the workspace's book
+    lock shared, then territories in the negative key space and members in the positive one,
+    one sorted statement, transaction-scoped), so that re-evaluation and allocations share
+    rotations and capacities without deadlocking. `whole` instead takes the workspace's book
+    lock exclusively: for a chunk that would need thousands of keys (Postgres' lock table is
+    finite); it waits for every writer holding territory keys, and they for it."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        if workspace_id is not None:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x626F6F6B, workspace_id])
-            return
-        keys = sorted({-int(t) for t in territory_ids} | {int(m) for m in member_ids})
-        if keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
+    if whole:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s::int)", [BOOK_LOCK, workspace_id])
+        return
+    advisory_locks_take(
+        workspace_id=workspace_id, territory_ids=territory_ids, member_ids=member_ids
+    )
 
 
 _ENTRY_TMP_COLUMNS = (

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from allocation.book_entries import (
@@ -417,7 +418,14 @@ def reevaluate_plan(job) -> list[dict]:
     kept = accounts.exclude(to_decide).aggregate(
         n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
     )
-    ids = list(accounts.filter(to_decide).order_by("id").values_list("id", flat=True))
+    # In place order (country, state), so that a chunk's picks fall in few territories: it
+    # takes their keys rather than the whole book's lock, and chunks of different regions
+    # run side by side.
+    ids = list(
+        accounts.filter(to_decide)
+        .order_by(KeyTextTransform("country", "fields"), KeyTextTransform("state", "fields"), "id")
+        .values_list("id", flat=True)
+    )
     size = settings.BOOK_CHUNK_SIZE
     chunks = [{"ids": ids[start : start + size]} for start in range(0, len(ids), size)] or [
         {"ids": []}
@@ -492,8 +500,8 @@ class Prepared:
     matcher: object | None
     key: str  # the evaluation key of the plan the chunk was resolved under
     resolutions: dict  # account id -> (fields, Resolution, updated_at read)
-    pick_territories: set
-    pick_members: set
+    pick_territories: set  # the winners (and their fallback chains) that must pick an owner
+    pick_members: set  # the members of those whose book a pick reads (caps, least_loaded)
     # Members whose book size a pick reads (least_loaded pools): counted under the locks.
     load_members: set
     # Accounts resolved and found unchanged: their key is brought up to date.
@@ -646,6 +654,13 @@ def reevaluate_prepare(job, payload) -> Prepared:
                 pick_members.add(territory.fallback_member_id)
         if pick_territories and workspace.default_member_id:
             pick_members.add(workspace.default_member_id)
+        # A pick reads a member's book only for a cap on their accounts or a least_loaded
+        # pool: only those members' keys are taken (territory keys serialise the rotations).
+        pick_members = {
+            m
+            for m in pick_members
+            if m in load_members or (m in members and members[m].limit is not None)
+        }
     return Prepared(
         matcher,
         key,
@@ -689,10 +704,13 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
         _accounts_update(workspace.pk, prepared.key, [], prepared.unchanged, now)
         return {**counts, "entries": 0, "writebacks": 0}, []
     keys = len(prepared.pick_territories) + len(prepared.pick_members)
-    if keys > MAX_LOCK_KEYS:
-        book_locks_take(workspace_id=workspace.pk)
-    elif keys:
-        book_locks_take(territory_ids=prepared.pick_territories, member_ids=prepared.pick_members)
+    if keys:
+        book_locks_take(
+            workspace_id=workspace.pk,
+            territory_ids=prepared.pick_territories,
+            member_ids=prepared.pick_members,
+            whole=keys > MAX_LOCK_KEYS,
+        )
     members = {}
     rotations = {}
     if matcher is not None:

@@ -24,6 +24,7 @@ from ..engine import (
     MemberState,
     allocation_decide,
 )
+from ..locks import advisory_locks_take
 from ..models import Allocation
 from ..rendering import allocation_render, overlay_names
 from .idempotency import _idempotency_claim, _IdempotencyKeyTaken, idempotency_lookup
@@ -31,7 +32,6 @@ from .persistence import (
     Pool,
     PoolMember,
     _decision_save,
-    _lock,
     _maybe_writeback,
     _pool_get,
     record_lock_key,
@@ -128,7 +128,12 @@ def _decide(
         member_ids.add(workspace.default_member_id)
     territory_ids = [t.id for t in chain]
     if lock:
-        _lock(territory_ids=territory_ids, member_ids=member_ids, record_key=record_key)
+        advisory_locks_take(
+            workspace_id=workspace.pk,
+            territory_ids=territory_ids,
+            member_ids=member_ids,
+            record_key=record_key,
+        )
     now = timezone.now()
     pool = _pool_get(
         workspace=workspace, member_ids=list(member_ids), territory_ids=territory_ids, now=now

@@ -20,24 +20,8 @@ from revorg.rawsql import hot_cursor, placeholders
 from ..engine import (
     RotationSnapshot,
 )
+from ..locks import advisory_locks_take
 from ..models import Allocation, RotationState
-
-
-def _lock(*, territory_ids=(), member_ids=(), record_key: int | None = None) -> None:
-    """Serialise allocations per territory (strict rotation) and capacity checks per member
-    (a rep may sit in several territories), with transaction-scoped advisory locks taken in
-    one statement, in the same global order by every transaction (no deadlock): territories
-    use the negative key space, members the positive one. No lock spans territories that do
-    not share a rep. A record's lock (`record_lock_key`) comes first, before any other lock
-    is held: whoever waits for a record holds nothing another writer of it waits for.
-    SQLite (make run) has one writer at a time and needs none."""
-    keys = sorted({-int(t) for t in territory_ids} | {int(m) for m in member_ids})
-    if record_key is not None:
-        keys.insert(0, record_key)
-    if keys and connection.vendor == "postgresql":
-        with hot_cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [keys])
-
 
 RECORD_LOCK_SPACE = 1 << 62  # record keys in [2**62, 2**63): above any member id
 
@@ -56,10 +40,11 @@ def record_lock_key(*, workspace_id: int, record_type: str, record_id: str) -> i
 
 def lock_record(*, workspace, record_type: str, record_id: str) -> None:
     """Holds the record's lock until the transaction ends; take it before any other lock
-    (see `_lock`). Outside a transaction it would be released at once, hence the refusal."""
+    (see `advisory_locks_take`). Outside a transaction it would be released at once, hence
+    the refusal."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_record needs a transaction (transaction.atomic)")
-    _lock(
+    advisory_locks_take(
         record_key=record_lock_key(
             workspace_id=workspace.pk, record_type=record_type, record_id=record_id
         )

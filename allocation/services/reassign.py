@@ -17,11 +17,12 @@ from ..book_entries import rotation_states_save
 from ..engine import (
     member_unavailable_reason,
 )
+from ..locks import advisory_locks_take
 from ..models import Allocation, AllocationStatus
 from ..rendering import allocation_render
 from ..selectors import allocation_current_id
 from .allocate import _decide, _member_states
-from .persistence import _lock, _maybe_writeback, _pool_get, lock_record
+from .persistence import _maybe_writeback, _pool_get, lock_record
 
 
 def reassign_problem(*, workspace, allocation: Allocation, member_id: int, now=None) -> str | None:
@@ -141,7 +142,7 @@ def allocation_reassign(
         entry = _current_entry_locked(workspace=workspace, allocation=allocation)
         if entry.owner_id == owner.pk:
             raise ApplicationError("This member already owns the record.", field="member")
-        _lock(member_ids=[owner.pk])
+        advisory_locks_take(workspace_id=workspace.pk, member_ids=[owner.pk])
         problem = reassign_problem(workspace=workspace, allocation=entry, member_id=owner.pk)
         if problem is not None and not override:
             raise ApplicationError(
