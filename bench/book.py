@@ -15,8 +15,6 @@ import json
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +28,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import Workers  # noqa: E402  (bench/plan*.py use bench_book.Workers)
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from match import COUNTRIES, INDUSTRIES, STATES, build_plan  # noqa: E402
@@ -39,27 +38,22 @@ from book import services as book_services  # noqa: E402
 from book.models import Account  # noqa: E402
 from jobs.models import Job  # noqa: E402
 from members.models import Member  # noqa: E402
-from revorg.celery import app  # noqa: E402
 from revorg.models import Workspace  # noqa: E402
 from territories.models import Territory, TerritorySlot  # noqa: E402
 from territories.selectors import matcher_for_plan  # noqa: E402
 from territories.services import plan_ensure_active, plan_touch  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def build_book(args, rng):
-    workspace = Workspace.objects.create(slug=f"bench-book-{os.getpid()}", name="bench book")
+def plan_with_reps(workspace, *, territories: int, members: int, rng):
+    """The workspace's active plan with bench/match.py's `territories` (hierarchy, rules,
+    named accounts) and `members` reps, two of them primaries of each territory; returns
+    (plan, members, territories)."""
     plan = plan_ensure_active(workspace=workspace)
-    members = Member.objects.bulk_create(
+    reps = Member.objects.bulk_create(
         Member(workspace=workspace, name=f"Rep {i}", email=f"rep{i}@bench.example")
-        for i in range(args.members)
+        for i in range(members)
     )
-    infos = build_plan(args.territories, rng).territories
+    infos = build_plan(territories, rng).territories
     created = Territory.objects.bulk_create(
         Territory(
             workspace=workspace,
@@ -82,9 +76,17 @@ def build_book(args, rng):
     TerritorySlot.objects.bulk_create(
         TerritorySlot(workspace=workspace, territory=t, member=m, role="primary", position=p)
         for t in created
-        for p, m in enumerate(rng.sample(members, 2))
+        for p, m in enumerate(rng.sample(reps, 2))
     )
     plan_touch(plan_id=plan.pk)
+    return plan, reps, created
+
+
+def build_book(args, rng):
+    workspace = Workspace.objects.create(slug=f"bench-book-{os.getpid()}", name="bench book")
+    plan, _, _ = plan_with_reps(
+        workspace, territories=args.territories, members=args.members, rng=rng
+    )
     started = time.perf_counter()
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -112,51 +114,6 @@ def build_book(args, rng):
         f"generated {args.accounts:,} accounts with COPY in {time.perf_counter() - started:.1f} s"
     )
     return workspace, plan
-
-
-class Workers:
-    def __init__(self, count, chunk):
-        self.port = _free_port()
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(0.5)
-        broker = f"redis://127.0.0.1:{self.port}/0"
-        env = {**os.environ, "CELERY_BROKER_URL": broker, "BOOK_CHUNK_SIZE": str(chunk)}
-        self.processes = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "revorg",
-                    "worker",
-                    "-Q",
-                    "celery,crm",
-                    "--pool",
-                    "solo",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-l",
-                    "warning",
-                    "-n",
-                    f"bench{i}@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-            for i in range(count)
-        ]
-        app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker)
-        app._after_fork()
-
-    def stop(self):
-        for process in [*self.processes, self.redis]:
-            process.terminate()
-            process.wait(timeout=60)
 
 
 def run_job(workspace, label) -> Job:
