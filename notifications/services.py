@@ -1,9 +1,9 @@
 """Writes for notifications: events into outboxes, webhook delivery, e-mail, preferences.
 
 Webhook deliveries follow crm_sync's write-back outbox: rows written in the publisher's
-transaction; a drain claims a batch (FOR UPDATE SKIP LOCKED, then a lease) in a short
-transaction, calls the receivers outside any transaction, and records the outcomes only
-under its own lease. Two drains never send the same row; nobody waits on a receiver.
+transaction; a drain claims a batch (FOR UPDATE SKIP LOCKED and a lease, in one statement),
+calls the receivers outside any transaction, and records the outcomes only under its own
+lease. Two drains never send the same row; nobody waits on a receiver.
 """
 
 import json
