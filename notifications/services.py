@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import kombu.exceptions
 import urllib3
@@ -318,6 +319,7 @@ def _column(model, field: str) -> str:
     return model._meta.get_field(field).column
 
 
+@cache
 def _claim_sql() -> str:
     """One statement: lease the due rows (FOR UPDATE SKIP LOCKED, so concurrent drains take
     disjoint rows) and return them with their endpoint and event. Only ids are ordered and
