@@ -37,20 +37,22 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import bench_module  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from match import COUNTRIES, INDUSTRIES, build_plan  # noqa: E402
+from match import COUNTRIES, INDUSTRIES  # noqa: E402
 
 from analytics import selectors  # noqa: E402
 from analytics.models import Quota  # noqa: E402
 from analytics.periods import fiscal_quarter_of, fiscal_quarters, fiscal_year_of  # noqa: E402
-from members.models import Member  # noqa: E402
 from revorg import services as revorg_services  # noqa: E402
 from revorg.models import Workspace  # noqa: E402
-from territories.models import Territory, TerritorySlot  # noqa: E402
+from territories.models import TerritorySlot  # noqa: E402
 from territories.services import plan_ensure_active, plan_touch  # noqa: E402
+
+bench_book = bench_module("book")  # its plan and reps generator
 
 
 def _copy(table: str, columns: list[str], rows) -> None:
@@ -63,33 +65,18 @@ def _copy(table: str, columns: list[str], rows) -> None:
 def build(args, rng):
     started = time.perf_counter()
     workspace = Workspace.objects.create(slug=f"bench-analytics-{os.getpid()}", name="bench")
-    plan = plan_ensure_active(workspace=workspace)
-    members = Member.objects.bulk_create(
-        Member(workspace=workspace, name=f"Rep {i}", email=f"rep{i}@bench.example")
-        for i in range(args.members)
+    plan, members, created = bench_book.plan_with_reps(
+        workspace, territories=args.territories, members=args.members, rng=rng
     )
-    infos = build_plan(args.territories, rng).territories
-    created = Territory.objects.bulk_create(
-        Territory(workspace=workspace, plan=plan, name=info.name, kind=info.kind,
-                  priority=info.priority, rule=info.rule)
-        for info in infos
-    )  # fmt: skip
-    ids = {info.id: territory.pk for info, territory in zip(infos, created, strict=True)}
-    with_parent = []
-    for info, territory in zip(infos, created, strict=True):
-        if info.parent_id:
-            territory.parent_id = ids[info.parent_id]
-            with_parent.append(territory)
-    Territory.objects.bulk_update(with_parent, ["parent"], batch_size=1000)
-    primaries = {t.pk: [m.pk for m in rng.sample(members, 2)] for t in created}
+    primaries: dict[int, list[int]] = {}
+    for territory_id, member_id in (
+        TerritorySlot.objects.filter(territory__plan=plan, role="primary")
+        .order_by("territory_id", "position")
+        .values_list("territory_id", "member_id")
+    ):
+        primaries.setdefault(territory_id, []).append(member_id)
     TerritorySlot.objects.bulk_create(
         [
-            TerritorySlot(workspace=workspace, territory_id=t, member_id=m, role="primary",
-                          position=p)
-            for t, pair in primaries.items()
-            for p, m in enumerate(pair)
-        ]
-        + [
             TerritorySlot(workspace=workspace, territory=t, member=rng.choice(members),
                           role="overlay", credit_percent=10)
             for t in rng.sample(created, min(500, len(created)))

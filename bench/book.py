@@ -18,9 +18,7 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -38,6 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import Workers, process_peak_rss  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -48,7 +47,6 @@ from book import services as book_services  # noqa: E402
 from book.models import Account  # noqa: E402
 from jobs.models import Job  # noqa: E402
 from members.models import Member  # noqa: E402
-from revorg.celery import app  # noqa: E402
 from revorg.models import Workspace  # noqa: E402
 from revorg.services import api_key_create  # noqa: E402
 from territories.models import Territory, TerritorySlot  # noqa: E402
@@ -56,20 +54,16 @@ from territories.selectors import matcher_for_plan  # noqa: E402
 from territories.services import plan_ensure_active, plan_touch  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def build_book(args, rng):
-    workspace = Workspace.objects.create(slug=f"bench-book-{os.getpid()}", name="bench book")
+def plan_with_reps(workspace, *, territories: int, members: int, rng):
+    """The workspace's active plan with bench/match.py's `territories` (hierarchy, rules,
+    named accounts) and `members` reps, two of them primaries of each territory; returns
+    (plan, members, territories)."""
     plan = plan_ensure_active(workspace=workspace)
-    members = Member.objects.bulk_create(
+    reps = Member.objects.bulk_create(
         Member(workspace=workspace, name=f"Rep {i}", email=f"rep{i}@bench.example")
-        for i in range(args.members)
+        for i in range(members)
     )
-    infos = build_plan(args.territories, rng).territories
+    infos = build_plan(territories, rng).territories
     created = Territory.objects.bulk_create(
         Territory(
             workspace=workspace,
@@ -92,9 +86,17 @@ def build_book(args, rng):
     TerritorySlot.objects.bulk_create(
         TerritorySlot(workspace=workspace, territory=t, member=m, role="primary", position=p)
         for t in created
-        for p, m in enumerate(rng.sample(members, 2))
+        for p, m in enumerate(rng.sample(reps, 2))
     )
     plan_touch(plan_id=plan.pk)
+    return plan, reps, created
+
+
+def build_book(args, rng):
+    workspace = Workspace.objects.create(slug=f"bench-book-{os.getpid()}", name="bench book")
+    plan, _, _ = plan_with_reps(
+        workspace, territories=args.territories, members=args.members, rng=rng
+    )
     started = time.perf_counter()
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -159,14 +161,6 @@ def build_opportunities(workspace, count: int, rng) -> None:
     print(f"generated {count:,} opportunities with COPY in {time.perf_counter() - started:.1f} s")
 
 
-def worker_peak_rss(pid: int) -> int:
-    """The process's peak resident memory (VmHWM), in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def coverage_timing(workspace, repeat: int = 5) -> tuple[float, float]:
     """GET /api/v1/coverage/ through Django's whole stack with an API key: (cold, median) ms."""
     key = api_key_create(workspace=workspace, name="bench", scopes="read")
@@ -178,51 +172,6 @@ def coverage_timing(workspace, repeat: int = 5) -> tuple[float, float]:
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.content[:300]
     return times[0], statistics.median(times[1:])
-
-
-class Workers:
-    def __init__(self, count, chunk):
-        self.port = _free_port()
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(0.5)
-        broker = f"redis://127.0.0.1:{self.port}/0"
-        env = {**os.environ, "CELERY_BROKER_URL": broker, "BOOK_CHUNK_SIZE": str(chunk)}
-        self.processes = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "revorg",
-                    "worker",
-                    "-Q",
-                    "celery,crm",
-                    "--pool",
-                    "solo",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-l",
-                    "warning",
-                    "-n",
-                    f"bench{i}@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-            for i in range(count)
-        ]
-        app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker)
-        app._after_fork()
-
-    def stop(self):
-        for process in [*self.processes, self.redis]:
-            process.terminate()
-            process.wait(timeout=60)
 
 
 def analyze() -> None:
@@ -334,7 +283,7 @@ def main():
         rerun = run_job(workspace, "rerun, nothing changed")
         moved = move_accounts(workspace, args.changed)
         changed = run_job(workspace, f"rerun, {args.changed:,} accounts changed")
-        peaks = [worker_peak_rss(p.pid) for p in workers.processes]
+        peaks = [process_peak_rss(p.pid) for p in workers.processes]
     finally:
         workers.stop()
     cold, median = coverage_timing(workspace)

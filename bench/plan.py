@@ -16,7 +16,6 @@ Run: make bench-plan  (a fresh database revorg_plan_bench; flags: --accounts, --
 --members, --workers, --move-share, --chunk, --seed, --stages)."""
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -34,6 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import bench_module  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 import book.services  # noqa: E402, F401  (the app, before bench/book.py is loaded by path)
@@ -44,24 +44,7 @@ from territories.models import Territory, TerritoryPlan, TerritorySlot  # noqa: 
 from territories.selectors import matcher_for_plan  # noqa: E402
 from territories.services import plan_clone, plan_touch  # noqa: E402
 
-
-def _bench_module(name: str):
-    """A sibling bench script as a module (bench/ is not a package; bench/book.py's name
-    would shadow the book app)."""
-    path = ROOT / "bench" / f"{name}.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(ROOT / "bench"))  # bench/book.py imports bench/match.py
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return module
-
-
-bench_book = _bench_module("book")
+bench_book = bench_module("book")
 
 
 @dataclass
@@ -200,27 +183,16 @@ def stage_simulation(prepared: Prepared) -> dict:
     return {"seconds": elapsed, "accounts": accounts, "moves": result.get("moves", 0)}
 
 
-def workers_ready(count: int) -> None:
-    """Waits until every worker answers a ping: their start-up is not the stages' time."""
-    from revorg.celery import app
-
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if len(app.control.ping(timeout=1.0) or []) >= count:
-            return
-    raise SystemExit("the workers did not start")
-
-
 def stage_replay(prepared: Prepared) -> dict:
     """bench/plan_replay.py: 100,000 history rows generated, then replayed through the draft."""
-    module = _bench_module("plan_replay")
+    module = bench_module("plan_replay")
     return module.replay_stage({"workspace": prepared.workspace, "plan": prepared.draft})
 
 
 def stage_activation(prepared: Prepared) -> dict:
     """bench/plan_activation.py, last (it changes the book): a draft activated with a
     stage-based transition on the same workers."""
-    module = _bench_module("plan_activation")
+    module = bench_module("plan_activation")
     return module.activation_stage({"workspace": prepared.workspace, "workers": prepared.workers})
 
 
@@ -256,8 +228,7 @@ def main():
 
     members = list(Member.objects.filter(workspace=workspace))
     draft, moved = draft_moving(plan, args.move_share, rng, members)
-    workers = bench_book.Workers(args.workers, args.chunk)
-    workers_ready(args.workers)
+    workers = bench_book.Workers(args.workers, args.chunk).wait_ready()
     try:
         prepared = Prepared(args, workspace, plan, draft, moved, workers)
         for name, stage in zip(STAGE_NAMES, STAGES, strict=True):

@@ -97,22 +97,11 @@ def draft_with_new_owners(workspace, rng) -> TerritoryPlan:
     return draft
 
 
-def _wait_for_workers(count: int) -> None:
-    """Workers booting are not what is measured: wait until `count` answer a ping."""
-    from revorg.celery import app
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(app.control.ping(timeout=1.0) or []) < count:
-        time.sleep(0.5)
-
-
 def activation_stage(data: dict, *, workers: int = 2, chunk: int = 5000, seed: int = 7) -> dict:
     workspace = data["workspace"]
     rng = random.Random(seed)
     draft = draft_with_new_owners(workspace, rng)
-    own = None if data.get("workers") else Workers(workers, chunk)
-    if own is not None:
-        _wait_for_workers(workers)
+    own = None if data.get("workers") else Workers(workers, chunk).wait_ready()
     try:
         started = time.perf_counter()
         with transaction.atomic():

@@ -30,9 +30,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import bench_module  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from match import COUNTRIES, INDUSTRIES, STATES, build_plan  # noqa: E402
+from match import COUNTRIES, INDUSTRIES, STATES  # noqa: E402
 
 from allocation.models import Allocation  # noqa: E402
 from capacities.models import Capacity  # noqa: E402
@@ -41,9 +42,10 @@ from members.models import Absence, Member  # noqa: E402
 from replay.services import replay_start  # noqa: E402
 from revorg.models import Workspace  # noqa: E402
 from territories.models import Territory, TerritorySlot  # noqa: E402
-from territories.services import plan_clone, plan_ensure_active, plan_touch  # noqa: E402
+from territories.services import plan_clone, plan_touch  # noqa: E402
 
 HISTORY_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+bench_book = bench_module("book")  # its plan and reps generator
 
 
 def history_generate(*, workspace, rows: int, start: datetime = HISTORY_START) -> tuple:
@@ -126,37 +128,9 @@ def replay_stage(data) -> dict:
 
 def build_world(args, rng) -> dict:
     workspace = Workspace.objects.create(slug=f"bench-replay-{os.getpid()}", name="bench replay")
-    plan = plan_ensure_active(workspace=workspace)
-    members = Member.objects.bulk_create(
-        Member(workspace=workspace, name=f"Rep {i}", email=f"rep{i}@bench.example")
-        for i in range(args.members)
+    plan, members, created = bench_book.plan_with_reps(
+        workspace, territories=args.territories, members=args.members, rng=rng
     )
-    infos = build_plan(args.territories, rng).territories
-    created = Territory.objects.bulk_create(
-        Territory(
-            workspace=workspace,
-            plan=plan,
-            name=info.name,
-            kind=info.kind,
-            priority=info.priority,
-            rule=info.rule,
-            named_accounts=list(info.named_accounts),
-        )
-        for info in infos
-    )
-    ids = {info.id: territory.pk for info, territory in zip(infos, created, strict=True)}
-    with_parent = []
-    for info, territory in zip(infos, created, strict=True):
-        if info.parent_id:
-            territory.parent_id = ids[info.parent_id]
-            with_parent.append(territory)
-    Territory.objects.bulk_update(with_parent, ["parent"], batch_size=1000)
-    TerritorySlot.objects.bulk_create(
-        TerritorySlot(workspace=workspace, territory=t, member=m, role="primary", position=p)
-        for t in created
-        for p, m in enumerate(rng.sample(members, 2))
-    )
-    plan_touch(plan_id=plan.pk)
     Capacity.objects.bulk_create(
         Capacity(workspace=workspace, member=m, limit=40, period="day") for m in members[::3]
     )

@@ -20,8 +20,6 @@ import argparse
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -35,11 +33,11 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import Workers  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from allocation.models import Allocation  # noqa: E402
 from members.models import Member  # noqa: E402
-from revorg.celery import app  # noqa: E402
 from revorg.models import Workspace  # noqa: E402
 from sla.models import SlaClock, SlaPolicy  # noqa: E402
 from sla.services import clocks_start, sla_sweep  # noqa: E402
@@ -47,56 +45,6 @@ from territories.models import Territory, TerritorySlot  # noqa: E402
 from territories.services import plan_ensure_active  # noqa: E402
 
 WEEKDAYS_8_TO_20 = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
-
-
-class Workers:
-    """`celery worker` processes on a redis-server of our own; this process publishes."""
-
-    def __init__(self, count):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(0.5)
-        broker = f"redis://127.0.0.1:{port}/0"
-        env = {**os.environ, "CELERY_BROKER_URL": broker}
-        self.processes = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "revorg",
-                    "worker",
-                    "-Q",
-                    "celery,crm",
-                    "--pool",
-                    "solo",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-l",
-                    "warning",
-                    "-n",
-                    f"sla{i}@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-            for i in range(count)
-        ]
-        app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker)
-        app._after_fork()
-
-    def stop(self):
-        for process in [*self.processes, self.redis]:
-            process.terminate()
-            process.wait(timeout=60)
 
 
 def build(args, rng):
@@ -202,7 +150,7 @@ def main():
     clocks = SlaClock.objects.filter(workspace=workspace).count()
     print(f"clocks started: {clocks:,} in {start_seconds:.2f} s")
 
-    workers = Workers(args.workers)
+    workers = Workers(args.workers, name="sla")
     try:
         started = time.perf_counter()
         result = sla_sweep(now=at)

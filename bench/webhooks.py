@@ -10,9 +10,6 @@ import argparse
 import multiprocessing
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -26,17 +23,12 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import Workers, free_port, process_cpu_seconds  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from notifications.models import Event, WebhookDelivery, WebhookEndpoint  # noqa: E402
 from notifications.services import webhook_endpoint_create  # noqa: E402
 from revorg.models import Workspace  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def receive(port: int, secret: str, verify: bool, received, duplicates, ready) -> None:
@@ -79,33 +71,6 @@ def receive(port: int, secret: str, verify: bool, received, duplicates, ready) -
     server.serve_forever()
 
 
-def start_workers(count: int, broker_url: str) -> list[subprocess.Popen]:
-    env = {**os.environ, "CELERY_BROKER_URL": broker_url}
-    workers = []
-    for n in range(count):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "revorg", "worker", "-Q", "celery",
-             "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle",
-             "-n", f"bench{n}@%h", "-l", "info"],
-            cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-            start_new_session=True,
-        )  # fmt: skip
-        workers.append(process)
-    for process in workers:  # wait for "ready." so start-up is not measured
-        for line in process.stderr:
-            if "ready." in line:
-                break
-        threading_drain(process)
-    return workers
-
-
-def threading_drain(process) -> None:
-    """Keep reading the worker's log so a full pipe never blocks it."""
-    import threading
-
-    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deliveries", type=int, default=20_000)
@@ -113,13 +78,6 @@ def main() -> None:
     parser.add_argument("--verify", action="store_true", help="receiver verifies signatures")
     args = parser.parse_args()
 
-    redis_port = free_port()
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    broker_url = f"redis://127.0.0.1:{redis_port}/0"
     workspace = Workspace.objects.create(slug=f"bench-webhooks-{os.getpid()}", name="bench")
     receiver = workers = None
     try:
@@ -157,15 +115,11 @@ def main() -> None:
             ),
             batch_size=5000,
         )
-        workers = start_workers(args.workers, broker_url)
-
-        from revorg.celery import app
-
-        app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker_url)
-        app._after_fork()
+        workers = Workers(args.workers, queues="celery", name="webhooks").wait_ready()
         from notifications.tasks import webhook_drain
 
         deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+        cpu = workers.cpu_seconds(), process_cpu_seconds(receiver.pid)
         start = time.perf_counter()
         for _ in range(args.workers):
             webhook_drain.delay()
@@ -174,22 +128,24 @@ def main() -> None:
                 raise SystemExit("not delivered within 10 minutes")
             time.sleep(0.05)
         elapsed = time.perf_counter() - start
+        per_delivery = 1e6 / args.deliveries
+        worker_cpu = (workers.cpu_seconds() - cpu[0]) * per_delivery
+        receiver_cpu = (process_cpu_seconds(receiver.pid) - cpu[1]) * per_delivery
         print(
             f"webhooks: {args.deliveries:,} deliveries in {elapsed:.2f}s = "
             f"{args.deliveries / elapsed:,.0f} deliveries/s with {args.workers} Celery workers "
             f"(batch {os.environ.get('WEBHOOK_BATCH_SIZE', '200')}, "
             f"{os.environ.get('WEBHOOK_CONCURRENCY', '16')} concurrent requests each"
             f"{', receiver verifying signatures' if args.verify else ''}); "
-            f"received {received.value:,}, duplicates {duplicates.value}"
+            f"received {received.value:,}, duplicates {duplicates.value}; CPU per delivery: "
+            f"workers {worker_cpu:,.0f} µs, receiver {receiver_cpu:,.0f} µs; "
+            f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
         )
     finally:
-        for process in workers or []:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=60)
+        if workers is not None:
+            workers.stop()
         if receiver is not None:
             receiver.terminate()
-        redis.terminate()
-        redis.wait(timeout=10)
         WebhookEndpoint.objects.filter(workspace=workspace).delete()
         Event.objects.filter(workspace=workspace).delete()
         workspace.delete()

@@ -46,6 +46,10 @@ class WebhookEndpoint(models.Model):
         return self.is_active and (not self.events or event_type in self.events)
 
 
+def message_id_for(delivery_id: int) -> str:
+    return f"msg_{delivery_id}"
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # waiting for its first attempt or a retry
     SUCCEEDED = "succeeded", "Succeeded"
@@ -80,8 +84,9 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The drain's claim order: it reads the first due ids, never sorts the backlog.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["next_attempt_at", "id"],
                 condition=models.Q(status="pending"),
                 name="notif_delivery_due",
             ),
@@ -95,7 +100,7 @@ class WebhookDelivery(models.Model):
     def message_id(self) -> str:
         """The `webhook-id` header: the same on every attempt and redelivery, so a receiver
         can drop what it has already processed."""
-        return f"msg_{self.pk}"
+        return message_id_for(self.pk)
 
 
 class NotificationMode(models.TextChoices):

@@ -1,21 +1,25 @@
 """Writes for notifications: events into outboxes, webhook delivery, e-mail, preferences.
 
 Webhook deliveries follow crm_sync's write-back outbox: rows written in the publisher's
-transaction; a drain claims a batch (FOR UPDATE SKIP LOCKED, then a lease) in a short
-transaction, calls the receivers outside any transaction, and records the outcomes only
-under its own lease. Two drains never send the same row; nobody waits on a receiver.
+transaction; a drain claims a batch (FOR UPDATE SKIP LOCKED and a lease, in one statement),
+calls the receivers outside any transaction, and records the outcomes only under its own
+lease. Two drains never send the same row; nobody waits on a receiver.
 """
 
+import json
 import logging
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
 
 import kombu.exceptions
 import urllib3
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -35,6 +39,7 @@ from .models import (
     NotificationPreference,
     WebhookDelivery,
     WebhookEndpoint,
+    message_id_for,
 )
 from .routing import routing_for
 from .signing import message_body, message_headers, secret_generate, secret_problem, signer
@@ -245,16 +250,27 @@ def _enqueue(task, *, what: str, countdown: float | None = None, **kwargs) -> No
 
 def webhook_drain_all(*, batch_size: int | None = None) -> dict:
     """Delivers every due row, batch after batch, until none is left; returns the counts and
-    `next_due_in` (seconds until the earliest retry, or None)."""
+    `next_due_in` (seconds until the earliest retry, or None).
+
+    Pipelined: while the sending threads post one batch, this thread claims the next and
+    records the previous one, so the receivers never wait on the database and the database
+    never waits on a receiver. At most two batches per drain are leased at a time."""
     batch_size = batch_size or settings.WEBHOOK_BATCH_SIZE
     totals = {"succeeded": 0, "retrying": 0, "failed": 0}
-    while True:
-        lease, rows = _delivery_claim(limit=batch_size)
-        if not rows:
-            break
-        outcomes = _deliveries_send(rows)
-        for outcome, count in _delivery_record(rows=rows, outcomes=outcomes, lease=lease).items():
-            totals[outcome] += count
+    in_flight = None
+    try:
+        while True:
+            lease, rows = _delivery_claim(limit=batch_size)
+            sending = _deliveries_start(rows) if rows else None
+            if in_flight is not None:
+                _totals_add(totals, _delivery_record(**_in_flight_outcomes(in_flight)))
+                in_flight = None
+            if not rows:
+                break
+            in_flight = {"rows": rows, "lease": lease, "sending": sending}
+    finally:
+        if in_flight is not None:  # an exception between start and record: still record
+            _delivery_record(**_in_flight_outcomes(in_flight))
     nxt = (
         WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, endpoint__is_active=True)
         .order_by("next_attempt_at")
@@ -267,30 +283,139 @@ def webhook_drain_all(*, batch_size: int | None = None) -> dict:
     return totals
 
 
-def _delivery_claim(*, limit: int):
+def _totals_add(totals: dict, counts: dict) -> None:
+    for outcome, count in counts.items():
+        totals[outcome] += count
+
+
+def _in_flight_outcomes(in_flight: dict) -> dict:
+    return {
+        "rows": in_flight["rows"],
+        "lease": in_flight["lease"],
+        "outcomes": dict(future.result() for future in in_flight["sending"]),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """What sending and recording a claimed delivery need, read by the claim itself."""
+
+    id: int
+    attempts: int
+    retry_until: datetime
+    endpoint_id: int
+    url: str
+    secret_encrypted: str
+    event_type: str
+    occurred_at: datetime
+    data: dict
+
+    @property
+    def message_id(self) -> str:
+        return message_id_for(self.id)
+
+
+def _column(model, field: str) -> str:
+    return model._meta.get_field(field).column
+
+
+@cache
+def _claim_sql() -> str:
+    """One statement: lease the due rows (FOR UPDATE SKIP LOCKED, so concurrent drains take
+    disjoint rows) and return them with their endpoint and event. Only ids are ordered and
+    limited, on the partial index; events and endpoints are joined for the claimed rows."""
+    d = {f: _column(WebhookDelivery, f) for f in ("id", "status", "next_attempt_at",
+         "claimed_until", "endpoint", "event", "attempts", "retry_until")}  # fmt: skip
+    e = {f: _column(WebhookEndpoint, f) for f in ("id", "is_active", "url", "secret_encrypted")}
+    ev = {f: _column(Event, f) for f in ("id", "type", "created_at", "data")}
+    deliveries = WebhookDelivery._meta.db_table
+    endpoints = WebhookEndpoint._meta.db_table
+    return f"""
+        WITH claimed AS (
+            UPDATE {deliveries} SET {d["claimed_until"]} = %(lease)s
+            WHERE {d["id"]} IN (
+                SELECT {d["id"]} FROM {deliveries}
+                WHERE {d["status"]} = %(pending)s AND {d["next_attempt_at"]} <= %(now)s
+                  AND ({d["claimed_until"]} IS NULL OR {d["claimed_until"]} <= %(now)s)
+                  AND {d["endpoint"]} IN (SELECT {e["id"]} FROM {endpoints} WHERE {e["is_active"]})
+                ORDER BY {d["next_attempt_at"]}, {d["id"]}
+                LIMIT %(limit)s
+                FOR UPDATE SKIP LOCKED)
+            RETURNING {d["id"]}, {d["attempts"]}, {d["retry_until"]}, {d["endpoint"]}, {d["event"]}
+        )
+        SELECT c.{d["id"]} AS id, c.{d["attempts"]} AS attempts,
+               c.{d["retry_until"]} AS retry_until, c.{d["endpoint"]} AS endpoint_id,
+               e.{e["url"]} AS url, e.{e["secret_encrypted"]} AS secret_encrypted,
+               ev.{ev["type"]} AS event_type, ev.{ev["created_at"]} AS occurred_at,
+               ev.{ev["data"]} AS data
+        FROM claimed c
+        JOIN {endpoints} e ON e.{e["id"]} = c.{d["endpoint"]}
+        JOIN {Event._meta.db_table} ev ON ev.{ev["id"]} = c.{d["event"]}
+        ORDER BY c.{d["id"]}
+    """
+
+
+def _delivery_claim(*, limit: int) -> tuple[datetime, list[ClaimedDelivery]]:
     now = timezone.now()
     lease = now + DELIVERY_LEASE
+    if connection.vendor != "postgresql":
+        return lease, _delivery_claim_orm(now=now, lease=lease, limit=limit)
+    params = {"lease": lease, "pending": DeliveryStatus.PENDING, "now": now, "limit": limit}
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), params)
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    return lease, [ClaimedDelivery(**{**row, "data": json.loads(row["data"])}) for row in rows]
+
+
+def _delivery_claim_orm(*, now, lease, limit: int) -> list[ClaimedDelivery]:
+    """The claim in several statements, for SQLite (`make run`), where one writer at a time
+    makes FOR UPDATE SKIP LOCKED unnecessary."""
     with transaction.atomic():
-        rows = list(
+        ids = list(
             WebhookDelivery.objects.filter(
                 Q(claimed_until__isnull=True) | Q(claimed_until__lte=now),
                 status=DeliveryStatus.PENDING,
                 next_attempt_at__lte=now,
                 endpoint__is_active=True,
             )
-            .select_related("endpoint", "event")
             .select_for_update(skip_locked=True, of=("self",))
-            .order_by("next_attempt_at", "id")[:limit]
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:limit]
         )
-        if rows:
-            WebhookDelivery.objects.filter(id__in=[r.id for r in rows]).update(claimed_until=lease)
-    return lease, rows
+        WebhookDelivery.objects.filter(id__in=ids).update(claimed_until=lease)
+    rows = (
+        WebhookDelivery.objects.filter(id__in=ids)
+        .order_by("id")
+        .values(
+            "id",
+            "attempts",
+            "retry_until",
+            "endpoint_id",
+            url=F("endpoint__url"),
+            secret_encrypted=F("endpoint__secret_encrypted"),
+            event_type=F("event__type"),
+            occurred_at=F("event__created_at"),
+            data=F("event__data"),
+        )
+    )
+    return [ClaimedDelivery(**row) for row in rows]
 
 
 # What a receiver's answer may hold before we hang up on it (we only need its status line).
 RESPONSE_BODY_LIMIT = 64 * 1024
 _pool_lock = threading.Lock()
 _pool: urllib3.PoolManager | None = None
+_senders: ThreadPoolExecutor | None = None
+
+
+def _forget_pools() -> None:
+    """A forked child gets neither the parent's sockets nor its threads."""
+    global _pool, _senders
+    _pool = _senders = None
+
+
+os.register_at_fork(after_in_child=_forget_pools)
 
 
 def _http() -> urllib3.PoolManager:
@@ -308,6 +433,19 @@ def _http() -> urllib3.PoolManager:
                 timeout=urllib3.Timeout(connect=5.0, read=settings.WEBHOOK_TIMEOUT_SECONDS),
             )
         return _pool
+
+
+def _sending_threads() -> ThreadPoolExecutor:
+    """WEBHOOK_CONCURRENCY sending threads per process, kept between batches and drains (a
+    new size from the settings replaces them)."""
+    global _senders
+    size = max(1, settings.WEBHOOK_CONCURRENCY)
+    with _pool_lock:
+        if _senders is None or _senders._max_workers != size:
+            if _senders is not None:
+                _senders.shutdown(wait=False)
+            _senders = ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook-send")
+        return _senders
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
@@ -333,58 +471,55 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
     return code, "" if 200 <= code < 300 else f"HTTP {code}"
 
 
-def _deliveries_send(rows) -> dict[int, tuple[int | None, str]]:
-    """{row id: (response code or None, error or "")}, sent concurrently. Each endpoint's
-    host is checked once per batch (DNS may have changed since it was saved)."""
-    refused: dict[int, str] = {}
-    signers: dict = {}
+def _send(row: ClaimedDelivery, webhook_signer) -> tuple[int, tuple[int | None, str]]:
+    body = message_body(event_type=row.event_type, occurred_at=row.occurred_at, data=row.data)
+    headers = message_headers(
+        signer=webhook_signer, message_id=row.message_id, sent_at=timezone.now(), body=body
+    )
+    return row.id, _post(row.url, body.encode(), headers)
+
+
+def _refused(row: ClaimedDelivery, problem: str) -> tuple[int, tuple[None, str]]:
+    return row.id, (None, problem)
+
+
+def _deliveries_start(rows: list[ClaimedDelivery]) -> list[Future]:
+    """Queues the batch on the sending threads: futures of (row id, (response code or None,
+    error or "")). Each endpoint's host is checked once per batch (DNS may have changed since
+    it was saved); a refused one is not called."""
+    checked: dict[int, tuple] = {}
     for row in rows:
-        endpoint = row.endpoint
-        if endpoint.pk in refused or endpoint.pk in signers:
-            continue
-        problem = webhook_url_problem(endpoint.url)
-        if problem:
-            refused[endpoint.pk] = f"URL refused: {problem}"
-        else:
-            signers[endpoint.pk] = signer(endpoint_secret(endpoint))
-
-    def send(row):
-        if row.endpoint_id in refused:
-            return row.id, (None, refused[row.endpoint_id])
-        body = message_body(
-            event_type=row.event.type, occurred_at=row.event.created_at, data=row.event.data
-        )
-        headers = message_headers(
-            signer=signers[row.endpoint_id],
-            message_id=row.message_id,
-            sent_at=timezone.now(),
-            body=body,
-        )
-        return row.id, _post(row.endpoint.url, body.encode(), headers)
-
-    workers = max(1, min(settings.WEBHOOK_CONCURRENCY, len(rows)))
-    if workers == 1:
-        return dict(send(row) for row in rows)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(send, rows))
+        if row.endpoint_id not in checked:
+            problem = webhook_url_problem(row.url)
+            checked[row.endpoint_id] = (
+                (_refused, f"URL refused: {problem}")
+                if problem
+                else (_send, signer(credentials_decrypt(token=row.secret_encrypted)["secret"]))
+            )
+    submit = _sending_threads().submit
+    return [submit(checked[row.endpoint_id][0], row, checked[row.endpoint_id][1]) for row in rows]
 
 
 def _delivery_record(*, rows, outcomes, lease) -> dict[str, int]:
-    """Successes in one UPDATE per response code; each failure gets its next attempt from the
-    backoff, or `failed` once that would fall after its retry window."""
+    """Outcomes under the claim's lease: the successes in one UPDATE per response code, the
+    failures in one bulk UPDATE per outcome, each with its next attempt from the backoff or
+    `failed` once that would fall after its retry window. No transaction: each statement
+    stands alone, and a row whose outcome was not written is sent again after its lease."""
     now = timezone.now()
     counts = {"succeeded": 0, "retrying": 0, "failed": 0}
     by_code: dict[int, list[int]] = {}
-    with transaction.atomic():
-        for row in rows:
-            code, error = outcomes[row.id]
-            if not error:
-                by_code.setdefault(code, []).append(row.id)
-                continue
-            attempts = row.attempts + 1
-            next_at = now + backoff_delay(attempts)
-            gave_up = next_at > row.retry_until
-            updated = WebhookDelivery.objects.filter(id=row.id, claimed_until=lease).update(
+    failures: dict[str, list[WebhookDelivery]] = {"retrying": [], "failed": []}
+    for row in rows:
+        code, error = outcomes[row.id]
+        if not error:
+            by_code.setdefault(code, []).append(row.id)
+            continue
+        attempts = row.attempts + 1
+        next_at = now + backoff_delay(attempts)
+        gave_up = next_at > row.retry_until
+        failures["failed" if gave_up else "retrying"].append(
+            WebhookDelivery(
+                id=row.id,
                 status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
                 attempts=attempts,
                 response_code=code,
@@ -393,20 +528,33 @@ def _delivery_record(*, rows, outcomes, lease) -> dict[str, int]:
                 claimed_until=None,
                 updated_at=now,
             )
-            counts["failed" if gave_up else "retrying"] += updated
-        for code, ids in by_code.items():
-            counts["succeeded"] += WebhookDelivery.objects.filter(
-                id__in=ids, claimed_until=lease
-            ).update(
-                status=DeliveryStatus.SUCCEEDED,
-                attempts=F("attempts") + 1,
-                response_code=code,
-                last_error="",
-                next_attempt_at=None,
-                claimed_until=None,
-                updated_at=now,
-            )
+        )
+    leased = WebhookDelivery.objects.filter(claimed_until=lease)
+    for code, ids in by_code.items():
+        counts["succeeded"] += leased.filter(id__in=ids).update(
+            status=DeliveryStatus.SUCCEEDED,
+            attempts=F("attempts") + 1,
+            response_code=code,
+            last_error="",
+            next_attempt_at=None,
+            claimed_until=None,
+            updated_at=now,
+        )
+    for outcome, objs in failures.items():
+        if objs:
+            counts[outcome] += leased.bulk_update(objs, FAILURE_FIELDS, batch_size=len(objs))
     return counts
+
+
+FAILURE_FIELDS = [
+    "status",
+    "attempts",
+    "response_code",
+    "last_error",
+    "next_attempt_at",
+    "claimed_until",
+    "updated_at",
+]
 
 
 def webhook_sweep() -> dict:

@@ -5,14 +5,11 @@ leave exactly one current owner each."""
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection as db
 from django.db import connections
 from rest_framework.test import APIClient
 
@@ -20,10 +17,9 @@ from allocation.models import Allocation
 from book.models import Account
 from jobs import services as job_services
 from jobs.models import Job
-from revorg.celery import app
 from tests.book.helpers import us_territory
-from tests.crm_sync.test_worker_e2e import ROOT, Broker
 from tests.factories import api_key_for
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.skipif(
     not __import__("shutil").which("redis-server"), reason="needs redis-server"
@@ -33,62 +29,11 @@ CHUNK = 100
 
 
 @pytest.fixture
-def broker():
-    broker = Broker()
-    broker.start()
-    yield broker
-    if broker.process.poll() is None:
-        broker.stop()
-
-
-@pytest.fixture
-def workers(transactional_db, broker, settings):
-    """Starts `celery worker` processes on demand (each in its own process group, so a test
-    can SIGKILL one); the test process publishes to the same broker."""
+def workers(celery_processes, settings):
+    """`workers()` starts one more worker; chunks of 100 accounts, leases of 3 s."""
     settings.JOBS_CHUNK_LEASE_SECONDS = LEASE_SECONDS
-    db_settings = db.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db_settings['USER']}@{db_settings['HOST']}:"
-        f"{db_settings['PORT']}/{db_settings['NAME']}",
-        "CELERY_BROKER_URL": broker.url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
-        "JOBS_CHUNK_LEASE_SECONDS": str(LEASE_SECONDS),
-        "BOOK_CHUNK_SIZE": str(CHUNK),
-    }
-    started = []
-
-    def start():
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "revorg", "worker", "-Q", "celery,crm",
-             "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle",
-             "-l", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
-        started.append(process)
-        return process
-
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker.url)
-    app._after_fork()
-    try:
-        yield start
-    finally:
-        app.conf.update(CELERY_TASK_ALWAYS_EAGER=saved[0], CELERY_BROKER_URL=saved[1])
-        app._after_fork()
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
-
-
-def _wait_for(condition, seconds=120, every=0.05):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return False
+    celery_processes.env.update(JOBS_CHUNK_LEASE_SECONDS=LEASE_SECONDS, BOOK_CHUNK_SIZE=CHUNK)
+    return celery_processes.worker
 
 
 def _book(workspace, n):
@@ -121,7 +66,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_a_rerun_changes_nothing(worke
     plan_id = reps[0].slots.get().territory.plan_id
 
     job_id = client.post(f"/api/v1/territory-plans/{plan_id}/reevaluate/").json()["id"]
-    assert _wait_for(lambda: Job.objects.get(pk=job_id).progress_done >= 3 * CHUNK), "no progress"
+    assert wait_for(lambda: Job.objects.get(pk=job_id).progress_done >= 3 * CHUNK), "no progress"
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
     job = Job.objects.get(pk=job_id)
@@ -131,7 +76,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_a_rerun_changes_nothing(worke
     workers()
     time.sleep(LEASE_SECONDS + 0.5)  # the killed worker's chunk lease runs out
     assert job_services.job_sweep()["requeued"] >= 1
-    assert _wait_for(_job_done(job_id)), "the job was not finished"
+    assert wait_for(_job_done(job_id)), "the job was not finished"
 
     job.refresh_from_db()
     assert job.status == "succeeded", job.errors
@@ -145,7 +90,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_a_rerun_changes_nothing(worke
     assert max(books.values()) - min(books.values()) <= 1  # one rotation across chunks
 
     rerun_id = client.post(f"/api/v1/territory-plans/{plan_id}/reevaluate/").json()["id"]
-    assert _wait_for(_job_done(rerun_id))
+    assert wait_for(_job_done(rerun_id))
     rerun = Job.objects.get(pk=rerun_id)
     assert rerun.status == "succeeded"
     assert (rerun.result["changed"], rerun.result["entries"]) == (0, 0)
@@ -160,7 +105,7 @@ def test_allocations_racing_the_job_leave_one_current_owner(workers, workspace):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(workspace)}")
     first_id = client.post(f"/api/v1/territory-plans/{plan_id}/reevaluate/").json()["id"]
-    assert _wait_for(_job_done(first_id))
+    assert wait_for(_job_done(first_id))
     # The first rep leaves: a third of the book must move, while plays allocate the same
     # accounts through the API.
     leaving = reps[0]
@@ -192,7 +137,7 @@ def test_allocations_racing_the_job_leave_one_current_owner(workers, workspace):
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert _wait_for(_job_done(job_id))
+    assert wait_for(_job_done(job_id))
 
     assert failures == []
     assert Job.objects.get(pk=job_id).status == "succeeded"

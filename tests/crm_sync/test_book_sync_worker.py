@@ -13,13 +13,14 @@ from rest_framework.test import APIClient
 from book.models import Account
 from jobs import services as job_services
 from jobs.models import Job
-from tests.book.test_worker_e2e import LEASE_SECONDS, _job_done, _wait_for, broker, workers
+from tests.book.test_worker_e2e import LEASE_SECONDS, _job_done, workers
 from tests.factories import api_key_for
+from tests.workers import wait_for
 
 from .test_book_sync_salesforce import account
 from .test_sync_salesforce import salesforce
 
-__all__ = ["broker", "workers"]  # the fixtures, shared with the book's worker tests
+__all__ = ["workers"]  # the fixture, shared with the book's worker tests
 pytestmark = pytest.mark.skipif(
     not __import__("shutil").which("redis-server"), reason="needs redis-server"
 )
@@ -39,7 +40,7 @@ def test_a_worker_killed_mid_import_is_resumed_from_its_last_page(fake_sf, worke
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(workspace)}")
 
     job_id = client.post(f"/api/v1/crm-connections/{connection.pk}/sync-book/").json()["id"]
-    assert _wait_for(lambda: Job.objects.get(pk=job_id).progress_done >= 5 * PAGE), "no progress"
+    assert wait_for(lambda: Job.objects.get(pk=job_id).progress_done >= 5 * PAGE), "no progress"
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
     job = Job.objects.get(pk=job_id)
@@ -51,7 +52,7 @@ def test_a_worker_killed_mid_import_is_resumed_from_its_last_page(fake_sf, worke
     workers()
     time.sleep(LEASE_SECONDS + 0.5)  # the killed worker's lease runs out
     assert job_services.job_sweep()["requeued"] == 1
-    assert _wait_for(_job_done(job_id)), "the job was not finished"
+    assert wait_for(_job_done(job_id)), "the job was not finished"
 
     job.refresh_from_db()
     assert job.status == "succeeded", job.errors

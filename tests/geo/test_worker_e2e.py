@@ -8,8 +8,9 @@ from rest_framework.test import APIClient
 from book.models import Account
 from geo.models import AccountPlace, MapSnapshot
 from jobs.models import Job
-from tests.book.test_worker_e2e import _job_done, _wait_for, broker, workers  # noqa: F401
+from tests.book.test_worker_e2e import _job_done, workers  # noqa: F401
 from tests.factories import api_key_for
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.skipif(
     not __import__("shutil").which("redis-server"), reason="needs redis-server"
@@ -37,13 +38,13 @@ def test_two_workers_place_the_book_and_summarize_it(large_book_limit, workers, 
     response = client.post("/api/v1/analytics/map/locate/")
     assert response.status_code == 202
     job_id = response.json()["id"]
-    assert _wait_for(_job_done(job_id)), "the locate job did not finish"
+    assert wait_for(_job_done(job_id)), "the locate job did not finish"
     job = Job.objects.get(pk=job_id)
     assert job.status == "succeeded" and job.progress_done == 450
     assert job.result == {"placed": 450, "located": 300, "unresolved": 150}
     assert AccountPlace.objects.filter(workspace=workspace).count() == 450
     # A large book: the workers summarize it once placed.
-    assert _wait_for(lambda: MapSnapshot.objects.filter(workspace=workspace).exists())
+    assert wait_for(lambda: MapSnapshot.objects.filter(workspace=workspace).exists())
     assert MapSnapshot.objects.get(workspace=workspace).accounts == 450
     regions = client.get("/api/v1/analytics/map/regions/").json()
     assert regions["placement"] == {

@@ -115,6 +115,26 @@ def test_the_message_is_a_standard_webhook_with_the_event(workspace, receiver_an
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("succeeded", 1, 204)
 
 
+@pytest.mark.parametrize("status", [204, 503])
+def test_a_drain_takes_two_statements_per_batch_whatever_the_outcome(
+    workspace, settings, receiver_and_endpoint, django_assert_num_queries, status
+):
+    """The claim is one statement (lease, endpoint and event together), the outcomes one
+    more (successes per response code, failures in bulk); then the empty claim that ends
+    the drain and the look-up of the next retry."""
+    settings.WEBHOOK_BATCH_SIZE = 10
+    receiver, _ = receiver_and_endpoint
+    receiver.status = status
+    for n in range(30):
+        publish(workspace=workspace, event_type="job.finished", data={"id": n})
+    with django_assert_num_queries(3 * 2 + 2):
+        totals = services.webhook_drain_all()
+    outcome = "succeeded" if status == 204 else "retrying"
+    assert totals[outcome] == 30
+    assert WebhookDelivery.objects.filter(attempts=1, response_code=status).count() == 30
+    assert not WebhookDelivery.objects.filter(claimed_until__isnull=False).exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_drains_at_once_never_send_a_delivery_twice(workspace, settings):
     settings.WEBHOOK_BATCH_SIZE = 10

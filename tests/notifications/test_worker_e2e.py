@@ -4,22 +4,14 @@ receiver is down are retried with backoff (the drain re-queues itself, no beat n
 once it is up, each arrives exactly once per delivery id; a redelivery through the API
 arrives again under the same id."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
-from django.db import connection as db
 from rest_framework.test import APIClient
 
 from allocation.models import Allocation
 from notifications.models import WebhookDelivery
-from revorg.celery import app
 from tests.book.helpers import us_territory
-from tests.crm_sync.test_worker_e2e import ROOT, Broker
 from tests.factories import api_key_for
+from tests.workers import wait_for
 
 from .factories import endpoint_for
 from .receiver import Receiver
@@ -32,51 +24,12 @@ RECORDS = 12
 
 
 @pytest.fixture
-def broker():
-    broker = Broker()
-    broker.start()
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def worker(transactional_db, broker):
-    db_settings = db.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db_settings['USER']}@{db_settings['HOST']}:"
-        f"{db_settings['PORT']}/{db_settings['NAME']}",
-        "CELERY_BROKER_URL": broker.url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
-        "CRM_ALLOW_PRIVATE_HOSTS": "1",
-        "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
-        "WEBHOOK_RETRY_MAX_SECONDS": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "revorg", "worker", "-Q", "celery",
-         "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle",
-         "-l", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker.url)
-    app._after_fork()
-    try:
-        yield process
-    finally:
-        app.conf.update(CELERY_TASK_ALWAYS_EAGER=saved[0], CELERY_BROKER_URL=saved[1])
-        app._after_fork()
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def _wait_for(condition, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
+def worker(celery_processes):
+    """One worker, whose retries come after 0.3 s, 0.6 s, then every second."""
+    celery_processes.env.update(
+        CRM_ALLOW_PRIVATE_HOSTS=1, WEBHOOK_RETRY_BASE_SECONDS=0.3, WEBHOOK_RETRY_MAX_SECONDS=1
+    )
+    return celery_processes.worker(queues="celery")
 
 
 def test_a_receiver_down_then_up_gets_every_event_once_and_redelivery_works(worker, workspace):
@@ -96,13 +49,13 @@ def test_a_receiver_down_then_up_gets_every_event_once_and_redelivery_works(work
     assert deliveries.count() == RECORDS
 
     # Down: every delivery is tried, fails, and is retried on its backoff.
-    assert _wait_for(lambda: not deliveries.filter(attempts__lt=2).exists())
+    assert wait_for(lambda: not deliveries.filter(attempts__lt=2).exists())
     assert set(deliveries.values_list("status", flat=True)) == {"pending"}
     assert set(deliveries.values_list("last_error", flat=True)) == {"connection failed"}
 
     receiver.start()
     try:
-        assert _wait_for(lambda: deliveries.filter(status="succeeded").count() == RECORDS)
+        assert wait_for(lambda: deliveries.filter(status="succeeded").count() == RECORDS)
         expected = {f"msg_{pk}" for pk in deliveries.values_list("pk", flat=True)}
         ids = receiver.ids()
         assert sorted(ids) == sorted(expected)  # every one, once per delivery id
@@ -116,7 +69,7 @@ def test_a_receiver_down_then_up_gets_every_event_once_and_redelivery_works(work
         one = deliveries.order_by("pk").first()
         again = client.post(f"/api/v1/webhooks/{endpoint.pk}/deliveries/{one.pk}/redeliver/")
         assert again.status_code == 200, again.content
-        assert _wait_for(lambda: receiver.ids().count(one.message_id) == 2)
+        assert wait_for(lambda: receiver.ids().count(one.message_id) == 2)
         assert receiver.refused == []  # signed afresh: its timestamp is the new attempt's
         one.refresh_from_db()
         assert one.status == "succeeded"

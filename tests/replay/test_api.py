@@ -6,20 +6,16 @@ import csv
 import io
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection as db
 
 from jobs import services as job_services
 from jobs.models import Job
 from replay.models import ReplayMove
-from revorg.celery import app
-from tests.crm_sync.test_worker_e2e import ROOT, Broker
 from tests.replay.factories import at, hand_example, history_bulk
+from tests.workers import wait_for
 
 LEASE_SECONDS = 3
 needs_redis = pytest.mark.skipif(
@@ -32,56 +28,11 @@ def _url(plan) -> str:
 
 
 @pytest.fixture
-def workers(transactional_db, settings):
-    """Starts `celery worker` processes on demand on a Redis of our own (each in its own
-    process group, so a test can SIGKILL one); replays checkpoint every 500 rows."""
-    broker = Broker()
-    broker.start()
+def workers(celery_processes, settings):
+    """`workers()` starts one more worker; replays checkpoint every 500 rows, leases of 3 s."""
     settings.JOBS_CHUNK_LEASE_SECONDS = LEASE_SECONDS
-    db_settings = db.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db_settings['USER']}@{db_settings['HOST']}:"
-        f"{db_settings['PORT']}/{db_settings['NAME']}",
-        "CELERY_BROKER_URL": broker.url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
-        "JOBS_CHUNK_LEASE_SECONDS": str(LEASE_SECONDS),
-        "REPLAY_CHECKPOINT_ROWS": "500",
-    }
-    started = []
-
-    def start():
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "revorg", "worker", "-Q", "celery,crm",
-             "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle",
-             "-l", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
-        started.append(process)
-        return process
-
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker.url)
-    app._after_fork()
-    try:
-        yield start
-    finally:
-        app.conf.update(CELERY_TASK_ALWAYS_EAGER=saved[0], CELERY_BROKER_URL=saved[1])
-        app._after_fork()
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
-        broker.stop()
-
-
-def _wait_for(condition, seconds=120, every=0.05):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return False
+    celery_processes.env.update(JOBS_CHUNK_LEASE_SECONDS=LEASE_SECONDS, REPLAY_CHECKPOINT_ROWS=500)
+    return celery_processes.worker
 
 
 def _finished(api, job_id):
@@ -109,7 +60,7 @@ def test_replay_over_http_on_a_real_worker(workers, workspace, api):
     assert response.status_code == 202, response.content
     body = response.json()
     assert (body["kind"], body["status"]) == ("replay", "queued")
-    assert _wait_for(_finished(api, body["id"]), seconds=60), "the replay did not finish"
+    assert wait_for(_finished(api, body["id"]), seconds=60), "the replay did not finish"
     job = api.get(f"/api/v1/jobs/{body['id']}/").json()
     assert job["status"] == "succeeded", job["errors"]
     assert job["progress"] == {"done": 11, "total": 11}
@@ -150,7 +101,7 @@ def test_a_worker_killed_mid_replay_resumes_from_its_checkpoint(workers, workspa
     window = {"since": start.isoformat(), "until": (start + timedelta(days=30)).isoformat()}
     first = workers()
     job_id = api.post(_url(example.plan), window, format="json").json()["id"]
-    assert _wait_for(lambda: Job.objects.get(pk=job_id).progress_done >= 1000), "no progress"
+    assert wait_for(lambda: Job.objects.get(pk=job_id).progress_done >= 1000), "no progress"
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
     job = Job.objects.get(pk=job_id)
@@ -160,13 +111,13 @@ def test_a_worker_killed_mid_replay_resumes_from_its_checkpoint(workers, workspa
     workers()
     time.sleep(LEASE_SECONDS + 0.5)  # the killed worker's lease runs out
     assert job_services.job_sweep()["requeued"] == 1
-    assert _wait_for(_finished(api, job_id)), "the replay was not finished"
+    assert wait_for(_finished(api, job_id)), "the replay was not finished"
     job.refresh_from_db()
     assert job.status == "succeeded", job.errors
     assert job.chunks.get().attempts == 2
 
     again = api.post(_url(example.plan), window, format="json").json()["id"]
-    assert _wait_for(_finished(api, again))
+    assert wait_for(_finished(api, again))
     uninterrupted = Job.objects.get(pk=again)
     assert job.result["rows"] == 20_000
     assert job.result == uninterrupted.result

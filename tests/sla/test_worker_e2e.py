@@ -14,11 +14,12 @@ from reassignments.tasks import execute_due_task
 from sla.models import SlaClock
 from sla.tasks import sla_sweep_task
 from tests.allocation.factories import AllocationFactory
-from tests.book.test_worker_e2e import _wait_for, broker, workers
+from tests.book.test_worker_e2e import workers
 from tests.factories import MemberFactory, api_key_for
 from tests.sla.conftest import LEAD, Team
+from tests.workers import wait_for
 
-__all__ = ["broker", "workers"]  # the fixtures, shared with the book's worker tests
+__all__ = ["workers"]  # the fixture, shared with the book's worker tests
 
 pytestmark = pytest.mark.skipif(
     not __import__("shutil").which("redis-server"), reason="needs redis-server"
@@ -43,11 +44,11 @@ def test_two_sweeps_on_two_workers_act_on_each_breach_once(workers, workspace):
     workers(), workers()
     sla_sweep_task.delay()
     sla_sweep_task.delay()
-    assert _wait_for(
+    assert wait_for(
         lambda: SlaClock.objects.filter(allocation_id__in=ids, breached_at__isnull=False).count()
         == 6
     )
-    assert _wait_for(lambda: not SlaClock.objects.filter(
+    assert wait_for(lambda: not SlaClock.objects.filter(
         allocation_id__in=ids, breached_at__isnull=True).exists())  # fmt: skip
     for entry in Allocation.objects.filter(pk__in=ids):
         history = Allocation.objects.filter(workspace=workspace, record_id=entry.record_id)
@@ -74,10 +75,10 @@ def test_an_approved_request_runs_on_a_worker_at_its_effective_date(workers, wor
 
     def executed():
         execute_due_task.delay()  # as beat does every minute
-        return _wait_for(
+        return wait_for(
             lambda: ReassignmentRequest.objects.get(pk=made["id"]).status == "executed", 2
         )
 
-    assert _wait_for(executed, 60, every=0.5)
+    assert wait_for(executed, 60, every=0.5)
     moved = Allocation.objects.get(workspace=workspace, reassigned_from=entry)
     assert moved.owner_id == new.pk and moved.is_current

@@ -4,25 +4,18 @@ the beat schedule entries of revorg.settings: each open-deal policy applied by t
 job, a plan scheduled a few seconds ahead activated by beat at its time, and an overlap that
 ended dropped by beat's expiry task."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection as db
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from book.models import AccountOverlay
 from jobs.models import Job
-from revorg.celery import app
 from territories.models import TerritoryPlan
-from tests.crm_sync.test_worker_e2e import ROOT, Broker
 from tests.factories import WorkspaceFactory, api_key_for
 from tests.transitions.factories import book_moving, owner_of
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.skipif(
     not __import__("shutil").which("redis-server"), reason="needs redis-server"
@@ -30,56 +23,12 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def celery_processes(transactional_db):
-    """Starts `celery worker` / `celery beat` processes on a Redis of the test's own."""
-    broker = Broker()
-    broker.start()
-    settings = db.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:"
-        f"{settings['PORT']}/{settings['NAME']}",
-        "CELERY_BROKER_URL": broker.url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
-        "TRANSITIONS_DUE_INTERVAL_SECONDS": "1",
-        "TRANSITIONS_OVERLAY_INTERVAL_SECONDS": "1",
-    }
-    started = []
-
-    def start(*args):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "revorg", *args, "-l", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
-        started.append(process)
-        return process
-
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker.url)
-    app._after_fork()
-    try:
-        yield start
-    finally:
-        app.conf.update(CELERY_TASK_ALWAYS_EAGER=saved[0], CELERY_BROKER_URL=saved[1])
-        app._after_fork()
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
-        broker.stop()
-
-
-WORKER = ("worker", "-Q", "celery,crm", "--pool", "solo", "--without-heartbeat",
-          "--without-gossip", "--without-mingle")  # fmt: skip
-
-
-def _wait_for(condition, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
+def celery(celery_processes):
+    """Workers and beat that look for due transitions and expired overlays every second."""
+    celery_processes.env.update(
+        TRANSITIONS_DUE_INTERVAL_SECONDS=1, TRANSITIONS_OVERLAY_INTERVAL_SECONDS=1
+    )
+    return celery_processes
 
 
 def _client(workspace):
@@ -101,8 +50,8 @@ POLICIES = [
 ]
 
 
-def test_each_policy_is_applied_by_the_activation_job_on_a_real_worker(celery_processes):
-    celery_processes(*WORKER)
+def test_each_policy_is_applied_by_the_activation_job_on_a_real_worker(celery):
+    celery.worker()
     for policy, extra, late_to, early_to in POLICIES:
         workspace = WorkspaceFactory()
         book = book_moving(workspace, accounts=3)
@@ -113,7 +62,7 @@ def test_each_policy_is_applied_by_the_activation_job_on_a_real_worker(celery_pr
         )
         assert response.status_code == 200, response.json()
         job_id = response.json()["activation"]["job"]["id"]
-        assert _wait_for(_finished(job_id)), f"{policy}: the job did not finish"
+        assert wait_for(_finished(job_id)), f"{policy}: the job did not finish"
         job = Job.objects.get(pk=job_id)
         assert job.status == "succeeded", (policy, job.errors)
         assert job.result["accounts_moved"] == 3
@@ -124,7 +73,7 @@ def test_each_policy_is_applied_by_the_activation_job_on_a_real_worker(celery_pr
 
 
 def test_beat_activates_a_scheduled_plan_at_its_time_and_drops_ended_overlaps(
-    celery_processes,
+    celery,
 ):
     workspace = WorkspaceFactory()
     book = book_moving(workspace)
@@ -136,21 +85,21 @@ def test_beat_activates_a_scheduled_plan_at_its_time_and_drops_ended_overlaps(
         format="json",
     )  # fmt: skip
     assert response.status_code == 202
-    celery_processes(*WORKER)
-    celery_processes("beat", "--max-interval", "1")
+    celery.worker()
+    celery.beat()
 
     def active():
         return TerritoryPlan.objects.get(pk=book.draft.pk).status == "active"
 
-    assert _wait_for(active), "beat did not activate the scheduled plan"
+    assert wait_for(active), "beat did not activate the scheduled plan"
     plan = TerritoryPlan.objects.get(pk=book.draft.pk)
     assert plan.activated_at >= when  # not before its time
     job = Job.objects.get(kind="activate", workspace=workspace)
-    assert _wait_for(_finished(job.pk))
+    assert wait_for(_finished(job.pk))
     assert Job.objects.get(pk=job.pk).status == "succeeded"
     assert owner_of(book.early) == book.new.pk
     overlays = AccountOverlay.objects.filter(account__workspace=workspace)
     assert overlays.count() == 2
 
     overlays.update(until=timezone.now() - timedelta(seconds=1))  # 30 days later
-    assert _wait_for(lambda: not overlays.exists(), seconds=30), "the overlap did not expire"
+    assert wait_for(lambda: not overlays.exists(), seconds=30), "the overlap did not expire"
