@@ -165,12 +165,15 @@ def coverage_get(*, workspace) -> dict:
     territories = Territory._meta.db_table
     summary = coverage_summary(workspace=workspace)
     with connection.cursor() as cursor:
+        # Counted by ids, named after the LIMIT: a join per account costs 3x the count.
         cursor.execute(
-            f"SELECT t.id, t.name, r.id, r.name, count(*) FROM {accounts} a "
-            f"JOIN {territories} t ON t.id = a.territory_id "
-            f"JOIN {territories} r ON r.id = a.runner_up_id "
-            "WHERE a.workspace_id = %s GROUP BY t.id, t.name, r.id, r.name "
-            "ORDER BY count(*) DESC, t.id, r.id LIMIT 100",
+            "SELECT p.territory_id, t.name, p.runner_up_id, r.name, p.n FROM ("
+            "SELECT territory_id, runner_up_id, count(*) AS n "
+            f"FROM {accounts} WHERE workspace_id = %s AND runner_up_id IS NOT NULL "
+            "AND territory_id IS NOT NULL GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 100) p "
+            f"JOIN {territories} t ON t.id = p.territory_id "
+            f"JOIN {territories} r ON r.id = p.runner_up_id "
+            "ORDER BY p.n DESC, p.territory_id, p.runner_up_id",
             [workspace.pk],
         )
         conflict_pairs = [
