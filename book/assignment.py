@@ -22,19 +22,24 @@ class BookMember:
     state: MemberState
     owned: int = 0
     limit: int | None = None
-    # (owned, state) of the last `as_candidate`: a chunk asks for the same reps again and
-    # again, and their state only changes when their book does.
+    # Whether `owned` was counted and a pick reads it as the load (least_loaded pools);
+    # otherwise the candidate's load stays 0 and need not change with every account.
+    track_load: bool = True
+    # (key, state) of the last `as_candidate`: a chunk asks for the same reps again and
+    # again, and their state only changes when what a pick reads of their book does.
     _candidate: tuple | None = field(default=None, repr=False, compare=False)
 
     def as_candidate(self) -> MemberState:
         """For a new account: full when the book is at its cap; load = accounts owned."""
-        if self._candidate is not None and self._candidate[0] == self.owned:
-            return self._candidate[1]
         full = None
         if self.limit is not None and self.owned >= self.limit:
             full = f"account capacity {self.owned}/{self.limit}"
-        candidate = replace(self.state, capacity_full=full, load=float(self.owned))
-        self._candidate = (self.owned, candidate)
+        key = (full, self.owned if self.track_load else None)
+        if self._candidate is not None and self._candidate[0] == key:
+            return self._candidate[1]
+        load = float(self.owned) if self.track_load else 0.0
+        candidate = replace(self.state, capacity_full=full, load=load)
+        self._candidate = (key, candidate)
         return candidate
 
     def keeps_account(self) -> bool:

@@ -488,8 +488,11 @@ def _members_load(*, workspace_id, job, with_books: set | None = None) -> dict:
     limits = _book_limits(workspace_id)
     owned = book_sizes(workspace_id=workspace_id, member_ids=set(limits) | (with_books or set()))
     members = {}
+    loaded = with_books or set()
     for member_id, (state, crm) in _member_states(workspace_id=workspace_id, job=job).items():
-        member = BookMember(state, owned.get(member_id, 0), limits.get(member_id))
+        member = BookMember(
+            state, owned.get(member_id, 0), limits.get(member_id), member_id in loaded
+        )
         member.crm = crm
         members[member_id] = member
     return members
@@ -1097,5 +1100,9 @@ def account_owner_change(
 def plan_members_load(*, workspace, matcher) -> dict[int, BookMember]:
     """The workspace's members as re-evaluation decides with them (state, absence now,
     `accounts` capacity): planning's simulation decides the same way (it keeps its own copy
-    per job; `matcher` names the plan it is for)."""
-    return _members_load(workspace_id=workspace.pk, job=None)
+    per job, and counts every member's book: `track_load`; `matcher` names the plan it is
+    for)."""
+    members = _members_load(workspace_id=workspace.pk, job=None)
+    for member in members.values():
+        member.track_load = True
+    return members
