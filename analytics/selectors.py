@@ -50,9 +50,10 @@ from allocation.models import Allocation
 from book.models import Account, Opportunity
 from members.models import Member
 from territories.models import SlotRole, Territory, TerritorySlot
+from territories.selectors import plan_get_active
 
 from .models import MemberRamp, Quota
-from .periods import Period, prorated_quota
+from .periods import Period, fiscal_quarter_of, prorated_quota
 
 # Where an allocation's acceptance time lives (the governance work adds it to Allocation);
 # the selector reads it only once the model has it.
@@ -376,6 +377,32 @@ def territory_performance(
             }
         )
     return rows
+
+
+def territory_won_and_quota(
+    *, workspace, period: Period | None = None
+) -> dict[int, tuple[float, float | None]]:
+    """territory id → (won amount, quota) of the active plan's territories for `period`
+    (default: the current fiscal quarter), children rolled into their parents exactly as
+    `territory_performance` computes them (the map's attainment, geo.metrics). Only the
+    closed deals and the quotas are read."""
+    plan = plan_get_active(workspace=workspace)
+    if plan is None:
+        return {}
+    if period is None:
+        period = fiscal_quarter_of(timezone.localdate(), workspace.fiscal_year_start_month)
+    tree = _territory_tree(plan)
+    closed = _closed_by(workspace, period, "territory")
+    quotas = _quotas(workspace, period, "territory_id")
+    own = {}
+    for territory_id in tree:
+        tally = _tally_from(closed.get(territory_id), None)
+        tally.quota = quotas.get(territory_id)
+        own[territory_id] = tally
+    return {
+        territory_id: (tally.won_amount, tally.quota)
+        for territory_id, tally in _rolled_up(tree, own).items()
+    }
 
 
 def _tree_order(tree: dict[int, TerritoryNode]) -> list[TerritoryNode]:
