@@ -68,6 +68,14 @@ class Account(models.Model):
             models.Index(
                 fields=["workspace", "id"], include=["territory"], name="account_ws_id_territory"
             ),
+            # The orphaned accounts of a map region (geo.selectors.map_region) without
+            # reading the account heap.
+            models.Index(
+                fields=["workspace", "id"],
+                include=["name", "crm_id", "owner"],
+                condition=Q(status=AccountStatus.ORPHANED),
+                name="account_orphaned",
+            ),
         ]
 
     def __str__(self) -> str:
