@@ -284,7 +284,12 @@ class TerritoryNode:
 
 
 def _territory_tree(plan) -> dict[int, TerritoryNode]:
-    rows = list(Territory.objects.filter(plan=plan).values_list("id", "name", "kind", "parent_id"))
+    # No ordering: the model's default one joins the plan to sort (the tree orders itself).
+    rows = list(
+        Territory.objects.filter(plan=plan)
+        .order_by()
+        .values_list("id", "name", "kind", "parent_id")
+    )
     parents = {row[0]: row[3] for row in rows}
 
     def level(territory_id):
@@ -416,9 +421,13 @@ def _tree_order(tree: dict[int, TerritoryNode]) -> list[TerritoryNode]:
 def _overlay_slots(plan) -> dict[int, list[tuple[int, int]]]:
     """territory id → [(member id, credit percent)] of its overlay slots with credit."""
     slots: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for territory_id, member_id, percent in TerritorySlot.objects.filter(
-        territory__plan=plan, role=SlotRole.OVERLAY, credit_percent__gt=0
-    ).values_list("territory_id", "member_id", "credit_percent"):
+    for territory_id, member_id, percent in (
+        TerritorySlot.objects.filter(
+            territory__plan=plan, role=SlotRole.OVERLAY, credit_percent__gt=0
+        )
+        .order_by()
+        .values_list("territory_id", "member_id", "credit_percent")
+    ):
         slots[territory_id].append((member_id, percent))
     return slots
 
