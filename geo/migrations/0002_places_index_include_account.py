@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('book', '0006_account_orphaned_index'),
+        ('book', '0007_account_orphaned_index'),
         ('geo', '0001_initial'),
         ('revorg', '0007_membership_is_active'),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('book', '0005_analytics_covering_indexes'),
+        ('book', '0006_analytics_covering_indexes'),
         ('members', '0003_member_working_hours'),
         ('revorg', '0007_membership_is_active'),
         ('territories', '0003_territoryslot_credit_percent'),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('book', '0004_accountoverlay'),
+        ('book', '0005_account_entry_triggers_when_bulk'),
         ('members', '0003_member_working_hours'),
         ('revorg', '0007_membership_is_active'),
         ('territories', '0003_territoryslot_credit_percent'),
