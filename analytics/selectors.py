@@ -42,7 +42,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -50,9 +50,10 @@ from allocation.models import Allocation
 from book.models import Account, Opportunity
 from members.models import Member
 from territories.models import SlotRole, Territory, TerritorySlot
+from territories.selectors import plan_get_active
 
 from .models import MemberRamp, Quota
-from .periods import Period, prorated_quota
+from .periods import Period, fiscal_quarter_of, prorated_quota
 
 # Where an allocation's acceptance time lives (the governance work adds it to Allocation);
 # the selector reads it only once the model has it.
@@ -167,12 +168,14 @@ def _closed_by(workspace, period: Period, group: str) -> dict:
         .annotate(closed_on=closed_on)
         .filter(closed_on__gte=period.start, closed_on__lte=period.end)
     )
+    # COUNT(*) / COUNT(1), never COUNT(id): every column read is in opportunity_closed_by_date, so
+    # the period's closed deals are an index-only scan (book.models.Opportunity).
     sums = {
         "won_amount": Sum("amount", filter=won, default=0),
-        "won": Count("id", filter=won),
-        "closed": Count("id"),
+        "won": Count(Value(1), filter=won),
+        "closed": Count("*"),
         "cycle": Sum(cycle_length, filter=cycle),
-        "cycle_deals": Count("id", filter=cycle),
+        "cycle_deals": Count(Value(1), filter=cycle),
     }
     if group != "territory":
         rows = closed.values(group).annotate(**sums).order_by()
@@ -195,15 +198,20 @@ def _closed_by(workspace, period: Period, group: str) -> dict:
 
 
 def _open_by(workspace, period: Period, group: str) -> dict:
+    """Open deals expected to close in the period by `owner_id` or `account__territory_id`.
+    Index-only: the deals from opportunity_open_by_close, their accounts' territory from
+    account_ws_id_territory (hence the account's workspace, the same, in the filter)."""
+    deals = Opportunity.objects.filter(
+        workspace_id=workspace.pk,
+        is_closed=False,
+        close_date__gte=period.start,
+        close_date__lte=period.end,
+    )
+    if group.startswith("account__"):
+        deals = deals.filter(account__workspace_id=workspace.pk)
     rows = (
-        Opportunity.objects.filter(
-            workspace_id=workspace.pk,
-            is_closed=False,
-            close_date__gte=period.start,
-            close_date__lte=period.end,
-        )
-        .values(group)
-        .annotate(open_pipeline=Sum("amount", default=ZERO), open_deals=Count("id"))
+        deals.values(group)
+        .annotate(open_pipeline=Sum("amount", default=ZERO), open_deals=Count("*"))
         .order_by()
     )
     return {row[group]: row for row in rows}
@@ -276,7 +284,12 @@ class TerritoryNode:
 
 
 def _territory_tree(plan) -> dict[int, TerritoryNode]:
-    rows = list(Territory.objects.filter(plan=plan).values_list("id", "name", "kind", "parent_id"))
+    # No ordering: the model's default one joins the plan to sort (the tree orders itself).
+    rows = list(
+        Territory.objects.filter(plan=plan)
+        .order_by()
+        .values_list("id", "name", "kind", "parent_id")
+    )
     parents = {row[0]: row[3] for row in rows}
 
     def level(territory_id):
@@ -291,31 +304,19 @@ def _territory_tree(plan) -> dict[int, TerritoryNode]:
 
 def _rolled_up(tree: dict[int, TerritoryNode], own: dict[int, Tally]) -> dict[int, Tally]:
     """Each territory's tally plus its descendants'; a parent without a quota of its own
-    takes the sum of its children's."""
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for node in tree.values():
-        children[node.parent_id if node.parent_id in tree else None].append(node.id)
-    rolled: dict[int, Tally] = {}
-
-    def visit(territory_id: int) -> Tally:
-        # Iterative post-order would be needed only past Python's recursion limit (~1000
-        # levels); territory trees are a handful deep.
-        tally = Tally()
-        tally.add(own.get(territory_id, Tally()))
-        tally.quota = own[territory_id].quota if territory_id in own else None
-        child_quota = None
-        for child in children.get(territory_id, []):
-            sub = visit(child)
-            tally.add(sub)
-            if sub.quota is not None:
-                child_quota = (child_quota or ZERO) + sub.quota
+    takes the sum of its children's. One pass, deepest territories first, each adding its
+    (complete) tally into its parent's: it consumes `own` (the tallies become the rolled)."""
+    rolled = {territory_id: own.get(territory_id) or Tally() for territory_id in tree}
+    child_quota: dict[int, float] = {}
+    for node in sorted(tree.values(), key=lambda n: n.level, reverse=True):
+        tally = rolled[node.id]
         if tally.quota is None:
-            tally.quota = child_quota
-        rolled[territory_id] = tally
-        return tally
-
-    for root in children.get(None, []):
-        visit(root)
+            tally.quota = child_quota.get(node.id)
+        parent = node.parent_id
+        if parent is not None and parent in rolled and parent != node.id:
+            rolled[parent].add(tally)
+            if tally.quota is not None:
+                child_quota[parent] = child_quota.get(parent, ZERO) + tally.quota
     return rolled
 
 
@@ -378,6 +379,32 @@ def territory_performance(
     return rows
 
 
+def territory_won_and_quota(
+    *, workspace, period: Period | None = None
+) -> dict[int, tuple[float, float | None]]:
+    """territory id → (won amount, quota) of the active plan's territories for `period`
+    (default: the current fiscal quarter), children rolled into their parents exactly as
+    `territory_performance` computes them (the map's attainment, geo.metrics). Only the
+    closed deals and the quotas are read."""
+    plan = plan_get_active(workspace=workspace)
+    if plan is None:
+        return {}
+    if period is None:
+        period = fiscal_quarter_of(timezone.localdate(), workspace.fiscal_year_start_month)
+    tree = _territory_tree(plan)
+    closed = _closed_by(workspace, period, "territory")
+    quotas = _quotas(workspace, period, "territory_id")
+    own = {}
+    for territory_id in tree:
+        tally = _tally_from(closed.get(territory_id), None)
+        tally.quota = quotas.get(territory_id)
+        own[territory_id] = tally
+    return {
+        territory_id: (tally.won_amount, tally.quota)
+        for territory_id, tally in _rolled_up(tree, own).items()
+    }
+
+
 def _tree_order(tree: dict[int, TerritoryNode]) -> list[TerritoryNode]:
     children: dict[int | None, list[TerritoryNode]] = defaultdict(list)
     for node in tree.values():
@@ -394,9 +421,13 @@ def _tree_order(tree: dict[int, TerritoryNode]) -> list[TerritoryNode]:
 def _overlay_slots(plan) -> dict[int, list[tuple[int, int]]]:
     """territory id → [(member id, credit percent)] of its overlay slots with credit."""
     slots: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for territory_id, member_id, percent in TerritorySlot.objects.filter(
-        territory__plan=plan, role=SlotRole.OVERLAY, credit_percent__gt=0
-    ).values_list("territory_id", "member_id", "credit_percent"):
+    for territory_id, member_id, percent in (
+        TerritorySlot.objects.filter(
+            territory__plan=plan, role=SlotRole.OVERLAY, credit_percent__gt=0
+        )
+        .order_by()
+        .values_list("territory_id", "member_id", "credit_percent")
+    ):
         slots[territory_id].append((member_id, percent))
     return slots
 

@@ -223,6 +223,7 @@ def main():
         return call
 
     print(f"period: {quarter.label} ({quarter.start} – {quarter.end})")
+    print("load average (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     timed(
         "territory selector (SQL + roll-up)",
         lambda: f"{len(selectors.territory_performance(workspace=workspace, plan=plan, period=quarter)):,} rows",  # noqa: E501
@@ -234,6 +235,8 @@ def main():
         args.repeat,
     )
     timed("GET /analytics/members/ (server time)", get("/api/v1/analytics/members/"), args.repeat)
+    # The machine is shared: a figure means little without the load it was taken under.
+    print("load average (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """The book: the accounts and opportunities territory management governs (DESIGN §7)."""
 
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 
 class AccountStatus(models.TextChoices):
@@ -61,7 +63,19 @@ class Account(models.Model):
             models.Index(fields=["workspace", "owner"]),
             models.Index(fields=["workspace", "status"]),
             models.Index(fields=["workspace", "crm_id"]),
-            models.Index(fields=["workspace", "id"]),
+            # Covering: the open pipeline per territory joins its deals' accounts to their
+            # territory from this index alone (analytics.selectors, bench/analytics.py).
+            models.Index(
+                fields=["workspace", "id"], include=["territory"], name="account_ws_id_territory"
+            ),
+            # The orphaned accounts of a map region (geo.selectors.map_region) without
+            # reading the account heap.
+            models.Index(
+                fields=["workspace", "id"],
+                include=["name", "crm_id", "owner"],
+                condition=Q(status=AccountStatus.ORPHANED),
+                name="account_orphaned",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,6 +121,31 @@ class Opportunity(models.Model):
         indexes = [
             models.Index(fields=["workspace", "account", "is_closed"]),
             models.Index(fields=["workspace", "owner"]),
+            # Analytics of a period (analytics.selectors) read a period's deals from these
+            # alone (index-only scans): the open ones by expected close date, the closed
+            # ones by the date they count on (closed date, else expected close date).
+            models.Index(
+                fields=["workspace", "close_date"],
+                include=["account", "owner", "amount"],
+                condition=Q(is_closed=False),
+                name="opportunity_open_by_close",
+            ),
+            models.Index(
+                F("workspace"),
+                Coalesce("closed_date", "close_date"),
+                include=[
+                    "closed_territory",
+                    "owner",
+                    "account",
+                    "amount",
+                    "is_won",
+                    "created_date",
+                    "closed_date",
+                    "close_date",
+                ],
+                condition=Q(is_closed=True),
+                name="opportunity_closed_by_date",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,9 @@ naming the parameter (revorg.parsing), never a 500."""
 
 import math
 
+from django.utils import timezone
+
+from analytics.periods import period_parse
 from members.models import Member
 from revorg.parsing import BadParameter, parse_id, parse_int
 
@@ -19,7 +22,16 @@ def filters_from(params, workspace) -> MapFilters:
     ):
         raise BadParameter("Owner must be a member of this workspace.", field="owner")
     level = parse_int(params.get("level"), field="level", minimum=1, maximum=MAX_LEVEL)
-    return MapFilters(owner_id=owner_id, level=level)
+    period = None
+    if params.get("period_start") or params.get("period_end"):
+        # Attainment's period, as the analytics endpoints read it (both dates or neither).
+        period = period_parse(
+            start_text=params.get("period_start"),
+            end_text=params.get("period_end"),
+            fiscal_start_month=workspace.fiscal_year_start_month,
+            today=timezone.localdate(),
+        )
+    return MapFilters(owner_id=owner_id, level=level, period=period)
 
 
 def zoom_from(params) -> int:

@@ -4,8 +4,9 @@
 from importlib import import_module
 
 BASE_METRICS = ("accounts", "open_pipeline", "white_space")
-# analytics.selectors.<this>(*, workspace) -> {territory_id: (won_amount, quota_amount)} for
-# the current period: the contract the map reads attainment through.
+# analytics.selectors.<this>(*, workspace, period=None) -> {territory_id: (won_amount, quota)}
+# rolled up through the territory tree, for `period` (None: the current fiscal quarter): the
+# contract the map reads attainment through (geo.selectors.region_attainment aggregates it).
 ATTAINMENT_SELECTOR = "territory_won_and_quota"
 
 

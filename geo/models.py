@@ -36,8 +36,13 @@ class AccountPlace(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["workspace", "precision"], name="geo_place_ws_precision"),
-            models.Index(fields=["workspace", "country"], name="geo_place_ws_country"),
-            models.Index(fields=["workspace", "state"], name="geo_place_ws_state"),
+            # A region's accounts (map_region) from the index alone: it carries their ids.
+            models.Index(
+                fields=["workspace", "country"], include=["account"], name="geo_place_ws_country"
+            ),
+            models.Index(
+                fields=["workspace", "state"], include=["account"], name="geo_place_ws_state"
+            ),
             models.Index(
                 fields=["workspace", "longitude", "latitude"],
                 condition=models.Q(latitude__isnull=False),

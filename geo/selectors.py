@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from analytics.periods import Period
 from book.models import Account, AccountStatus, Opportunity
 from jobs.models import Job
 from territories.selectors import plan_data_load, plan_get_active
@@ -37,6 +38,7 @@ SUMMARIZE = "geo.regions_summarize"  # the job handler keeping RegionTotal (geo.
 class MapFilters:
     owner_id: int | None = None
     level: int | None = None
+    period: Period | None = None  # of attainment; None = the current fiscal quarter
 
 
 def _owner_sql(filters: MapFilters, alias: str = "a") -> tuple[str, list]:
@@ -48,10 +50,18 @@ def _owner_sql(filters: MapFilters, alias: str = "a") -> tuple[str, list]:
 def territory_shapes(*, workspace, filters: MapFilters) -> list[boundaries.TerritoryShape]:
     """Geographic territories of the active plan at the chosen hierarchy level (all levels
     when none), held by the chosen owner when one is (any slot role)."""
+    return _shapes_and_parents(workspace=workspace, filters=filters)[0]
+
+
+def _shapes_and_parents(
+    *, workspace, filters: MapFilters
+) -> tuple[list[boundaries.TerritoryShape], dict[int, int | None]]:
+    """`territory_shapes`, and the parent of every territory of the plan (any level)."""
     plan = plan_get_active(workspace=workspace)
     if plan is None:
-        return []
+        return [], {}
     data = plan_data_load(plan=plan)
+    parents = {territory.id: territory.parent_id for territory in data.territories}
     shapes = boundaries.territory_shapes(data.territories)
     if filters.level is not None:
         shapes = [shape for shape in shapes if shape.level == filters.level]
@@ -62,7 +72,7 @@ def territory_shapes(*, workspace, filters: MapFilters) -> list[boundaries.Terri
             if any(slot.member_id == filters.owner_id for slot in territory.slots)
         }
         shapes = [shape for shape in shapes if shape.id in held]
-    return shapes
+    return shapes, parents
 
 
 METRICS = ("accounts", "orphaned", "located", "unresolved", "open_pipeline")
@@ -151,30 +161,50 @@ def _totals(*, workspace, filters: MapFilters) -> tuple[dict, dict]:
     return totals, {"as_of": None, "stale": large}
 
 
-def _ratio(won, quota):
-    if not quota:
-        return None
-    return float(Decimal(won) / Decimal(quota))
+def region_attainment(
+    territory_ids: list[int],
+    won_and_quota: dict[int, tuple[float, float | None]],
+    parents: dict[int, int | None],
+) -> float | None:
+    """Attainment of a region (a ratio, 1.0 = 100 %) from the territories covering it:
+    Σ won / Σ quota over the outermost of them — a covering territory whose ancestor also
+    covers the region is left out, as the ancestor's rolled-up figures already hold its
+    deals and quota — and only over those with a quota (a territory without one has no
+    attainment to add). None when none has a quota > 0."""
+    covering = set(territory_ids)
+
+    def inside_another(territory_id: int) -> bool:
+        cursor, seen = parents.get(territory_id), {territory_id}
+        while cursor is not None and cursor not in seen:
+            if cursor in covering:
+                return True
+            seen.add(cursor)
+            cursor = parents.get(cursor)
+        return False
+
+    won = quota = Decimal(0)
+    for territory_id in territory_ids:
+        row = won_and_quota.get(territory_id)
+        if row is None or row[1] is None or inside_another(territory_id):
+            continue
+        won += Decimal(str(row[0] or 0))
+        quota += Decimal(str(row[1]))
+    return float(won / quota) if quota > 0 else None
 
 
 def map_regions(*, workspace, filters: MapFilters) -> dict:
     """The world view: every country and US state with its metrics, the geographic
-    territories with the regions they cover, and how many accounts are placed."""
-    shapes = territory_shapes(workspace=workspace, filters=filters)
+    territories with the regions they cover, and how many accounts are placed. Attainment
+    is of `filters.period` (default the current fiscal quarter): `region_attainment`."""
+    shapes, parents = _shapes_and_parents(workspace=workspace, filters=filters)
     totals, freshness = _totals(workspace=workspace, filters=filters)
     by_territory = {}
     source = attainment_source()
     if source is not None:
-        by_territory = source(workspace=workspace) or {}
+        by_territory = source(workspace=workspace, period=filters.period) or {}
 
     def territories_of(code: str) -> list[int]:
         return [shape.id for shape in shapes if shape.coverage.covers(code)]
-
-    def attainment_of(territory_ids) -> float | None:
-        known = [by_territory[t] for t in territory_ids if t in by_territory]
-        won = sum((Decimal(row[0] or 0) for row in known), Decimal(0))
-        quota = sum((Decimal(row[1] or 0) for row in known), Decimal(0))
-        return _ratio(won, quota)
 
     country_totals: dict[str, dict] = {}
     state_totals: dict[str, dict] = {}
@@ -203,7 +233,7 @@ def map_regions(*, workspace, filters: MapFilters) -> dict:
             "accounts": totals["accounts"],
             "white_space": totals["orphaned"],
             "open_pipeline": f"{totals['open_pipeline']:.2f}",
-            "attainment": attainment_of(territory_ids) if by_territory else None,
+            "attainment": region_attainment(territory_ids, by_territory, parents),
             "territories": territory_ids,
         }
 
@@ -264,23 +294,27 @@ def map_region(*, workspace, code: str, filters: MapFilters) -> dict | None:
     ]
     owner, owner_params = _owner_sql(filters)
     column = "state" if "-" in code else "country"
-    where = (
-        f"FROM {PLACES} p JOIN {ACCOUNTS} a ON a.id = p.account_id "
-        f"WHERE p.workspace_id = %s AND p.{column} = %s AND a.status = %s{owner}"
-    )
-    params = [workspace.pk, code, AccountStatus.ORPHANED, *owner_params]
+    # One pass over the region's places: the first accounts by name and how many there are
+    # (count(*) OVER () before the LIMIT). Index-only on both sides at scale — the places
+    # from geo_place_ws_state/_country (they include account_id), the orphaned accounts
+    # from book's account_orphaned partial index (it includes what is listed) —; the city,
+    # in the account's fields, is read for the listed accounts only.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) {where}", params)
-        count = cursor.fetchone()[0]
         cursor.execute(
-            f"SELECT a.id, a.name, a.crm_id, a.fields ->> 'city' {where} "
-            "ORDER BY a.name, a.id LIMIT %s",
-            [*params, REGION_ACCOUNTS_SHOWN],
+            f"WITH listed AS (SELECT a.id, a.name, a.crm_id, count(*) OVER () AS total "
+            f"FROM {PLACES} p JOIN {ACCOUNTS} a ON a.id = p.account_id "
+            f"AND a.workspace_id = p.workspace_id "
+            f"WHERE p.workspace_id = %s AND p.{column} = %s AND a.status = %s{owner} "
+            "ORDER BY a.name, a.id LIMIT %s) "
+            f"SELECT l.id, l.name, l.crm_id, b.fields ->> 'city', l.total "
+            f"FROM listed l JOIN {ACCOUNTS} b ON b.id = l.id ORDER BY l.name, l.id",
+            [workspace.pk, code, AccountStatus.ORPHANED, *owner_params, REGION_ACCOUNTS_SHOWN],
         )
-        orphaned = [
-            {"id": i, "name": n or crm_id, "city": city or ""}
-            for i, n, crm_id, city in cursor.fetchall()
-        ]
+        rows = cursor.fetchall()
+    count = rows[0][4] if rows else 0
+    orphaned = [
+        {"id": i, "name": n or crm_id, "city": city or ""} for i, n, crm_id, city, _ in rows
+    ]
     return {
         "code": code,
         "name": name,

@@ -5,7 +5,9 @@ the npm packages served by Django (no network beyond this server)."""
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 
+from analytics.periods import fiscal_quarter_of, period_choices
 from members.models import Member
 from revorg.models import ROLE_RANK, Role
 from revorg.permissions import role_required
@@ -31,6 +33,19 @@ def map_page(request):
         .order_by("name", "id")
         .values("id", "name")
     )
+    periods = []
+    if "attainment" in available_metrics():
+        today = timezone.localdate()
+        month = workspace.fiscal_year_start_month
+        current = fiscal_quarter_of(today, month)
+        periods = [
+            {
+                "label": choice.label,
+                "value": f"{choice.start.isoformat()}|{choice.end.isoformat()}",
+                "selected": (choice.start, choice.end) == (current.start, current.end),
+            }
+            for choice in period_choices(fiscal_start_month=month, today=today)
+        ]
     config = {
         "regions_url": reverse("map-regions"),
         "region_url": reverse("map-region", kwargs={"code": "CODE"}),
@@ -46,6 +61,7 @@ def map_page(request):
         {
             "metrics": [(name, METRIC_LABELS[name]) for name in available_metrics()],
             "levels": levels,
+            "periods": periods,
             "owners": owners,
             "config": config,
             "may_locate": ROLE_RANK.get(request.role, -1) >= ROLE_RANK[Role.ADMIN],

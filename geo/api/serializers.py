@@ -31,7 +31,12 @@ class MapRegionSerializer(serializers.Serializer):
     white_space = serializers.IntegerField(help_text="Orphaned accounts (no territory).")
     open_pipeline = serializers.DecimalField(max_digits=20, decimal_places=2)
     attainment = serializers.FloatField(
-        allow_null=True, help_text="Won / quota of its territories; null without quotas."
+        allow_null=True,
+        help_text=(
+            "A ratio (1.0 = 100 %) for the period asked (default this fiscal quarter): won "
+            "/ quota summed over the outermost territories covering the region that have a "
+            "quota (their figures rolled up as in /analytics/territories/); null without one."
+        ),
     )
     territories = serializers.ListField(child=serializers.IntegerField())
 

@@ -19,6 +19,14 @@ FILTER_PARAMETERS = [
     OpenApiParameter("owner", OpenApiTypes.INT, description="Only this member's accounts."),
     OpenApiParameter("level", OpenApiTypes.INT, description="Territories at this depth."),
 ]
+PERIOD_PARAMETERS = [
+    OpenApiParameter(
+        "period_start",
+        OpenApiTypes.DATE,
+        description="Attainment's period, first day (with period_end); default this quarter.",
+    ),
+    OpenApiParameter("period_end", OpenApiTypes.DATE, description="last day, inclusive"),
+]
 
 
 class MapRegionsView(APIView):
@@ -27,7 +35,7 @@ class MapRegionsView(APIView):
 
     @extend_schema(
         operation_id="analytics_map_regions_retrieve",
-        parameters=FILTER_PARAMETERS,
+        parameters=[*FILTER_PARAMETERS, *PERIOD_PARAMETERS],
         responses=MapRegionsSerializer,
     )
     def get(self, request):

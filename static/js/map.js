@@ -195,7 +195,10 @@
 
   async function loadRegions() {
     root.dataset.ready = "";
-    data = await getJSON(`${config.regions_url}?${params()}`);
+    hideTooltip();  // its figures are of the data being replaced
+    const period = form.elements.period ? form.elements.period.value.split("|") : [];
+    const extra = period.length === 2 ? {period_start: period[0], period_end: period[1]} : {};
+    data = await getJSON(`${config.regions_url}?${params(extra)}`);
     regionByFeature.countries = new Map(data.countries.map((r) => [r.feature_id, r]));
     regionByFeature.states = new Map(data.states.map((r) => [r.feature_id, r]));
     territoryById.clear();
@@ -349,7 +352,10 @@
   }
 
   form.addEventListener("change", (event) => {
-    if (event.target.name === "metric") paint();
+    if (event.target.name === "metric") {
+      hideTooltip();
+      paint();
+    }
     else loadRegions().catch(showError);
   });
   form.addEventListener("submit", (event) => event.preventDefault());

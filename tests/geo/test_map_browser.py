@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.factories import MembershipFactory
-from tests.geo.helpers import small_book
+from tests.geo.helpers import attainment_book, current_and_previous_quarter, small_book
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pw-for-tests-1"
@@ -149,6 +149,49 @@ def test_the_map_renders_offline_and_answers_the_user(
         ".startsWith('1 accounts')"
     )
     assert page.locator("g.pin").count() == 1
+    assert offline == []
+
+
+def test_the_map_colours_regions_by_attainment_of_a_period(
+    page, login, shot, offline, workspace, settings
+):
+    """Figures of tests/geo/test_attainment.py: this quarter California 37.5 % (West and
+    Golden State), Washington 50 % (West), France 25 %; the previous quarter California and
+    Washington 30 % (West alone has a quota), France none."""
+    settings.JOBS_EAGER_MODE = "inline"
+    attainment_book(workspace)
+    _this, previous = current_and_previous_quarter(workspace)
+    viewer = MembershipFactory(workspace=workspace, role="viewer").user
+    login(viewer.username, PASSWORD)
+    page.goto("/map/")
+    _ready(page)
+    california = "path.map-state[data-code='US-CA']"
+    washington = "path.map-state[data-code='US-WA']"
+    france = "path.map-country[data-code='FR']"
+    page.select_option("[data-testid=map-metric]", "attainment")
+    assert page.get_attribute(california, "data-value") == "0.375"
+    assert page.get_attribute(washington, "data-value") == "0.5"
+    assert page.get_attribute(france, "data-value") == "0.25"
+    assert page.get_attribute("path.map-state[data-code='US-NY']", "data-value") == ""
+    # Washington (the best) is the darkest; California and France are lighter, in order.
+    fills = [_fill(page, selector) for selector in (washington, california, france)]
+    assert len(set(fills)) == 3
+    assert "Attainment" in page.inner_text("[data-testid=map-legend]")
+    assert "50 %" in page.inner_text("[data-testid=map-legend]")
+    page.mouse.move(*_point(page, california))
+    tooltip = page.inner_text("[data-testid=map-tooltip]")
+    assert "Attainment: 38 %" in tooltip and "Golden State" in tooltip
+    shot("map_world_attainment")
+
+    # Another period: the map asks again and colours by that quarter's attainment.
+    page.evaluate("() => { document.getElementById('map').dataset.ready = ''; }")
+    page.select_option("[data-testid=map-period]", label=previous.label)
+    _ready(page)
+    assert page.get_attribute(california, "data-value") == "0.3"
+    assert page.get_attribute(washington, "data-value") == "0.3"
+    assert page.get_attribute(france, "data-value") == ""
+    assert _fill(page, california) == _fill(page, washington)
+    shot("map_world_attainment_previous_quarter")
     assert offline == []
 
 

@@ -48,8 +48,8 @@ def test_regions_aggregate_the_book_per_country_and_state(workspace, book):
         "white_space": 1,
         "open_pipeline": "0.00",
     }
-    assert "attainment" not in view["metrics"]  # no analytics app in this build
-    assert us["attainment"] is None
+    assert "attainment" in view["metrics"]  # from the analytics app (tests/geo/test_attainment)
+    assert us["attainment"] is None  # no quota set
 
 
 def test_regions_name_the_territories_covering_them(workspace, book):
