@@ -427,13 +427,28 @@ def reevaluate_plan(job) -> list[dict]:
         .values_list("id", flat=True)
     )
     size = settings.BOOK_CHUNK_SIZE
-    chunks = [{"ids": ids[start : start + size]} for start in range(0, len(ids), size)] or [
-        {"ids": []}
-    ]
-    for chunk in chunks:
-        chunk["size"] = len(chunk["ids"])
+    runs = [ids[start : start + size] for start in range(0, len(ids), size)] or [[]]
+    chunks = [{"ids": run, "size": len(run)} for run in _interleaved(runs, lanes=CHUNK_LANES)]
     chunks[0].update(kept=kept["n"], kept_orphaned=kept["orphaned"])
     return chunks
+
+
+# Chunks are queued from this many places of the book in turn (see `_interleaved`).
+CHUNK_LANES = 8
+
+
+def _interleaved(runs: list, *, lanes: int) -> list:
+    """The runs in the order the workers should take them: one from each of `lanes` evenly
+    spaced places of the (country, state)-ordered book in turn, so that the chunks running
+    at once are regions apart and do not wait for each other's territory keys (neighbours
+    share territories)."""
+    stride = -(-len(runs) // lanes)
+    return [
+        runs[lane * stride + step]
+        for step in range(stride)
+        for lane in range(lanes)
+        if lane * stride + step < len(runs)
+    ]
 
 
 # Member states per job, per worker process: a job reads the team once, not twice per chunk

@@ -3,6 +3,7 @@ territory's distribution with the book as load, capacities of source `accounts`,
 and vacant flags, one current history entry per account, write-back only when enabled."""
 
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 from django.db.models import Count
@@ -370,3 +371,13 @@ def test_time_off_does_not_cost_a_rep_their_book(workspace, django_capture_on_co
     new.refresh_from_db()
     assert kept.owner == away  # sticky through the absence
     assert new.owner == other  # new accounts go to who is there
+
+
+def test_chunks_are_queued_from_places_of_the_book_far_apart():
+    """Neighbouring chunks of the (country, state)-ordered book share territories, so the
+    ones queued one after another (run at once by the workers) come from distant places."""
+    order = services._interleaved(list(range(17)), lanes=8)
+
+    assert sorted(order) == list(range(17))
+    assert order[:6] == [0, 3, 6, 9, 12, 15]
+    assert min(abs(a - b) for a, b in pairwise(order)) >= 2
