@@ -40,6 +40,11 @@ urlpatterns = [
     path("members/<int:pk>/activation/", member_views.member_activation, name="member-activation"),
     path("members/<int:pk>/absences/", member_views.absence_add, name="absence-add"),
     path(
+        "members/<int:pk>/working-hours/",
+        member_views.working_hours_save,
+        name="member-working-hours",
+    ),
+    path(
         "members/<int:pk>/absences/<int:absence_pk>/delete/",
         member_views.absence_delete,
         name="absence-delete",

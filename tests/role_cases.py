@@ -313,6 +313,7 @@ UI_CASES = {
     "api-key-revoke": Case(_api_key, scoped=False, read_role="admin"),
     "member-detail": Case(_member, scoped=True),
     "absence-add": Case(_member, scoped=True, read_role="manager"),
+    "member-working-hours": Case(_member, scoped=True, read_role="manager"),
     "absence-delete": Case(_ui_absence, scoped=True, read_role="manager"),
     "territory-edit": Case(_territory, scoped=True),
     "plan-activate": Case(_plan, scoped=False, read_role="admin"),

@@ -124,6 +124,7 @@ def world(workspace):
             "member-detail": member.pk,
             "member-activation": member.pk,
             "absence-add": member.pk,
+            "member-working-hours": member.pk,
             "account-lock-delete": AccountLockFactory(territory=territory, workspace=workspace).pk,
             "territory-edit": territory.pk,
             "plan-activate": draft.pk,
