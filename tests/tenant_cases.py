@@ -292,4 +292,6 @@ UI_ROUTES = {
     "plan-simulate": _plan,
     "plan-rebalance-accept": _plan,
     "user-change": _user,
+    "sla-policy-edit": _sla_policy,
+    "sla-policy-delete": _sla_policy,
 }

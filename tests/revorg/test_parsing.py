@@ -20,6 +20,7 @@ from notifications.events import publish
 from notifications.models import WebhookDelivery
 from reassignments.models import ReassignmentRequest
 from revorg.parsing import BadParameter, parse_id, parse_int
+from sla.models import SlaPolicy
 from tests.allocation.factories import AllocationFactory
 from tests.book.factories import AccountFactory
 from tests.capacities.factories import CapacityFactory
@@ -119,6 +120,7 @@ def world(workspace):
         requested_by_label="tests",
         required_approvals=[f"incoming:{member.pk}"],
     )
+    policy = SlaPolicy.objects.create(workspace=workspace, name="P", respond_within_minutes=60)
     return {
         "pk": {
             "member-detail": member.pk,
@@ -161,6 +163,8 @@ def world(workspace):
             "webhook-toggle": webhook.pk,
             "webhook-delete": webhook.pk,
             "user-change": MembershipFactory(workspace=workspace, role="viewer").user_id,
+            "sla-policy-edit": policy.pk,
+            "sla-policy-delete": policy.pk,
         },
         "replay": [draft.pk, replay.pk],
         "delivery": WebhookDelivery.objects.get(endpoint=webhook),
