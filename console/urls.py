@@ -34,6 +34,11 @@ urlpatterns = [
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("users/", governance_views.user_index, name="users"),
     path("users/<int:pk>/", governance_views.user_change, name="user-change"),
+    path(
+        "users/<int:pk>/resend-invitation/",
+        governance_views.user_resend_invitation,
+        name="user-resend-invitation",
+    ),
     path("members/", member_views.member_index, name="members"),
     path("members/new/", member_views.member_create, name="member-new"),
     path("members/<int:pk>/", member_views.member_detail, name="member-detail"),

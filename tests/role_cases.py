@@ -338,6 +338,7 @@ UI_CASES = {
     "member-activation": Case(_member, scoped=True, read_role="admin"),
     "territory-delete": Case(_territory, scoped=True, read_role="director"),
     "user-change": Case(_user, scoped=False, read_role="admin"),
+    "user-resend-invitation": Case(_user, scoped=False, read_role="admin"),
     "sla-policy-edit": Case(_sla_policy, scoped=False, read_role="admin"),
     "sla-policy-delete": Case(_sla_policy, scoped=False, read_role="admin"),
     "queue-accept": Case(_allocation, scoped=True, read_role="rep"),

@@ -292,6 +292,7 @@ UI_ROUTES = {
     "plan-simulate": _plan,
     "plan-rebalance-accept": _plan,
     "user-change": _user,
+    "user-resend-invitation": _user,
     "sla-policy-edit": _sla_policy,
     "sla-policy-delete": _sla_policy,
 }

@@ -121,6 +121,9 @@ def world(workspace):
         required_approvals=[f"incoming:{member.pk}"],
     )
     policy = SlaPolicy.objects.create(workspace=workspace, name="P", respond_within_minutes=60)
+    invited = MembershipFactory(workspace=workspace, role="viewer")  # no password yet
+    invited.user.set_unusable_password()
+    invited.user.save(update_fields=["password"])
     return {
         "pk": {
             "member-detail": member.pk,
@@ -163,6 +166,7 @@ def world(workspace):
             "webhook-toggle": webhook.pk,
             "webhook-delete": webhook.pk,
             "user-change": MembershipFactory(workspace=workspace, role="viewer").user_id,
+            "user-resend-invitation": invited.user_id,
             "sla-policy-edit": policy.pk,
             "sla-policy-delete": policy.pk,
         },
