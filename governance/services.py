@@ -198,6 +198,42 @@ def user_invite(
 
 
 @transaction.atomic
+def invitation_resend(
+    *, membership: WorkspaceMembership, actor: Actor, set_password_link: LinkBuilder
+) -> WorkspaceMembership:
+    """A new set-password link for a person who has not chosen a password yet, e-mailed
+    (after commit). Their unusable password is drawn again, which the token of every earlier
+    link was computed from: the links sent before stop working (Django's password-reset
+    tokens hash the password field). Refused (409) once they have a password (they log in,
+    or use "forgot password") and while their membership is deactivated."""
+    _workspace_locked(membership.workspace)
+    membership = WorkspaceMembership.objects.select_related("user", "workspace").get(
+        pk=membership.pk
+    )
+    user = membership.user
+    if user.has_usable_password():
+        raise ConflictError(f"{user.email or user} has already set a password: they can log in")
+    if not membership.is_active:
+        raise ConflictError(f"{user.email or user} is deactivated: reactivate them first")
+    if not user.email:
+        raise ApplicationError(f"{user} has no e-mail address to send the invitation to")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    audit_record(
+        workspace=membership.workspace,
+        actor=actor,
+        action="reinvite",
+        obj=membership,
+        after=_membership_state(membership),
+    )
+    link = set_password_link(*set_password_path_parts(user))
+    transaction.on_commit(
+        lambda: invitation_send(membership=membership, link=link, invited_by=actor.label)
+    )
+    return membership
+
+
+@transaction.atomic
 def user_update(
     *,
     membership: WorkspaceMembership,

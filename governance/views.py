@@ -114,6 +114,27 @@ def user_change(request, pk):
     return redirect("ui:users")
 
 
+@require_POST
+@role_required("admin")
+def user_resend_invitation(request, pk):
+    """A new set-password link for someone who has not set a password; the old one lapses."""
+    membership = workspace_object_or_404(request, WorkspaceMembership, user_id=pk)
+    try:
+        services.invitation_resend(
+            membership=membership,
+            actor=actor_from_request(request),
+            set_password_link=invitation_links(request)["set_password_link"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"Not sent: {exc.message}")
+        return redirect("ui:users")
+    messages.success(
+        request,
+        f"A new invitation went to {membership.user.email}; the link sent before no longer works.",
+    )
+    return redirect("ui:users")
+
+
 class SetPasswordView(auth_views.PasswordResetConfirmView):
     """An invitation's link: the person chooses a password, then logs in. The token is
     Django's password-reset token, so it works once and lapses after PASSWORD_RESET_TIMEOUT."""

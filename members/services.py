@@ -21,6 +21,7 @@ MEMBER_AUDIT_FIELDS = (
     "crm_provider",
     "crm_user_id",
     "metadata",
+    "working_hours",
 )
 
 

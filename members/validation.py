@@ -98,3 +98,33 @@ def working_hours_errors(value) -> list[str]:
                 break
             previous_end = end
     return errors
+
+
+def schedule_from_text(day_texts: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """The member page's weekly form: per day a text like "09:00-12:00, 13:00-17:30" (empty:
+    not working that day) as a `working_hours` schedule, and the days whose text is not a
+    list of HH:MM-HH:MM intervals. Every day empty is `{}` (round the clock). The schedule
+    still goes through `working_hours_errors` (order, overlap, bounds)."""
+    schedule, errors = {}, {}
+    for day in WORKING_DAYS:
+        text = (day_texts.get(day) or "").strip()
+        if not text:
+            continue
+        intervals = []
+        for part in text.replace(";", ",").split(","):
+            bounds = part.strip().replace("–", "-").split("-")
+            if len(bounds) != 2 or not all(b.strip() for b in bounds):
+                errors[day] = f'"{part.strip()[:20]}": write intervals as HH:MM-HH:MM'
+                break
+            intervals.append([bounds[0].strip(), bounds[1].strip()])
+        schedule[day] = intervals
+    return schedule, errors
+
+
+def schedule_as_text(schedule: dict | None) -> dict[str, str]:
+    """Each day of a schedule as the form writes it ("" when not working)."""
+    schedule = schedule or {}
+    return {
+        day: ", ".join(f"{start}-{end}" for start, end in schedule.get(day) or [])
+        for day in WORKING_DAYS
+    }

@@ -20,6 +20,8 @@ from members import services
 from members.api.serializers import AbsenceSerializer, MemberSerializer
 from members.models import Absence, Member
 from members.selectors import absent_member_ids, member_list
+from members.validation import WORKING_DAYS, schedule_as_text, schedule_from_text
+from revorg.models import ROLE_RANK, Role
 from revorg.permissions import role_required
 from revorg.services import actor_from_request
 from revorg.tenancy import workspace_object_or_404, workspace_rows
@@ -175,6 +177,9 @@ def _detail_context(request, member, **extra) -> dict:
         "form": None,
         "can_edit": request.role in ("manager", "admin"),
         "can_activate": request.role == "admin",
+        "can_edit_hours": ROLE_RANK.get(request.role, -1) >= ROLE_RANK[Role.MANAGER],
+        "hours": _hours_rows(member.working_hours),
+        "hours_errors": {},
     }
     context.update(extra)
     return context
@@ -220,6 +225,56 @@ def member_activation(request, pk):
     else:
         messages.success(request, f"{member.name} is deactivated: allocation skips them.")
     return redirect("ui:member-detail", pk=member.pk)
+
+
+DAY_NAMES = dict(
+    zip(
+        WORKING_DAYS,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
+
+
+def _hours_rows(schedule, form=None, errors=None) -> list[dict]:
+    """One row per weekday for the working-hours table and form (the posted text and its
+    error after a refused save)."""
+    texts = form if form is not None else schedule_as_text(schedule)
+    errors = errors or {}
+    return [
+        {"day": day, "name": DAY_NAMES[day], "text": texts.get(day, ""), "error": errors.get(day)}
+        for day in WORKING_DAYS
+    ]
+
+
+@role_required("manager")
+def working_hours_save(request, pk):
+    """The member's weekly schedule (their zone), from one text field per day; checked by the
+    API's serializer, saved (and audited) by `members.services.member_update`."""
+    member = workspace_object_or_404(request, Member, pk=pk)
+    if request.method != "POST":
+        return redirect("ui:member-detail", pk=member.pk)
+    form = {day: request.POST.get(day, "")[:200] for day in WORKING_DAYS}
+    schedule, errors = schedule_from_text(form)
+    if not errors:
+        serializer = MemberSerializer(
+            member,
+            data={"working_hours": schedule},
+            partial=True,
+            context={"request": request, "workspace": request.workspace},
+        )
+        if serializer.is_valid():
+            services.member_update(
+                member=member, actor=actor_from_request(request), **serializer.validated_data
+            )
+            messages.success(request, f"Working hours of {member.name} saved.")
+            return redirect("ui:member-detail", pk=member.pk)
+        for line in serializer.errors.get("working_hours", []):
+            day, _, message = str(line).partition(": ")
+            errors[day if day in WORKING_DAYS else "all"] = message or str(line)
+    context = _detail_context(request, member)
+    context.update(hours=_hours_rows(member.working_hours, form, errors), hours_errors=errors)
+    return render(request, "members/detail.html", context, status=400)
 
 
 @role_required("manager")

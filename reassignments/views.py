@@ -26,8 +26,9 @@ RECENT = 50
 @role_required("rep")
 def request_index(request):
     queue = list(
-        selectors.approval_queue(
-            workspace=request.workspace, membership=request.membership
+        workspace_rows(
+            request,
+            selectors.approval_queue(workspace=request.workspace, membership=request.membership),
         ).prefetch_related("approvals", "items")[:100]
     )
     recent = list(

@@ -13,8 +13,14 @@ Every role reads within its scope; what a role may *change* is `ROLE_RANK` in
   territory) sees no scoped rows: scope fails closed.
 
 A row is in scope when its member is in `member_ids` or its territory in `territory_ids`;
-`SCOPE_PATHS` says how each scoped model reaches both. Models not listed there are workspace
-configuration (plans, CRM connections, API keys, jobs) and stay visible to every role.
+`SCOPE_PATHS` says how each scoped model reaches both. A row with several members (a
+transition move, a reassignment request: from and to, and a request's items' owners) lists a
+tuple of lookups and is in scope when ANY of them is: a manager sees moves into and out of
+their team, a rep the ones they give or receive. A request's territories are its own and its
+items' records', so whoever may name a record sees the request that moves it. A lookup
+through a to-many relation (`items__from_member`) is read through a subquery, so a row never
+comes back twice. Models not listed are workspace configuration (plans, CRM connections, API
+keys, jobs) and stay visible to every role.
 Out-of-scope rows answer 404, as another workspace's do: the API's base viewset
 (`revorg.api`) and the pages' `revorg.tenancy.workspace_rows` both filter through
 `rows_in_scope`.
@@ -28,11 +34,14 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 
 from .models import ApiKey, Role, WorkspaceMembership
 
-# model label -> (lookup to its member, lookup to its territory); None: not reachable that way
-SCOPE_PATHS: dict[str, tuple[str | None, str | None]] = {
+# model label -> (lookup(s) to its member(s), lookup(s) to its territory); None: not reachable
+# that way. Several lookups: the row is in scope when any of them is.
+Paths = str | tuple[str, ...] | None
+SCOPE_PATHS: dict[str, tuple[Paths, Paths]] = {
     "members.member": ("pk", None),
     "members.absence": ("member", None),
     "capacities.capacity": ("member", None),
@@ -44,6 +53,11 @@ SCOPE_PATHS: dict[str, tuple[str | None, str | None]] = {
     "book.opportunity": ("owner", "account__territory"),
     "analytics.quota": ("member", "territory"),
     "analytics.memberramp": ("member", None),
+    "transitions.transitionmove": (("from_member", "to_member"), "account__territory"),
+    "reassignments.reassignmentrequest": (
+        ("from_member", "to_member", "items__from_member"),
+        ("territory", "items__account__territory", "items__allocation__territory"),
+    ),
 }
 
 UNSCOPED_ROLES = frozenset({Role.VIEWER, Role.ADMIN})
@@ -162,13 +176,37 @@ def rows_in_scope(queryset: QuerySet, *, scope: RowScope) -> QuerySet:
     paths = SCOPE_PATHS.get(queryset.model._meta.label_lower)
     if paths is None or scope.is_everything:
         return queryset
-    member_path, territory_path = paths
+    member_paths, territory_paths = paths
     condition = Q(pk__in=[])
-    if member_path is not None and scope.member_ids:
-        condition |= Q(**{f"{member_path}__in": sorted(scope.member_ids)})
-    if territory_path is not None and scope.territory_ids:
-        condition |= Q(**{f"{territory_path}__in": sorted(scope.territory_ids)})
+    for lookups, ids in ((member_paths, scope.member_ids), (territory_paths, scope.territory_ids)):
+        if not ids:
+            continue
+        for path in (lookups,) if isinstance(lookups, str) else lookups or ():
+            condition |= _among(queryset.model, path, sorted(ids))
     return queryset.filter(condition)
+
+
+def _among(model, path: str, ids: list[int]) -> Q:
+    """`path__in=ids`; through a to-many relation as `pk__in=(subquery)`, so that a row
+    reached through several related rows is not repeated (and no DISTINCT is needed)."""
+    if _crosses_to_many(model, path):
+        related = model._base_manager.filter(**{f"{path}__in": ids}).values("pk")
+        return Q(pk__in=related)
+    return Q(**{f"{path}__in": ids})
+
+
+def _crosses_to_many(model, path: str) -> bool:
+    opts = model._meta
+    for name in path.split(LOOKUP_SEP):
+        if name == "pk":
+            return False
+        field = opts.get_field(name)
+        if field.one_to_many or field.many_to_many:
+            return True
+        if field.related_model is None:
+            return False
+        opts = field.related_model._meta
+    return False
 
 
 def model_is_scoped(model) -> bool:

@@ -26,7 +26,7 @@ from members.models import Absence, Member
 from notifications.events import publish
 from revorg.errors import ApplicationError, ConflictError
 from revorg.models import Role, Workspace, WorkspaceMembership
-from revorg.services import SystemActor
+from revorg.services import SystemActor, audit_record
 from territories.models import Territory
 
 from .models import BreachAction, SlaClock, SlaPolicy, SlaSweepMark
@@ -619,3 +619,50 @@ def _percentile(values, q):
     low = int(position)
     high = min(low + 1, len(values) - 1)
     return values[low] + (values[high] - values[low]) * (position - low)
+
+
+# --- policies ---------------------------------------------------------------------------
+
+POLICY_FIELDS = (
+    "name",
+    "territory_id",
+    "respond_within_minutes",
+    "remind_at_percent",
+    "on_breach",
+    "max_breaches",
+    "record_types",
+)
+
+
+def _policy_values(policy: SlaPolicy) -> dict:
+    return {name: getattr(policy, name) for name in POLICY_FIELDS}
+
+
+@transaction.atomic
+def sla_policy_save(*, workspace, actor, policy: SlaPolicy | None, data: dict) -> SlaPolicy:
+    """Create (`policy` None) or change a policy from validated data (the API serializer's),
+    audited. Clocks already running keep their due time; new ones use the saved policy."""
+    before = _policy_values(policy) if policy is not None else None
+    if policy is None:
+        policy = SlaPolicy(workspace=workspace)
+    for name, value in data.items():
+        setattr(policy, name, value)
+    policy.save()
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        action="update" if before is not None else "create",
+        obj=policy,
+        before=before,
+        after=_policy_values(policy),
+    )
+    return policy
+
+
+@transaction.atomic
+def sla_policy_delete(*, workspace, actor, policy: SlaPolicy) -> None:
+    """Deleted, audited; the clocks it started close unacted at their due time."""
+    audit_record(
+        workspace=workspace, actor=actor, action="delete", obj=policy, before=_policy_values(policy)
+    )
+    policy.delete()

@@ -313,6 +313,7 @@ UI_CASES = {
     "api-key-revoke": Case(_api_key, scoped=False, read_role="admin"),
     "member-detail": Case(_member, scoped=True),
     "absence-add": Case(_member, scoped=True, read_role="manager"),
+    "member-working-hours": Case(_member, scoped=True, read_role="manager"),
     "absence-delete": Case(_ui_absence, scoped=True, read_role="manager"),
     "territory-edit": Case(_territory, scoped=True),
     "plan-activate": Case(_plan, scoped=False, read_role="admin"),
@@ -337,6 +338,9 @@ UI_CASES = {
     "member-activation": Case(_member, scoped=True, read_role="admin"),
     "territory-delete": Case(_territory, scoped=True, read_role="director"),
     "user-change": Case(_user, scoped=False, read_role="admin"),
+    "user-resend-invitation": Case(_user, scoped=False, read_role="admin"),
+    "sla-policy-edit": Case(_sla_policy, scoped=False, read_role="admin"),
+    "sla-policy-delete": Case(_sla_policy, scoped=False, read_role="admin"),
     "queue-accept": Case(_allocation, scoped=True, read_role="rep"),
     "plan-unschedule": Case(_plan, scoped=False, read_role="admin"),
     "plan-replay": Case(_plan, scoped=False),
@@ -354,11 +358,11 @@ UI_CASES = {
 # Scoped like capacities: a quota or ramp hangs from its member (or territory).
 API_CASES["quota-detail"] = Case(_quota, scoped=True, write_role="manager")
 API_CASES["member-ramp-detail"] = Case(_member_ramp, scoped=True, write_role="manager")
-# Not scoped yet (a known gap, see the closing note of issue 18): a transition move and a
-# reassignment request are readable by every role of the workspace; deciding a request is
-# guarded by the approver check, applying a move by the manager role only.
-API_CASES["transition-move-detail"] = Case(_transition_move, scoped=False)
-API_CASES["reassignment-request-detail"] = Case(_reassignment_request, scoped=False)
-UI_CASES["transition-move-apply"] = Case(_transition_move, scoped=False, read_role="manager")
-UI_CASES["transition-move-dismiss"] = Case(_transition_move, scoped=False, read_role="manager")
-UI_CASES["reassignment-decide"] = Case(_ui_decision, scoped=False, read_role="manager")
+# A transition move and a reassignment request are in scope when any of their members (from,
+# to, a request's items' owners) or their territory is: a manager sees moves into and out of
+# their team. Deciding a request is further guarded by the approver check.
+API_CASES["transition-move-detail"] = Case(_transition_move, scoped=True)
+API_CASES["reassignment-request-detail"] = Case(_reassignment_request, scoped=True)
+UI_CASES["transition-move-apply"] = Case(_transition_move, scoped=True, read_role="manager")
+UI_CASES["transition-move-dismiss"] = Case(_transition_move, scoped=True, read_role="manager")
+UI_CASES["reassignment-decide"] = Case(_ui_decision, scoped=True, read_role="manager")

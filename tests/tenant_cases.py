@@ -254,6 +254,7 @@ UI_ROUTES = {
     "api-key-revoke": _ui_api_key,
     "member-detail": _member,
     "absence-add": _member,
+    "member-working-hours": _member,
     "absence-delete": _ui_absence,
     "territory-edit": _territory,
     "plan-activate": _plan,
@@ -291,4 +292,7 @@ UI_ROUTES = {
     "plan-simulate": _plan,
     "plan-rebalance-accept": _plan,
     "user-change": _user,
+    "user-resend-invitation": _user,
+    "sla-policy-edit": _sla_policy,
+    "sla-policy-delete": _sla_policy,
 }

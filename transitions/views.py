@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from revorg.errors import ApplicationError
 from revorg.permissions import role_required
 from revorg.services import actor_from_request
-from revorg.tenancy import workspace_object_or_404
+from revorg.tenancy import workspace_object_or_404, workspace_rows
 from territories.models import TerritoryPlan
 
 from . import selectors, services
@@ -111,7 +111,7 @@ def plan_unschedule(request, pk):
 
 @role_required("manager")
 def move_queue(request):
-    moves = selectors.move_queue(workspace=request.workspace)[:MOVES_SHOWN]
+    moves = workspace_rows(request, selectors.move_queue(workspace=request.workspace))[:MOVES_SHOWN]
     return render(request, "transitions/moves.html", {"moves": moves})
 
 

@@ -2,8 +2,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from allocation.api.serializers import MAX_INT
+from allocation.models import Allocation
+from book.models import Account
 from members.models import Member
 from revorg.api import WorkspaceScopedSerializer
+from revorg.scope import row_scope_for_request, rows_in_scope
 from territories.models import Territory
 
 from ..models import OpenDeals, ReassignmentApproval, ReassignmentRequest
@@ -143,7 +146,30 @@ class ReassignmentRequestCreateSerializer(WorkspaceScopedSerializer):
         unknown = set(self.initial_data) - set(self.fields)
         if unknown:
             raise serializers.ValidationError({k: ["Unknown field."] for k in sorted(unknown)})
+        request = self.context.get("request")
+        if request is not None:
+            scope = row_scope_for_request(request)
+            for field, model in (("accounts", Account), ("allocations", Allocation)):
+                hidden = ids_out_of_scope(
+                    model, attrs.get(field) or [], workspace=request.workspace, scope=scope
+                )
+                if hidden:
+                    # As another workspace's id: "no such", never "not yours".
+                    raise serializers.ValidationError(
+                        {field: [f"No such {field} in this workspace: {hidden}."]}
+                    )
         return attrs
+
+
+def ids_out_of_scope(model, ids, *, workspace, scope) -> str:
+    """The ids among `ids` whose rows exist in the workspace but lie outside `scope`
+    (missing ones are the service's to report), comma-separated; empty when none."""
+    if not ids or scope.is_everything:
+        return ""
+    rows = model.objects.filter(workspace=workspace, pk__in=ids)
+    visible = set(rows_in_scope(rows, scope=scope).values_list("pk", flat=True))
+    hidden = sorted(set(rows.values_list("pk", flat=True)) - visible)
+    return ", ".join(map(str, hidden[:20]))
 
 
 class DecisionSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from revorg.api import WorkspaceScopedGenericViewSet, workspace_of
+from revorg.scope import rows_in_scope
 from revorg.services import actor_from_request
 
 from .. import selectors, services
@@ -126,8 +127,11 @@ class ReassignmentRequestViewSet(
 
     @action(detail=False, methods=["get"])
     def queue(self, request):
-        rows = selectors.approval_queue(
-            workspace=workspace_of(request), membership=_membership(request)
+        rows = rows_in_scope(
+            selectors.approval_queue(
+                workspace=workspace_of(request), membership=_membership(request)
+            ),
+            scope=self.row_scope,
         ).prefetch_related("items", "approvals")
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

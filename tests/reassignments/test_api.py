@@ -15,7 +15,7 @@ from reassignments.services import reassignment_requests_execute_due
 from revorg.models import AuditEntry
 from tests.allocation.factories import AllocationFactory
 from tests.book.factories import AccountFactory, OpportunityFactory
-from tests.factories import MemberFactory, TerritoryFactory
+from tests.factories import MemberFactory, TerritoryFactory, TerritorySlotFactory
 
 URL = "/api/v1/reassignment-requests/"
 
@@ -146,9 +146,23 @@ def test_nobody_approves_their_own_request(org, workspace):
 
 
 def test_a_manager_requesting_cannot_approve_as_incoming_manager(org, workspace):
+    # The record lies in a territory Nico (the incoming manager's report) holds a slot in:
+    # in the incoming manager's scope, so theirs to ask about.
+    shared = TerritoryFactory(workspace=workspace, name="Shared")
+    TerritorySlotFactory(territory=shared, member=org.new_rep)
+    entry = AllocationFactory(workspace=workspace, owner=org.rep, territory=shared)
     incoming = org.person("manager", org.new_manager)
-    made = create(incoming, request_body(org))
+    made = create(incoming, {**request_body(org), "allocations": [entry.pk]})
     assert decide(incoming, made["id"]).status_code == 403
+
+
+def test_a_manager_cannot_ask_for_another_teams_records(org, workspace):
+    """What a request moves stays within the requester's scope (the new owner may be
+    anyone): another team's allocation is unknown, as another workspace's."""
+    incoming = org.person("manager", org.new_manager)
+    response = incoming.post(URL, request_body(org), format="json")
+    assert response.status_code == 400 and "allocations" in response.json()
+    assert not ReassignmentRequest.objects.exists()
 
 
 def test_one_rejection_rejects_and_a_decided_request_is_409(org, workspace, api):
@@ -288,8 +302,15 @@ def test_another_workspaces_ids_in_a_request_are_400(org, workspace, api, other_
 def test_a_viewer_may_not_request_and_a_rep_only_for_their_own_records(org, workspace):
     viewer = org.person("viewer")
     assert viewer.post(URL, request_body(org), format="json").status_code == 403
-    other_rep = org.person("rep", MemberFactory(workspace=workspace))
-    assert other_rep.post(URL, request_body(org), format="json").status_code == 403
+    stranger = org.person("rep", MemberFactory(workspace=workspace))
+    assert stranger.post(URL, request_body(org), format="json").status_code == 400  # unseen
+    west = TerritoryFactory(workspace=workspace, name="West")
+    colleague = MemberFactory(workspace=workspace)
+    TerritorySlotFactory(territory=west, member=colleague)
+    shared = AllocationFactory(workspace=workspace, owner=org.rep, territory=west)
+    other_rep = org.person("rep", colleague)  # sees Ravi's record in their territory
+    body = {**request_body(org), "allocations": [shared.pk]}
+    assert other_rep.post(URL, body, format="json").status_code == 403
     ravi = org.person("rep", org.rep)
     assert ravi.post(URL, request_body(org), format="json").status_code == 201
     made = ReassignmentRequest.objects.get()

@@ -20,6 +20,7 @@ from notifications.events import publish
 from notifications.models import WebhookDelivery
 from reassignments.models import ReassignmentRequest
 from revorg.parsing import BadParameter, parse_id, parse_int
+from sla.models import SlaPolicy
 from tests.allocation.factories import AllocationFactory
 from tests.book.factories import AccountFactory
 from tests.capacities.factories import CapacityFactory
@@ -119,11 +120,16 @@ def world(workspace):
         requested_by_label="tests",
         required_approvals=[f"incoming:{member.pk}"],
     )
+    policy = SlaPolicy.objects.create(workspace=workspace, name="P", respond_within_minutes=60)
+    invited = MembershipFactory(workspace=workspace, role="viewer")  # no password yet
+    invited.user.set_unusable_password()
+    invited.user.save(update_fields=["password"])
     return {
         "pk": {
             "member-detail": member.pk,
             "member-activation": member.pk,
             "absence-add": member.pk,
+            "member-working-hours": member.pk,
             "account-lock-delete": AccountLockFactory(territory=territory, workspace=workspace).pk,
             "territory-edit": territory.pk,
             "plan-activate": draft.pk,
@@ -160,6 +166,9 @@ def world(workspace):
             "webhook-toggle": webhook.pk,
             "webhook-delete": webhook.pk,
             "user-change": MembershipFactory(workspace=workspace, role="viewer").user_id,
+            "user-resend-invitation": invited.user_id,
+            "sla-policy-edit": policy.pk,
+            "sla-policy-delete": policy.pk,
         },
         "replay": [draft.pk, replay.pk],
         "delivery": WebhookDelivery.objects.get(endpoint=webhook),

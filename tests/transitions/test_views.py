@@ -22,7 +22,7 @@ def queued(api, workspace, django_capture_on_commit_callbacks):
 
 
 def test_a_manager_works_through_the_queue(queued, workspace, user_client):
-    manager = user_client(workspace, role="manager")
+    manager = user_client(workspace, role="manager", member=queued.manager)
     page = manager.get("/transitions/moves/").content.decode()
     assert "Late deal" in page and "Early deal" in page and "Ned New" in page
     late = TransitionMove.objects.get(opportunity=queued.late)
@@ -35,6 +35,19 @@ def test_a_manager_works_through_the_queue(queued, workspace, user_client):
     again = manager.post(f"/transitions/moves/{late.pk}/apply/", follow=True).content.decode()
     assert "already applied" in again
     assert "No deal move is waiting" in manager.get("/transitions/moves/").content.decode()
+
+
+def test_a_manager_of_another_team_sees_no_move_and_cannot_decide_one(
+    queued, workspace, user_client
+):
+    from tests.factories import MemberFactory
+
+    elsewhere = user_client(workspace, role="manager", member=MemberFactory(workspace=workspace))
+    move = TransitionMove.objects.get(opportunity=queued.late)
+
+    assert "Late deal" not in elsewhere.get("/transitions/moves/").content.decode()
+    assert elsewhere.post(f"/transitions/moves/{move.pk}/apply/").status_code == 404
+    assert TransitionMove.objects.get(pk=move.pk).status == "pending"
 
 
 @pytest.mark.parametrize("role", ["viewer", "rep"])

@@ -1,5 +1,6 @@
 """The users page in headless Chromium: an admin invites a person (the e-mail goes out with
-a set-password link), then makes them a director of a territory; screenshots of both."""
+a set-password link), resends the invitation, then makes them a director of a territory;
+screenshots of each."""
 
 import re
 
@@ -36,6 +37,11 @@ def test_admin_invites_a_person_and_changes_their_role(page, login, shot, worksp
     assert re.search(r"http://[^/\s]+/invitation/\S+/\S+/", message.body)
     membership = WorkspaceMembership.objects.get(user__email="ada@example.com")
     assert (membership.role, membership.member.name) == ("rep", "Ada Lovelace")
+
+    row.locator("button", has_text="Resend invitation").click()
+    page.wait_for_selector(".messages >> text=A new invitation went to ada@example.com")
+    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["ada@example.com"]
+    shot("users_invitation_resent")
 
     row.locator("select[name=role]").select_option("director")
     row.locator("select[name=territory]").select_option(label="West")
