@@ -415,17 +415,22 @@ def reevaluate_plan(job) -> list[dict]:
         key=evaluation_key(plan), matcher=matcher, workspace_id=job.workspace_id
     )
     accounts = Account.objects.filter(workspace_id=job.workspace_id)
-    kept = accounts.exclude(to_decide).aggregate(
-        n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
-    )
-    # In place order (country, state), so that a chunk's picks fall in few territories: it
-    # takes their keys rather than the whole book's lock, and chunks of different regions
-    # run side by side.
-    ids = list(
+    # The book's totals from its territory index; the accounts to decide in place order
+    # (country, state), so that a chunk's picks fall in few territories: it takes their keys
+    # rather than the whole book's lock, and chunks of different regions run side by side.
+    book = accounts.aggregate(n=Count("*"), placed=Count("territory"))
+    rows = list(
         accounts.filter(to_decide)
         .order_by(KeyTextTransform("country", "fields"), KeyTextTransform("state", "fields"), "id")
-        .values_list("id", flat=True)
+        .values_list("id", "territory_id")
     )
+    ids = [account_id for account_id, _ in rows]
+    kept = {
+        "n": book["n"] - len(rows),
+        "orphaned": book["n"]
+        - book["placed"]
+        - sum(1 for _, territory_id in rows if territory_id is None),
+    }
     size = settings.BOOK_CHUNK_SIZE
     runs = [ids[start : start + size] for start in range(0, len(ids), size)] or [[]]
     chunks = [{"ids": run, "size": len(run)} for run in _interleaved(runs, lanes=CHUNK_LANES)]
