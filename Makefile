@@ -112,7 +112,8 @@ bench-analytics: install
 	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_analytics_bench"
 	DATABASE_URL=$(ANALYTICS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
 	DATABASE_URL=$(ANALYTICS_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/analytics.py $(ANALYTICS_BENCH_ARGS)
-## A fresh database each run: 100,000 open allocations under an SLA policy, one sweep tick.
+## A fresh database each run: 100,000 open allocations under an SLA policy, one sweep tick;
+## then webhook delivery (bench-webhooks): the governance issue asks one command for both.
 SLA_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_sla_bench
 SLA_BENCH_ARGS ?=
 
@@ -121,6 +122,7 @@ bench-sla: install
 	psql postgres://postgres@127.0.0.1:5432/postgres -qc "CREATE DATABASE revorg_sla_bench"
 	DATABASE_URL=$(SLA_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python manage.py migrate -v0
 	DATABASE_URL=$(SLA_BENCH_DATABASE_URL) SECRET_KEY=bench $(BIN)/python bench/sla.py $(SLA_BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-webhooks
 ## Webhook delivery: 2 Celery workers (own Redis) to a local receiver process.
 WEBHOOKS_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/revorg_webhooks_bench
 BENCH_WEBHOOKS_ARGS ?=
