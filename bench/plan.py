@@ -13,7 +13,7 @@ benches (bench/plan_replay.py, bench/plan_activation.py) are the next stages, so
 `make bench-plan` runs all three on the same data (each also runs alone).
 
 Run: make bench-plan  (a fresh database revorg_plan_bench; flags: --accounts, --territories,
---members, --workers, --move-share, --chunk, --seed, --stages)."""
+--members, --workers, --move-share, --deal-ratio, --chunk, --seed, --stages)."""
 
 import argparse
 import json
@@ -207,6 +207,7 @@ def main():
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--move-share", type=float, default=0.10)
+    parser.add_argument("--deal-ratio", type=float, default=0.2)
     parser.add_argument("--chunk", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -224,6 +225,10 @@ def main():
     rng = random.Random(args.seed)
     workspace, plan = bench_book.build_book(args, rng)
     assign_book(workspace, plan)
+    # bench-book's data has 200,000 deals: open ones, owned by their account's owner, so the
+    # simulation has pipeline to move and the activation deals to keep or move.
+    deals = bench_module("plan_activation").add_open_deals(workspace, args.deal_ratio)
+    print(f"generated {deals:,} open deals")
     from members.models import Member
 
     members = list(Member.objects.filter(workspace=workspace))
