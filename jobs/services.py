@@ -84,7 +84,13 @@ def job_dispatch(*, job_id: int) -> None:
     if getattr(settings, "JOBS_EAGER_MODE", "thread") == "inline":
         job_run_inline(job_id=job_id)
         return
-    threading.Thread(target=_run_in_thread, args=(job_id,), daemon=True).start()
+    threading.Thread(
+        target=_run_in_thread, args=(job_id,), name=f"{JOB_THREAD_PREFIX}{job_id}", daemon=True
+    ).start()
+
+
+# Names the threads of JOBS_EAGER_MODE "thread" (logs, profilers; tests join them).
+JOB_THREAD_PREFIX = "revorg-job-"
 
 
 def _run_in_thread(job_id: int) -> None:
