@@ -44,16 +44,33 @@ class Allocation(models.Model):
     play_run_id = models.CharField(max_length=255, blank=True, default="")
     play_run_url = models.URLField(max_length=2000, blank=True, default="")
     # The entry this one reassigns (None for a first allocation).
+    # These three are set on few entries (never by the book's re-evaluation): their indexes
+    # are partial (Meta), so the book's million entries do not each insert into them.
     reassigned_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reassignments"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reassignments",
+        db_index=False,
     )
     reason = models.TextField(blank=True, default="")
     # Who asked: a browser user or an API key (label kept if either is deleted).
     actor_user = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     actor_api_key = models.ForeignKey(
-        "revorg.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "revorg.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     actor_label = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,6 +91,18 @@ class Allocation(models.Model):
                 fields=["workspace", "owner", "created_at"],
                 condition=models.Q(is_current=True, is_book=False),
                 name="alloc_current_owner_idx",
+            ),
+            *(
+                models.Index(
+                    fields=[name],
+                    condition=models.Q(**{f"{name}__isnull": False}),
+                    name=f"alloc_{short}_idx",
+                )
+                for name, short in (
+                    ("reassigned_from", "reassigned_from"),
+                    ("actor_user", "actor_user"),
+                    ("actor_api_key", "actor_api_key"),
+                )
             ),
         ]
 

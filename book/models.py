@@ -21,12 +21,16 @@ class Account(models.Model):
     domain = models.CharField(max_length=255, blank=True, default="")
     # The rule fields territories match on (country, state, industry, employees, …).
     fields = models.JSONField(default=dict, blank=True)
+    # Every read is workspace-scoped and served by the composite indexes (Meta), which also
+    # serve the foreign keys' SET NULL on delete: no single-column index on the three
+    # columns re-evaluation writes (each index is one more insert per account it changes).
     territory = models.ForeignKey(
         "territories.Territory",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     # The next candidate territory when several matched (coverage reports the conflict).
     runner_up = models.ForeignKey(
@@ -35,9 +39,15 @@ class Account(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     owner = models.ForeignKey(
-        "members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     crm_owner_id = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(
@@ -61,6 +71,12 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["workspace", "territory"]),
             models.Index(fields=["workspace", "owner"]),
+            # The conflicts (coverage) and a deleted territory's SET NULL: few accounts.
+            models.Index(
+                fields=["runner_up"],
+                condition=Q(runner_up__isnull=False),
+                name="account_runner_up",
+            ),
             models.Index(fields=["workspace", "status"]),
             models.Index(fields=["workspace", "crm_id"]),
             # Covering: the open pipeline per territory joins its deals' accounts to their

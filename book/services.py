@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
@@ -405,39 +405,62 @@ def account_ranges(job) -> list[dict]:
 
 
 def reevaluate_plan(job) -> list[dict]:
-    """Chunks of `BOOK_CHUNK_SIZE` ids of the accounts that may change (`_to_decide_q`, one
-    pass over the book here): a rerun with nothing changed is that one query, and 10,000
-    changed accounts are two chunks, not a walk over a million. The others provably keep
-    territory and owner; they are counted here once (the first chunk's `kept`)."""
+    """Chunks of the ids of the accounts that may change (`_to_decide_q`, found in one pass
+    over the book with its totals): a rerun with nothing changed is that one query, and
+    10,000 changed accounts are a few small chunks, not a walk over a million. The others
+    provably keep territory and owner; they are counted here once (the first chunk's
+    `kept`)."""
     plan = plan_get_active(workspace=job.workspace)
     matcher = matcher_for_plan(plan=plan) if plan else None
     to_decide = _to_decide_q(
         key=evaluation_key(plan), matcher=matcher, workspace_id=job.workspace_id
     )
+    # The accounts to decide in place order (country, state), so that a chunk's picks fall
+    # in few territories: it takes their keys rather than the whole book's lock, and chunks
+    # of different regions run side by side.
+    place = (KeyTextTransform("country", "fields"), KeyTextTransform("state", "fields"), "id")
     accounts = Account.objects.filter(workspace_id=job.workspace_id)
-    # The book's totals from its territory index; the accounts to decide in place order
-    # (country, state), so that a chunk's picks fall in few territories: it takes their keys
-    # rather than the whole book's lock, and chunks of different regions run side by side.
-    book = accounts.aggregate(n=Count("*"), placed=Count("territory"))
-    rows = list(
-        accounts.filter(to_decide)
-        .order_by(KeyTextTransform("country", "fields"), KeyTextTransform("state", "fields"), "id")
-        .values_list("id", "territory_id")
-    )
-    ids = [account_id for account_id, _ in rows]
-    kept = {
-        "n": book["n"] - len(rows),
-        "orphaned": book["n"]
-        - book["placed"]
-        - sum(1 for _, territory_id in rows if territory_id is None),
-    }
-    size = settings.BOOK_CHUNK_SIZE
+    if connection.vendor == "postgresql":
+        book = _book_pass(accounts, to_decide)
+        ids = book["ids"]
+    else:
+        book = accounts.aggregate(
+            n=Count("*"),
+            placed=Count("territory"),
+            unplaced=Count("id", filter=to_decide & Q(territory__isnull=True)),
+        )
+        ids = list(accounts.filter(to_decide).order_by(*place).values_list("id", flat=True))
+    kept = {"n": book["n"] - len(ids), "orphaned": book["n"] - book["placed"] - book["unplaced"]}
+    # Few changes are cut into smaller chunks, so that every worker takes a share.
+    size = min(settings.BOOK_CHUNK_SIZE, max(MIN_CHUNK_SIZE, -(-len(ids) // CHUNK_LANES)))
     runs = [ids[start : start + size] for start in range(0, len(ids), size)] or [[]]
     chunks = [{"ids": run, "size": len(run)} for run in _interleaved(runs, lanes=CHUNK_LANES)]
     chunks[0].update(kept=kept["n"], kept_orphaned=kept["orphaned"])
     return chunks
 
 
+def _book_pass(accounts, to_decide: Q) -> dict:
+    """One pass over the book (Postgres): its size, how many have a territory, and the ids
+    to decide in place order with how many of them have none. `to_decide` is computed once
+    per account (the fence keeps the planner from inlining it into each aggregate)."""
+    inner = accounts.annotate(
+        decide=ExpressionWrapper(to_decide, output_field=BooleanField())
+    ).order_by().values("id", "territory_id", "fields", "decide")
+    sql, params = inner.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(territory_id), coalesce(array_agg(id ORDER BY "
+            "fields ->> 'country', fields ->> 'state', id) FILTER (WHERE decide), '{}'), "
+            f"count(*) FILTER (WHERE decide AND territory_id IS NULL) FROM ({sql} OFFSET 0) b",
+            params,
+        )
+        n, placed, ids, unplaced = cursor.fetchone()
+    return {"n": n, "placed": placed, "ids": ids, "unplaced": unplaced}
+
+
+# The smallest chunk a handful of changes is cut into (below it, a chunk's fixed costs —
+# its transaction, the team's load, a task — outweigh what a second worker saves).
+MIN_CHUNK_SIZE = 500
 # Chunks are queued from this many places of the book in turn (see `_interleaved`).
 CHUNK_LANES = 8
 
@@ -556,11 +579,17 @@ def evaluation_key(plan) -> str:
     return f"{plan.pk}.{plan.version}" if plan is not None else "none"
 
 
-def _over_book_cap(workspace_id) -> list[int]:
-    """Members who own more accounts than their `accounts` capacity allows."""
+def _inactive_or_over_cap(workspace_id) -> list[int]:
+    """Members whose accounts may not stay with them: the inactive, and those who own more
+    accounts than their `accounts` capacity allows (ids, so the book is not joined to the
+    team)."""
     limits = _book_limits(workspace_id)
     owned = book_sizes(workspace_id=workspace_id, member_ids=set(limits))
-    return [mid for mid, limit in limits.items() if owned.get(mid, 0) > limit]
+    inactive = Member.objects.filter(workspace_id=workspace_id, is_active=False)
+    return [
+        *inactive.values_list("id", flat=True),
+        *(mid for mid, limit in limits.items() if owned.get(mid, 0) > limit),
+    ]
 
 
 def _to_decide_q(*, key: str, matcher, workspace_id) -> Q:
@@ -574,17 +603,22 @@ def _to_decide_q(*, key: str, matcher, workspace_id) -> Q:
     if matcher is None:
         return stale | Q(territory__isnull=False) | unrecorded_owner
     ruled = [t.id for t in matcher.plan.territories if t.member_rule is not None]
-    primary = TerritorySlot.objects.filter(
-        territory_id=OuterRef("territory_id"), member_id=OuterRef("owner_id"), role="primary"
+    # A row-value IN, which Postgres hashes once, rather than a correlated EXISTS, which it
+    # may probe once per account inside an aggregate.
+    account, slot = Account._meta.db_table, TerritorySlot._meta.db_table
+    primary = RawSQL(
+        f'("{account}"."territory_id", "{account}"."owner_id") IN '
+        f"(SELECT territory_id, member_id FROM {slot} WHERE role = %s)",
+        ["primary"],
+        output_field=BooleanField(),
     )
     owner_may_move = (
         Q(owner__isnull=True)
         | ~Q(status=AccountStatus.ASSIGNED)
         | Q(assigned_at__isnull=True)
-        | Q(owner__is_active=False)
-        | Q(owner_id__in=_over_book_cap(workspace_id))
+        | Q(owner_id__in=_inactive_or_over_cap(workspace_id))
         | Q(territory_id__in=ruled)
-        | ~Exists(primary)
+        | ~Q(primary)
     )
     return (
         stale
