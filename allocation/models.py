@@ -24,8 +24,15 @@ class Allocation(models.Model):
         "revorg.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     status = models.CharField(max_length=16, choices=AllocationStatus.choices)
+    # Served by the (workspace, owner, created_at) index, which also serves the PROTECT
+    # check when a member is deleted (rare): no single-column index on every entry.
     owner = models.ForeignKey(
-        "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # History is never rewritten: a territory that allocations name cannot be deleted.
     territory = models.ForeignKey(
@@ -79,6 +86,15 @@ class Allocation(models.Model):
     # Written by the book's re-evaluation (an account's owner): a rep's book is capped by an
     # `accounts` capacity, so routing capacities (and their index) leave these rows out.
     is_book = models.BooleanField(default=False, db_default=False)
+    # What routing capacities count (a current entry of a play's allocation), kept by the
+    # database. The capacity index names this rather than `is_current`: superseding a book
+    # entry then changes no indexed value, so Postgres updates it in place (HOT) without
+    # touching the history's indexes (the table keeps free space for it: migration 0008).
+    routing_current = models.GeneratedField(
+        expression=models.Q(is_current=True, is_book=False),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -86,10 +102,16 @@ class Allocation(models.Model):
             models.Index(fields=["workspace", "-created_at", "-id"]),
             models.Index(fields=["workspace", "record_type", "record_id"]),
             models.Index(fields=["workspace", "owner", "created_at"]),
-            models.Index(fields=["workspace", "status"]),
+            # What is read by status: the unassigned and fallback entries (the queue, the
+            # console), not the book's million assigned ones.
+            models.Index(
+                fields=["workspace", "status"],
+                condition=~models.Q(status="assigned"),
+                name="alloc_not_assigned_idx",
+            ),
             models.Index(
                 fields=["workspace", "owner", "created_at"],
-                condition=models.Q(is_current=True, is_book=False),
+                condition=models.Q(routing_current=True),
                 name="alloc_current_owner_idx",
             ),
             *(

@@ -101,6 +101,22 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# The server settings a write-heavy bench's figures depend on (printed with them).
+POSTGRES_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "autovacuum")
+
+
+def postgres_settings() -> str:
+    """The Postgres server's settings that bound bulk writes, as one line."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        values = []
+        for name in POSTGRES_SETTINGS:
+            cursor.execute(f"SHOW {name}")
+            values.append(f"{name}={cursor.fetchone()[0]}")
+    return "postgres: " + ", ".join(values)
+
+
 def process_peak_rss(pid: int) -> int:
     """The process's peak resident memory so far (VmHWM, Linux /proc), in bytes."""
     with open(f"/proc/{pid}/status") as status:

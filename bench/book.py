@@ -36,7 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchlib import Workers, process_peak_rss  # noqa: E402
+from benchlib import Workers, postgres_settings, process_peak_rss  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -273,6 +273,7 @@ def main():
     args = parser.parse_args()
     if not shutil.which("redis-server"):
         sys.exit("needs redis-server")
+    print(postgres_settings())
     rng = random.Random(args.seed)
     workspace, plan = build_book(args, rng)
     build_opportunities(workspace, args.opportunities, rng)

@@ -33,7 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchlib import bench_module  # noqa: E402
+from benchlib import bench_module, postgres_settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 import book.services  # noqa: E402, F401  (the app, before bench/book.py is loaded by path)
@@ -222,6 +222,7 @@ def main():
         sys.exit(f"unknown stage(s): {', '.join(unknown)}")
     if not shutil.which("redis-server"):
         sys.exit("needs redis-server")
+    print(postgres_settings())
     rng = random.Random(args.seed)
     workspace, plan = bench_book.build_book(args, rng)
     assign_book(workspace, plan)

@@ -137,6 +137,13 @@ class Opportunity(models.Model):
         indexes = [
             models.Index(fields=["workspace", "account", "is_closed"]),
             models.Index(fields=["workspace", "owner"]),
+            # The closed deals that do not know their territory yet: what re-evaluation
+            # probes for each account it changes (few once a book has been assigned).
+            models.Index(
+                fields=["account"],
+                condition=Q(is_closed=True, closed_territory__isnull=True),
+                name="opportunity_closed_unplaced",
+            ),
             # Analytics of a period (analytics.selectors) read a period's deals from these
             # alone (index-only scans): the open ones by expected close date, the closed
             # ones by the date they count on (closed date, else expected close date).

@@ -166,7 +166,7 @@ def _count_current(*, workspace, capacities, windows, up_to_limit: bool) -> dict
     adapt = connection.ops.adapt_datetimefield_value
     columns, params = [], []
     for cap in capacities:
-        condition = "workspace_id = %s AND is_current AND NOT is_book AND owner_id = %s"
+        condition = "workspace_id = %s AND routing_current AND owner_id = %s"
         params += [workspace.pk, cap.member_id]
         since = windows[cap.pk][1]
         if since is not None:
