@@ -381,3 +381,23 @@ def test_chunks_are_queued_from_places_of_the_book_far_apart():
     assert sorted(order) == list(range(17))
     assert order[:6] == [0, 3, 6, 9, 12, 15]
     assert min(abs(a - b) for a, b in pairwise(order)) >= 2
+
+
+def test_few_changes_are_cut_into_chunks_every_worker_can_take(workspace, settings):
+    """A handful of changed accounts are not one chunk of `BOOK_CHUNK_SIZE` for one worker:
+    they are cut into chunks of at least `MIN_CHUNK_SIZE`, up to one per lane."""
+    from jobs.models import Job
+
+    settings.BOOK_CHUNK_SIZE = 5000
+    us_territory(workspace)
+    Account.objects.bulk_create(
+        AccountFactory.build(workspace=workspace) for _ in range(2 * services.MIN_CHUNK_SIZE)
+    )
+
+    chunks = services.reevaluate_plan(Job(workspace=workspace))
+
+    assert [chunk["size"] for chunk in chunks] == [services.MIN_CHUNK_SIZE] * 2
+    assert sorted(i for chunk in chunks for i in chunk["ids"]) == sorted(
+        Account.objects.values_list("id", flat=True)
+    )
+    assert (chunks[0]["kept"], chunks[0]["kept_orphaned"]) == (0, 0)
