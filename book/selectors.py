@@ -1,7 +1,9 @@
 """Reads of the book: lists, an account's history, and coverage of the active plan."""
 
+import orjson
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from allocation.models import Allocation, RecordType
@@ -15,6 +17,25 @@ from .models import Account, AccountOverlay, AccountStatus, Opportunity
 SIZE_BANDS = ((50, "1-49"), (200, "50-199"), (1000, "200-999"), (5000, "1000-4999"))
 LARGEST_BAND = "5000+"
 UNKNOWN_BAND = "unknown"
+
+
+def account_records(accounts: QuerySet, *columns: str) -> list[tuple]:
+    """(id, record, *columns) of each account: the record the territories' matcher resolves
+    (its fields, its CRM id as `account_id`, its domain). The fields are read as text and
+    parsed with orjson: decoding JSON is much of what reading a million accounts costs."""
+    rows = (
+        accounts.order_by()
+        .annotate(fields_text=Cast("fields", output_field=TextField()))
+        .values_list("id", "crm_id", "domain", "fields_text", *columns)
+    )
+    records = []
+    for account_id, crm_id, domain, text, *rest in rows:
+        record = (orjson.loads(text) if text else None) or {}
+        record["account_id"] = crm_id
+        if domain:
+            record["domain"] = domain
+        records.append((account_id, record, *rest))
+    return records
 
 
 def book_sizes(*, workspace_id: int, member_ids) -> dict[int, int]:

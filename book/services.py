@@ -44,7 +44,7 @@ from .assignment import (
     territory_chain,
 )
 from .models import Account, AccountStatus, Opportunity
-from .selectors import book_sizes
+from .selectors import account_records, book_sizes
 
 IMPORT_CHUNK_ROWS = 2000
 # More advisory keys than this in one chunk take the workspace's single book lock instead.
@@ -443,9 +443,11 @@ def _book_pass(accounts, to_decide: Q) -> dict:
     """One pass over the book (Postgres): its size, how many have a territory, and the ids
     to decide in place order with how many of them have none. `to_decide` is computed once
     per account (the fence keeps the planner from inlining it into each aggregate)."""
-    inner = accounts.annotate(
-        decide=ExpressionWrapper(to_decide, output_field=BooleanField())
-    ).order_by().values("id", "territory_id", "fields", "decide")
+    inner = (
+        accounts.annotate(decide=ExpressionWrapper(to_decide, output_field=BooleanField()))
+        .order_by()
+        .values("id", "territory_id", "fields", "decide")
+    )
     sql, params = inner.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -645,19 +647,14 @@ def reevaluate_prepare(job, payload) -> Prepared:
             n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
         )
         in_chunk = in_chunk.filter(to_decide)
-    rows = list(
-        in_chunk.values_list(
-            "id",
-            "crm_id",
-            "domain",
-            "fields",
-            "owner_id",
-            "territory_id",
-            "runner_up_id",
-            "status",
-            "assigned_at",
-            "updated_at",
-        )
+    rows = account_records(
+        in_chunk,
+        "owner_id",
+        "territory_id",
+        "runner_up_id",
+        "status",
+        "assigned_at",
+        "updated_at",
     )
     members = {}
     if matcher is not None and rows:
@@ -668,9 +665,7 @@ def reevaluate_prepare(job, payload) -> Prepared:
     read, orphaned = kept["n"], kept["orphaned"]
     for (
         account_id,
-        crm_id,
-        domain,
-        fields,
+        record,
         owner_id,
         territory_id,
         runner_up_id,
@@ -678,9 +673,6 @@ def reevaluate_prepare(job, payload) -> Prepared:
         assigned_at,
         updated_at,
     ) in rows:
-        record = {**(fields or {}), "account_id": crm_id}
-        if domain:
-            record["domain"] = domain
         resolution = matcher.resolve(record) if matcher else _NO_PLAN
         read += 1
         orphaned += resolution.winner is None

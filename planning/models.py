@@ -25,6 +25,12 @@ class SimulatedAccount(models.Model):
     territory_id = models.BigIntegerField(null=True)
     owner_id = models.BigIntegerField(null=True)
     status = models.CharField(max_length=16)  # assigned | orphaned | vacant
+    # The account as its chunk read it: territory and owner before, open deals and pipeline
+    # (the aggregation then reads this table alone, not a join with the book and its deals).
+    territory_before = models.BigIntegerField(null=True)
+    owner_before = models.BigIntegerField(null=True)
+    deals = models.IntegerField(default=0, db_default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0, db_default=0)
     conflict = models.BooleanField(default=False)  # several territories matched
 
     class Meta:

@@ -1,8 +1,8 @@
 """Reads of planning: a simulation's aggregates and moves (SQL over the scratch table joined
 with the book), the latest simulation of a plan, and the balance of a set of books.
 
-"Before" is the book as it is (territories of the plan that assigned it, owners of now);
-"after" is the simulated plan's outcome. Territories of two plans are different rows, so a
+"Before" is the book as the simulation's chunks read it (territories of the plan that
+assigned it, owners, open deals); "after" is the simulated plan's outcome. Territories of two plans are different rows, so a
 territory is the same territory on both sides when it has the same name (a clone keeps
 names): an account moves territory when its territory's name changes.
 """
@@ -23,22 +23,22 @@ from .models import SimulatedAccount
 MOVES_SHOWN = 200
 
 
-def _joined(job_id: int, workspace_id: int) -> tuple[str, list]:
-    """Every simulated account with its before and after, open deals and open pipeline."""
+def _joined(job_id: int, workspace_id: int, *, accounts: bool = False) -> tuple[str, list]:
+    """Every simulated account with its before (as its chunk read the book) and after, open
+    deals and open pipeline, and the territories' names; `accounts` adds each account's CRM
+    id and name (the moves list), the one join with the book."""
+    book = f"JOIN {Account._meta.db_table} a ON a.id = s.account_id " if accounts else ""
+    names = "a.crm_id, a.name AS account_name, " if accounts else ""
     return (
-        f"SELECT a.id AS account_id, a.crm_id, a.name AS account_name, "
-        "a.territory_id AS tb, a.owner_id AS ob, s.territory_id AS ta, s.owner_id AS oa, "
-        "s.status, coalesce(o.deals, 0) AS deals, coalesce(o.amount, 0) AS amount, "
+        f"SELECT s.account_id, {names}"
+        "s.territory_before AS tb, s.owner_before AS ob, s.territory_id AS ta, "
+        "s.owner_id AS oa, s.status, s.deals, s.amount, "
         "coalesce(t1.name, '') AS tb_name, coalesce(t2.name, '') AS ta_name "
-        f"FROM {SimulatedAccount._meta.db_table} s "
-        f"JOIN {Account._meta.db_table} a ON a.id = s.account_id "
-        f"LEFT JOIN (SELECT account_id, count(*) AS deals, sum(coalesce(amount, 0)) AS amount "
-        f"FROM {Opportunity._meta.db_table} WHERE workspace_id = %s AND NOT is_closed "
-        "GROUP BY account_id) o ON o.account_id = a.id "
-        f"LEFT JOIN {Territory._meta.db_table} t1 ON t1.id = a.territory_id "
+        f"FROM {SimulatedAccount._meta.db_table} s {book}"
+        f"LEFT JOIN {Territory._meta.db_table} t1 ON t1.id = s.territory_before "
         f"LEFT JOIN {Territory._meta.db_table} t2 ON t2.id = s.territory_id "
         "WHERE s.job_id = %s AND s.workspace_id = %s",
-        [workspace_id, job_id, workspace_id],
+        [job_id, workspace_id],
     )
 
 
@@ -61,11 +61,10 @@ _COUNTS = (
 
 
 def simulation_aggregates(*, job_id: int, workspace_id: int) -> dict:
-    """Every grouping the result needs. Postgres: one pass over the join with GROUPING
-    SETS (per territory and per owner, before and after; vacant accounts per territory;
-    the totals), after an ANALYZE of the just-filled scratch table so the join hashes the
-    book instead of probing its index once per account. SQLite (`make run`): one query per
-    grouping."""
+    """Every grouping the result needs. Postgres: one pass over the scratch table (which
+    holds each account's before, deals included) with GROUPING SETS (per territory and per
+    owner, before and after; vacant accounts per territory; the totals), after an ANALYZE
+    of the just-filled table. SQLite (`make run`): one query per grouping."""
     joined, params = _joined(job_id, workspace_id)
     out: dict = {name: {} for name in _SETS}
     vacant_territories: dict = {}
@@ -234,7 +233,7 @@ def simulation_moves(
 ):
     """The accounts the simulation moves (territory or owner), by account id; filtered to
     those leaving or entering a territory (by name) or a rep's book."""
-    joined, params = _joined(job.pk, job.workspace_id)
+    joined, params = _joined(job.pk, job.workspace_id, accounts=True)
     where, extra = [MOVED], []
     if territory:
         where.append("(x.tb_name = %s OR x.ta_name = %s)")

@@ -15,12 +15,15 @@ into the job's result, in the same transaction, so a finished job always carries
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Count, DecimalField, Sum, Value
+from django.db.models.functions import Coalesce
 
 from allocation.book_entries import rotation_states_load
 from allocation.engine import RotationSnapshot, round_robin_pick
 from book import services as book_services
 from book.assignment import account_decide, needs_pick
-from book.models import Account
+from book.models import Account, Opportunity
+from book.selectors import account_records
 from jobs import services as job_services
 from jobs.models import ChunkState, Job, JobChunk, JobKind
 from revorg.errors import ApplicationError, ConflictError
@@ -103,6 +106,8 @@ class Prepared:
     members: dict
     decided: list = field(default_factory=list)  # (account id, territory, owner, status)
     picks: list = field(default_factory=list)  # (account id, owner id, record, winner)
+    # account id -> (territory, owner, open deals, open pipeline) as the chunk read them.
+    before: dict = field(default_factory=dict)
 
 
 def _plan_of(job) -> TerritoryPlan:
@@ -153,18 +158,16 @@ def simulate_prepare(job, payload) -> Prepared:
     query = Account.objects.filter(workspace_id=workspace.pk, id__gte=payload["min_id"])
     if payload["max_id"] is not None:
         query = query.filter(id__lte=payload["max_id"])
-    rows = list(query.order_by().values_list("id", "crm_id", "domain", "fields", "owner_id"))
-    records = []
-    for _, crm_id, domain, fields, _ in rows:
-        record = {**(fields or {}), "account_id": crm_id}
-        if domain:
-            record["domain"] = domain
-        records.append(record)
+    rows = account_records(query, "owner_id", "territory_id")
+    records = [record for _, record, _, _ in rows]
     prepared = Prepared(matcher, members)
+    deals = _open_deals(job.workspace_id, payload)
+    for account_id, _, owner_id, territory_id in rows:
+        prepared.before[account_id] = (territory_id, owner_id, *deals.get(account_id, (0, 0)))
     by_id = matcher.by_id
     keepers: dict[int, frozenset] = {}
-    for (account_id, _, _, _, owner_id), record, winner_id in zip(
-        rows, records, matcher.winners(records), strict=True
+    for (account_id, record, owner_id, _), winner_id in zip(
+        rows, matcher.winners(records), strict=True
     ):
         if winner_id is None:
             prepared.decided.append((account_id, None, owner_id, "orphaned"))
@@ -184,6 +187,25 @@ def simulate_prepare(job, payload) -> Prepared:
         else:
             prepared.picks.append((account_id, owner_id, record, winner))
     return prepared
+
+
+def _open_deals(workspace_id: int, payload) -> dict[int, tuple]:
+    """{account id: (open deals, open pipeline)} of the chunk's id range."""
+    deals = Opportunity.objects.filter(
+        workspace_id=workspace_id, is_closed=False, account_id__gte=payload["min_id"]
+    )
+    if payload["max_id"] is not None:
+        deals = deals.filter(account_id__lte=payload["max_id"])
+    rows = (
+        deals.order_by()
+        .values("account_id")
+        .annotate(n=Count("id"), amount=Sum(Coalesce("amount", Value(0), output_field=AMOUNT)))
+        .values_list("account_id", "n", "amount")
+    )
+    return {account_id: (n, amount) for account_id, n, amount in rows}
+
+
+AMOUNT = DecimalField(max_digits=20, decimal_places=2)
 
 
 def _quick_pick(winner, simple: set, rotations: dict) -> int | None:
@@ -208,7 +230,7 @@ def simulate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
     rows = list(prepared.decided)
     if prepared.picks:
         rows += _picks_decide(job, state, prepared)
-    _rows_write(job, rows)
+    _rows_write(job, rows, prepared.before)
     pending = (
         JobChunk.objects.filter(job_id=job.pk)
         .exclude(state=ChunkState.DONE)
@@ -271,7 +293,8 @@ def _picks_decide(job, state: SimulationState, prepared: Prepared) -> list:
     return rows
 
 
-def _rows_write(job, rows) -> None:
+def _rows_write(job, rows, before: dict) -> None:
+    """The chunk's outcomes with what the chunk read of each account (`before`)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -284,6 +307,10 @@ def _rows_write(job, rows) -> None:
                     territory_id=territory_id,
                     owner_id=owner_id,
                     status=status,
+                    territory_before=before[account_id][0],
+                    owner_before=before[account_id][1],
+                    deals=before[account_id][2],
+                    amount=before[account_id][3],
                 )
                 for account_id, territory_id, owner_id, status in rows
             ),
@@ -300,11 +327,20 @@ def _rows_write(job, rows) -> None:
         )
         with cursor.cursor.copy(
             f"COPY {table} (workspace_id, job_id, account_id, territory_id, owner_id, status, "
-            "conflict) FROM STDIN"
+            "conflict, territory_before, owner_before, deals, amount) FROM STDIN"
         ) as copy:
             for account_id, territory_id, owner_id, status in rows:
                 copy.write_row(
-                    (job.workspace_id, job.pk, account_id, territory_id, owner_id, status, False)
+                    (
+                        job.workspace_id,
+                        job.pk,
+                        account_id,
+                        territory_id,
+                        owner_id,
+                        status,
+                        False,
+                        *before[account_id],
+                    )
                 )
 
 
