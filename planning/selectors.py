@@ -2,9 +2,10 @@
 with the book), the latest simulation of a plan, and the balance of a set of books.
 
 "Before" is the book as the simulation's chunks read it (territories of the plan that
-assigned it, owners, open deals); "after" is the simulated plan's outcome. Territories of two plans are different rows, so a
-territory is the same territory on both sides when it has the same name (a clone keeps
-names): an account moves territory when its territory's name changes.
+assigned it, owners, open deals); "after" is the simulated plan's outcome. Territories of two
+plans are different rows, so a territory is the same territory on both sides when it has the
+same name (a clone keeps names): an account moves territory when its territory's name
+changes.
 """
 
 from decimal import Decimal
