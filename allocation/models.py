@@ -118,13 +118,9 @@ class Allocation(models.Model):
                 models.Index(
                     fields=[name],
                     condition=models.Q(**{f"{name}__isnull": False}),
-                    name=f"alloc_{short}_idx",
+                    name=f"alloc_{name}_idx",
                 )
-                for name, short in (
-                    ("reassigned_from", "reassigned_from"),
-                    ("actor_user", "actor_user"),
-                    ("actor_api_key", "actor_api_key"),
-                )
+                for name in ("reassigned_from", "actor_user", "actor_api_key")
             ),
         ]
 

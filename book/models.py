@@ -22,8 +22,9 @@ class Account(models.Model):
     # The rule fields territories match on (country, state, industry, employees, …).
     fields = models.JSONField(default=dict, blank=True)
     # Every read is workspace-scoped and served by the composite indexes (Meta), which also
-    # serve the foreign keys' SET NULL on delete: no single-column index on the three
-    # columns re-evaluation writes (each index is one more insert per account it changes).
+    # serve the foreign keys' SET NULL on delete: no single-column index on the columns
+    # re-evaluation writes (each index is one more insert per account it changes; the
+    # runner-up's is partial).
     territory = models.ForeignKey(
         "territories.Territory",
         null=True,
@@ -71,7 +72,8 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["workspace", "territory"]),
             models.Index(fields=["workspace", "owner"]),
-            # The conflicts (coverage) and a deleted territory's SET NULL: few accounts.
+            # Only the accounts with a runner-up: the conflicts (coverage), and a deleted
+            # territory's SET NULL.
             models.Index(
                 fields=["runner_up"],
                 condition=Q(runner_up__isnull=False),
