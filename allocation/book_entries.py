@@ -6,6 +6,7 @@ loop of ORM saves. Called inside the chunk's transaction (book.services)."""
 import json
 from dataclasses import dataclass
 
+import orjson
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
@@ -32,6 +33,12 @@ class AccountEntry:
     decision: list
     overlays: list
     writeback_owner_crm_user_id: str = ""  # '' = no write-back
+
+
+def _json(value) -> str:
+    """JSON text for a COPY row: orjson, several times faster than `json` on the million
+    traces of a first assignment."""
+    return orjson.dumps(value).decode()
 
 
 def book_locks_take(*, workspace_id: int, territory_ids=(), member_ids=(), whole=False) -> None:
@@ -122,9 +129,9 @@ def _write_postgres(workspace_id, actor_label, entries, now, record_type):
                         e.status,
                         e.owner_id,
                         e.territory_id,
-                        json.dumps(e.fields),
-                        json.dumps(e.decision),
-                        json.dumps(e.overlays),
+                        _json(e.fields),
+                        _json(e.decision),
+                        _json(e.overlays),
                         e.writeback_owner_crm_user_id,
                     )
                 )
@@ -186,9 +193,9 @@ def _entries_copy(cursor, table, workspace_id, actor_label, entries, now, record
                     record_type,
                     e.record_id,
                     e.record_crm,
-                    json.dumps(e.fields),
-                    json.dumps(e.decision),
-                    json.dumps(e.overlays),
+                    _json(e.fields),
+                    _json(e.decision),
+                    _json(e.overlays),
                     "",
                     "",
                     "",
