@@ -19,23 +19,28 @@ LARGEST_BAND = "5000+"
 UNKNOWN_BAND = "unknown"
 
 
+def account_record(crm_id: str, domain: str, fields: dict | None) -> dict:
+    """The record the territories' matcher resolves for an account: its fields, its CRM id
+    as `account_id`, its domain."""
+    record = {**(fields or {}), "account_id": crm_id}
+    if domain:
+        record["domain"] = domain
+    return record
+
+
 def account_records(accounts: QuerySet, *columns: str) -> list[tuple]:
-    """(id, record, *columns) of each account: the record the territories' matcher resolves
-    (its fields, its CRM id as `account_id`, its domain). The fields are read as text and
-    parsed with orjson: decoding JSON is much of what reading a million accounts costs."""
+    """(id, record, *columns) of each account (`account_record`). The fields are read as
+    text and parsed with orjson: decoding JSON is much of what reading a million accounts
+    costs."""
     rows = (
         accounts.order_by()
         .annotate(fields_text=Cast("fields", output_field=TextField()))
         .values_list("id", "crm_id", "domain", "fields_text", *columns)
     )
-    records = []
-    for account_id, crm_id, domain, text, *rest in rows:
-        record = (orjson.loads(text) if text else None) or {}
-        record["account_id"] = crm_id
-        if domain:
-            record["domain"] = domain
-        records.append((account_id, record, *rest))
-    return records
+    return [
+        (account_id, account_record(crm_id, domain, orjson.loads(text) if text else None), *rest)
+        for account_id, crm_id, domain, text, *rest in rows
+    ]
 
 
 def book_sizes(*, workspace_id: int, member_ids) -> dict[int, int]:
@@ -67,12 +72,11 @@ def accounts_new_uncovered(*, workspace, since, provider: str | None = None) -> 
     for pk, crm_id, name, domain, fields in new.values_list(
         "id", "crm_id", "name", "domain", "fields"
     ).iterator(chunk_size=5000):
-        if matcher is not None:
-            record = {**(fields or {}), "account_id": crm_id}
-            if domain:
-                record["domain"] = domain
-            if matcher.resolve(record).winner is not None:
-                continue
+        if (
+            matcher is not None
+            and matcher.resolve(account_record(crm_id, domain, fields)).winner is not None
+        ):
+            continue
         uncovered.append({"id": pk, "crm_id": crm_id, "name": name, "domain": domain})
     return uncovered
 

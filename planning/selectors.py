@@ -1,5 +1,6 @@
-"""Reads of planning: a simulation's aggregates and moves (SQL over the scratch table joined
-with the book), the latest simulation of a plan, and the balance of a set of books.
+"""Reads of planning: a simulation's aggregates and moves (SQL over the scratch table, which
+holds each account's before and after; the moves add the book's names), the latest
+simulation of a plan, and the balance of a set of books.
 
 "Before" is the book as the simulation's chunks read it (territories of the plan that
 assigned it, owners, open deals); "after" is the simulated plan's outcome. Territories of two
