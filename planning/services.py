@@ -13,10 +13,10 @@ into the job's result, in the same transaction, so a finished job always carries
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Sum
 
 from allocation.book_entries import rotation_states_load
 from allocation.engine import RotationSnapshot, round_robin_pick
@@ -199,13 +199,10 @@ def _open_deals(workspace_id: int, payload) -> dict[int, tuple]:
     rows = (
         deals.order_by()
         .values("account_id")
-        .annotate(n=Count("id"), amount=Sum(Coalesce("amount", Value(0), output_field=AMOUNT)))
+        .annotate(n=Count("id"), amount=Sum("amount", default=Decimal(0)))
         .values_list("account_id", "n", "amount")
     )
     return {account_id: (n, amount) for account_id, n, amount in rows}
-
-
-AMOUNT = DecimalField(max_digits=20, decimal_places=2)
 
 
 def _quick_pick(winner, simple: set, rotations: dict) -> int | None:
