@@ -431,6 +431,8 @@ def reevaluate_plan(job) -> list[dict]:
         )
         ids = list(accounts.filter(to_decide).order_by(*place).values_list("id", flat=True))
     kept = {"n": book["n"] - len(ids), "orphaned": book["n"] - book["placed"] - book["unplaced"]}
+    if matcher is not None and len(ids) <= TERRITORY_ORDER_MAX:
+        ids = _in_territory_order(ids, matcher)
     # Few changes are cut into smaller chunks, so that every worker takes a share.
     size = min(settings.BOOK_CHUNK_SIZE, max(MIN_CHUNK_SIZE, -(-len(ids) // CHUNK_LANES)))
     runs = [ids[start : start + size] for start in range(0, len(ids), size)] or [[]]
@@ -460,6 +462,29 @@ def _book_pass(accounts, to_decide: Q) -> dict:
     return {"n": n, "placed": placed, "ids": ids, "unplaced": unplaced}
 
 
+def _in_territory_order(ids: list, matcher) -> list:
+    """`ids` grouped by the territory tree their accounts would pick an owner in (the last
+    territory of the winner's fallback chain), in place order within a group. Place order
+    alone keeps chunks apart when they cover the whole book, but a few thousand accounts
+    arriving in one region all fall in its handful of territories: grouped, the chunks
+    queued one after another pick in different territories and run side by side instead of
+    each waiting for the other's keys. The accounts are resolved twice (here and in their
+    chunk), which costs less than the wait for a job this small."""
+    roots = {}
+    for account_id, record in account_records(Account.objects.filter(_ids_q(ids))):
+        winner = matcher.resolve(record).winner
+        roots[account_id] = (
+            territory_chain(winner, matcher.by_id)[-1].id if winner is not None else 0
+        )
+    # Stable: place order within a group. An account deleted since the pass goes with the
+    # orphans (its chunk skips it).
+    return sorted(ids, key=lambda account_id: roots.get(account_id, 0))
+
+
+# Jobs deciding at most this many accounts have them grouped by territory
+# (`_in_territory_order`); larger ones (a new plan, a first assignment) span the book, where
+# place order already keeps the chunks apart and a second resolution would cost seconds.
+TERRITORY_ORDER_MAX = 50_000
 # The smallest chunk a handful of changes is cut into (below it, a chunk's fixed costs —
 # its transaction, the team's load, a task — outweigh what a second worker saves).
 MIN_CHUNK_SIZE = 500
@@ -469,14 +494,17 @@ CHUNK_LANES = 8
 
 def _interleaved(runs: list, *, lanes: int) -> list:
     """The runs in the order the workers should take them: one from each of `lanes` evenly
-    spaced places of the (country, state)-ordered book in turn, so that the chunks running
-    at once are regions apart and do not wait for each other's territory keys (neighbours
-    share territories)."""
+    spaced places of the (country, state)-ordered book in turn, the lanes visited in
+    bit-reversed order (0, 4, 2, 6, 1, 5, 3, 7 for eight), so that any two chunks queued one
+    after the other (run at once) are at least a quarter of the book apart and do not wait
+    for each other's territory keys (neighbours share territories)."""
     stride = -(-len(runs) // lanes)
+    bits = max(1, (lanes - 1).bit_length())
+    order = sorted(range(lanes), key=lambda lane: int(f"{lane:0{bits}b}"[::-1], 2))
     return [
         runs[lane * stride + step]
         for step in range(stride)
-        for lane in range(lanes)
+        for lane in order
         if lane * stride + step < len(runs)
     ]
 
@@ -902,28 +930,40 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
         _accounts_update_sqlite(key, changes, evaluated, now)
         return
     changed = {row[0] for row in changes}
-    closed = _closed_deal_territories(changes)
     with connection.cursor() as cursor:
         # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
         cursor.execute("DROP TABLE IF EXISTS book_account_tmp")
         cursor.execute(
             "CREATE TEMP TABLE book_account_tmp (id bigint, seen timestamptz, changed boolean, "
             "territory_id bigint, runner_up_id bigint, owner_id bigint, status text, "
-            "assigned boolean) ON COMMIT DROP"
+            "assigned boolean, closed_territory_id bigint) ON COMMIT DROP"
         )
         with cursor.cursor.copy(
             "COPY book_account_tmp (id, seen, changed, territory_id, runner_up_id, owner_id, "
-            "status, assigned) FROM STDIN"
+            "status, assigned, closed_territory_id) FROM STDIN"
         ) as copy:
-            for account_id, territory_id, runner_up_id, owner_id, status, assigned, _ in changes:
+            for (
+                account_id,
+                territory_id,
+                runner_up_id,
+                owner_id,
+                status,
+                assigned,
+                before,
+            ) in changes:
                 seen = evaluated.get(account_id)
+                # What its closed deals that do not know their territory are credited to
+                # (`_closed_deal_territories`).
+                closed = before if before is not None else territory_id
                 copy.write_row(
-                    (account_id, seen, True, territory_id, runner_up_id, owner_id, status, assigned)
-                )
+                    (account_id, seen, True, territory_id, runner_up_id, owner_id, status,
+                     assigned, closed)
+                )  # fmt: skip
             for account_id, seen in evaluated.items():
                 if account_id not in changed:
-                    copy.write_row((account_id, seen, False, None, None, None, None, False))
-        # Its real size, so the join below uses the primary key instead of scanning the book.
+                    copy.write_row((account_id, seen, False, None, None, None, None, False, None))
+        # Its real size, so the joins below use the primary key and the deals' account index
+        # instead of scanning the book.
         cursor.execute("ANALYZE book_account_tmp")
         cursor.execute(
             f"UPDATE {table} a SET "
@@ -938,15 +978,12 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
             "AND (t.changed OR (a.updated_at = t.seen AND a.evaluated_key <> %s))",
             [now, key, now, workspace_id, key],
         )
-        if closed:
-            # Driven by the deals' account index: a book just assigned for the first time
-            # has statistics that say no account has a territory.
+        if changes:
             cursor.execute(
-                f"UPDATE {Opportunity._meta.db_table} o SET closed_territory_id = x.territory_id "
-                "FROM unnest(%s::bigint[], %s::bigint[]) AS x(account_id, territory_id) "
-                "WHERE o.account_id = x.account_id AND o.is_closed "
-                "AND o.closed_territory_id IS NULL",
-                [[a for a, _ in closed], [t for _, t in closed]],
+                f"UPDATE {Opportunity._meta.db_table} o "
+                "SET closed_territory_id = t.closed_territory_id FROM book_account_tmp t "
+                "WHERE t.closed_territory_id IS NOT NULL AND o.account_id = t.id "
+                "AND o.is_closed AND o.closed_territory_id IS NULL"
             )
 
 

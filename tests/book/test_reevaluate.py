@@ -375,12 +375,52 @@ def test_time_off_does_not_cost_a_rep_their_book(workspace, django_capture_on_co
 
 def test_chunks_are_queued_from_places_of_the_book_far_apart():
     """Neighbouring chunks of the (country, state)-ordered book share territories, so the
-    ones queued one after another (run at once by the workers) come from distant places."""
+    ones queued one after another (run at once by the workers) come from distant places:
+    the lanes in bit-reversed order, each pair a quarter of the book apart or more."""
+    assert services._interleaved(list(range(8)), lanes=8) == [0, 4, 2, 6, 1, 5, 3, 7]
+
     order = services._interleaved(list(range(17)), lanes=8)
 
     assert sorted(order) == list(range(17))
-    assert order[:6] == [0, 3, 6, 9, 12, 15]
-    assert min(abs(a - b) for a, b in pairwise(order)) >= 2
+    assert min(abs(a - b) for a, b in pairwise(order)) >= 3  # a stride of three runs
+
+
+def test_a_few_changes_are_chunked_by_the_territories_they_pick_in(workspace, settings):
+    """Accounts arriving in one region share its territories: planned in place order, every
+    chunk would wait for the others' territory keys. A small job groups them by the tree of
+    territories their pick may touch (the winner and its fallback territories), so the
+    chunks queued one after another pick in different territories."""
+    from jobs.models import Job
+
+    settings.BOOK_CHUNK_SIZE = 5000
+    by_industry = {
+        industry: TerritoryFactory(
+            workspace=workspace, rule={"field": "industry", "op": "eq", "value": industry}
+        )
+        for industry in ("Software", "Hardware", "Retail")
+    }
+    by_industry["Software"].fallback_territory = by_industry["Hardware"]
+    by_industry["Software"].save()
+    tree = {"Software": "hardware tree", "Hardware": "hardware tree", "Retail": "retail"}
+    # Interleaved in place order: every account in the same country and state.
+    Account.objects.bulk_create(
+        AccountFactory.build(
+            workspace=workspace,
+            fields={"country": "US", "state": "CA", "industry": industry},
+        )
+        for _ in range(services.MIN_CHUNK_SIZE * 2 // 3)
+        for industry in by_industry
+    )
+    industry_of = {
+        account_id: fields["industry"]
+        for account_id, fields in Account.objects.values_list("id", "fields")
+    }
+
+    chunks = services.reevaluate_plan(Job(workspace=workspace))
+
+    queued = [tree[industry_of[i]] for chunk in chunks for i in chunk["ids"]]
+    assert sorted(queued) == sorted(tree[industry] for industry in industry_of.values())
+    assert sum(1 for a, b in pairwise(queued) if a != b) == 1  # two groups, one boundary
 
 
 def test_few_changes_are_cut_into_chunks_every_worker_can_take(workspace, settings):

@@ -31,7 +31,8 @@ def test_a_job_is_planned_into_chunks_and_completes_with_progress(workspace, set
     chunk_ids = services.job_start(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.progress_total, job.progress_done) == ("running", 5, 0)
-    assert [c.size for c in job.chunks.order_by("index")] == [2, 2, 1]
+    assert sorted(c.size for c in job.chunks.all()) == [1, 2, 2]
+    assert job.chunks.get(pk=chunk_ids[0]).size == 2
 
     services.chunk_run(chunk_id=chunk_ids[0])
     job.refresh_from_db()
@@ -162,3 +163,44 @@ def test_jobs_are_read_only(api, workspace, settings):
     job = _queued_reevaluation(workspace, settings)
     assert api.post("/api/v1/jobs/", {}, format="json").status_code == 405
     assert api.delete(f"/api/v1/jobs/{job.pk}/").status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_claims_a_chunk_without_waiting_for_the_job_row(settings):
+    """Every finishing chunk updates its job's row (the progress) and holds that row until
+    it commits. Another worker claiming its next chunk, or finding chunks left after its
+    own, does not queue behind it: the chunks of a job finish side by side."""
+    import psycopg
+    from django.db import connection
+
+    from jobs.models import JobKind
+    from tests.factories import WorkspaceFactory
+
+    settings.BOOK_CHUNK_SIZE = 2
+    workspace = WorkspaceFactory()
+    us_territory(workspace)
+    for _ in range(4):
+        AccountFactory(workspace=workspace)
+    job = services.job_create(
+        workspace=workspace,
+        kind=JobKind.REEVALUATE,
+        handler=book_services.REEVALUATE,
+        actor_label="tests",
+        dispatch=False,
+    )
+    first, second = services.job_start(job_id=job.pk)
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute("SELECT 1 FROM jobs_job WHERE id = %s FOR UPDATE", [job.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+        try:
+            claimed = services._claim(first)
+            finished = services.job_finalize_if_complete(job_id=job.pk)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        other.rollback()
+
+    assert claimed is not None and claimed.state == ChunkState.RUNNING
+    assert finished is None
+    assert services.chunk_run(chunk_id=second) == "done"
