@@ -763,8 +763,12 @@ class _NoPlan:
 _NO_PLAN = _NoPlan()
 
 
-def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
-    """Inside the chunk's transaction: locks, decisions, set-based writes of the changes."""
+def reevaluate_apply(
+    job, payload, prepared: Prepared, *, moved: dict | None = None
+) -> tuple[dict, list]:
+    """Inside the chunk's transaction: locks, decisions, set-based writes of the changes.
+    `moved` (a plan activation's transition) receives the accounts whose owner changed:
+    id → (owner before, owner now, territory now, name or CRM id)."""
     workspace = job.workspace
     now = timezone.now()
     matcher = prepared.matcher
@@ -810,6 +814,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
             "runner_up_id",
             "status",
             "assigned_at",
+            "name",
         )
     )
     account_changes, entries, rotation_updates = [], [], {}
@@ -823,6 +828,7 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
         runner_up_id,
         status,
         assigned_at,
+        name,
     ) in locked:
         record, resolution, seen_at = prepared.resolutions[account_id]
         if resolution.winner is not None and needs_pick(
@@ -860,6 +866,8 @@ def reevaluate_apply(job, payload, prepared: Prepared) -> tuple[dict, list]:
             continue
         counts["changed"] += 1
         counts["owner_changed"] += owner_changed
+        if owner_changed and moved is not None:
+            moved[account_id] = (owner_id, outcome.owner_id, outcome.territory_id, name or crm_id)
         counts["territory_changed"] += territory_changed
         account_changes.append(
             (

@@ -23,7 +23,7 @@ from django.utils import timezone
 from allocation.book_entries import AccountEntry, account_entries_write
 from allocation.models import RecordType
 from book import services as book_services
-from book.models import Account, Opportunity
+from book.models import Opportunity
 from jobs import services as job_services
 from jobs.models import Job, JobKind
 from members.models import Member
@@ -183,24 +183,11 @@ def activation_prepare(job, payload):
 
 
 def activation_apply(job, payload, prepared) -> tuple[dict, list]:
-    """In the chunk's transaction: the accounts that may change are locked (in id order, as
-    the re-evaluation locks them) and their owners read, the re-evaluation writes, and the
-    transition is applied to the accounts whose owner it changed."""
+    """In the chunk's transaction: the re-evaluation's writes, then the transition for the
+    accounts whose owner they changed (as the re-evaluation decided them, under its locks)."""
     activation = Activation.objects.select_related("plan").get(pk=job.params["activation"])
-    candidates = sorted(prepared.resolutions)
-    before = dict(
-        Account.objects.select_for_update()
-        .filter(workspace_id=job.workspace_id, pk__in=candidates)
-        .order_by("id")
-        .values_list("id", "owner_id")
-    )
-    counts, errors = book_services.reevaluate_apply(job, payload, prepared)
-    moved = {}
-    for account_id, owner_id, territory_id, name, crm_id in Account.objects.filter(
-        pk__in=list(before)
-    ).values_list("id", "owner_id", "territory_id", "name", "crm_id"):
-        if owner_id != before[account_id]:
-            moved[account_id] = (before[account_id], owner_id, territory_id, name or crm_id)
+    moved: dict = {}
+    counts, errors = book_services.reevaluate_apply(job, payload, prepared, moved=moved)
     return {**counts, **_transition_apply(job=job, activation=activation, moved=moved)}, errors
 
 
