@@ -423,6 +423,8 @@ def reevaluate_plan(job) -> list[dict]:
     if connection.vendor == "postgresql":
         book = _book_pass(accounts, to_decide)
         ids = book["ids"]
+        if matcher is not None and len(ids) <= TERRITORY_ORDER_MAX:
+            ids = _in_territory_order(ids, matcher)
     else:
         book = accounts.aggregate(
             n=Count("*"),
@@ -431,8 +433,6 @@ def reevaluate_plan(job) -> list[dict]:
         )
         ids = list(accounts.filter(to_decide).order_by(*place).values_list("id", flat=True))
     kept = {"n": book["n"] - len(ids), "orphaned": book["n"] - book["placed"] - book["unplaced"]}
-    if matcher is not None and len(ids) <= TERRITORY_ORDER_MAX:
-        ids = _in_territory_order(ids, matcher)
     # Few changes are cut into smaller chunks, so that every worker takes a share.
     size = min(settings.BOOK_CHUNK_SIZE, max(MIN_CHUNK_SIZE, -(-len(ids) // CHUNK_LANES)))
     runs = [ids[start : start + size] for start in range(0, len(ids), size)] or [[]]
@@ -469,7 +469,8 @@ def _in_territory_order(ids: list, matcher) -> list:
     arriving in one region all fall in its handful of territories: grouped, the chunks
     queued one after another pick in different territories and run side by side instead of
     each waiting for the other's keys. The accounts are resolved twice (here and in their
-    chunk), which costs less than the wait for a job this small."""
+    chunk), which costs less than the wait for a job this small. Postgres only: SQLite has
+    one writer and no keys."""
     roots = {}
     for account_id, record in account_records(Account.objects.filter(_ids_q(ids))):
         winner = matcher.resolve(record).winner
