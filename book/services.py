@@ -914,12 +914,17 @@ def reevaluate_apply(
     return {**counts, **written}, []
 
 
+def _closed_territory(territory_id, before):
+    """The territory the closed deals of a changed account that do not know where they
+    closed are credited to: its territory of before when it had one (a later plan must not
+    rewrite history, and analytics credit it), else its first one (None: none yet)."""
+    return before if before is not None else territory_id
+
+
 def _closed_deal_territories(changes) -> list[tuple[int, int]]:
-    """(account id, territory) for the closed deals of changed accounts that do not know the
-    territory they closed in: the account's territory of before when it had one (a later
-    plan must not rewrite history, and analytics credit it), else its first one."""
+    """(account id, `_closed_territory`) of the changed accounts that have one."""
     return [
-        (account_id, before if before is not None else territory_id)
+        (account_id, _closed_territory(territory_id, before))
         for account_id, territory_id, _, _, _, _, before in changes
         if before is not None or territory_id is not None
     ]
@@ -961,9 +966,7 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
                 before,
             ) in changes:
                 seen = evaluated.get(account_id)
-                # What its closed deals that do not know their territory are credited to
-                # (`_closed_deal_territories`).
-                closed = before if before is not None else territory_id
+                closed = _closed_territory(territory_id, before)
                 copy.write_row(
                     (account_id, seen, True, territory_id, runner_up_id, owner_id, status,
                      assigned, closed)
