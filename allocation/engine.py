@@ -3,7 +3,7 @@
 The service loads the state (territories, members, absences, capacity usage, rotation
 pointers) under the territory's lock, calls `allocation_decide`, and persists the result."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,7 +60,7 @@ def member_unavailable_reason(
     return None
 
 
-def round_robin_pick(order: list[int], pointer: int | None, eligible: set[int]) -> int | None:
+def round_robin_pick(order: Sequence[int], pointer: int | None, eligible: set[int]) -> int | None:
     """Strict rotation in slot order: the next eligible member after the last one chosen."""
     if not order:
         return None
@@ -106,23 +106,24 @@ def least_loaded_pick(members: list[MemberState]) -> int | None:
     return min(enumerate(members), key=key)[1].id
 
 
-def _distribute(method: str, slots, eligible_ids: list[int], rotation: RotationSnapshot, members):
-    """Pick among eligible members of one pool (its slots, in slot order) with the
-    territory's method; returns (member, detail, update)."""
+def _distribute(territory, role: str, eligible_ids: list[int], rotation, members):
+    """Pick among the eligible members of one pool (the territory's slots of `role`, in slot
+    order) with the territory's method; returns (member, detail, update)."""
     eligible = set(eligible_ids)
-    order = list(dict.fromkeys(s.member_id for s in slots if s.member_id in eligible))
+    method = territory.distribution
     if method == "weighted":
         weights = {}
-        for slot in slots:
+        for slot in territory.pools[role][1]:
             if slot.member_id in eligible and slot.member_id not in weights:
                 weights[slot.member_id] = slot.weight
         chosen, current = weighted_pick(weights, rotation.current_weights, eligible)
         detail = f"weighted (weight {weights.get(chosen)} of {sum(weights.values())})"
         return chosen, detail, RotationSnapshot(chosen, current)
     if method == "least_loaded":
+        order = [m for m in territory.pools[role][0] if m in eligible]
         chosen = least_loaded_pick([members[m] for m in order])
         return chosen, f"least_loaded (load {members[chosen].load:.2f})", None
-    full_order = list(dict.fromkeys(s.member_id for s in slots if s.role != "overlay"))
+    full_order = territory.rotation_order
     chosen = round_robin_pick(full_order, rotation.pointer_member_id, eligible)
     turn = full_order.index(chosen) + 1 if chosen in full_order else 0
     detail = f"round_robin turn {turn} of {len(full_order)}"
@@ -132,7 +133,7 @@ def _distribute(method: str, slots, eligible_ids: list[int], rotation: RotationS
 def _pool_pick(territory, *, members, rotations, fields, evaluate, trace):
     """Primaries first; backups only when no primary is available."""
     for role in ("primary", "backup"):
-        ids = list(dict.fromkeys(s.member_id for s in territory.slots if s.role == role))
+        ids = territory.pools[role][0]
         if not ids:
             continue
         eligible = []
@@ -156,10 +157,7 @@ def _pool_pick(territory, *, members, rotations, fields, evaluate, trace):
                 )
         if eligible:
             rotation = rotations.get(territory.id, RotationSnapshot())
-            slots = [s for s in territory.slots if s.role == role]
-            chosen, detail, update = _distribute(
-                territory.distribution, slots, eligible, rotation, members
-            )
+            chosen, detail, update = _distribute(territory, role, eligible, rotation, members)
             if role == "backup":
                 detail = f"backup pool, {detail}"
             trace.append(
@@ -186,7 +184,7 @@ def allocation_decide(
     trace = list(trace or [])
     if territory is None:
         return _fallback_default(default_member_id, members, fields, evaluate, trace, None, [])
-    overlays = list(dict.fromkeys(s.member_id for s in territory.slots if s.role == "overlay"))
+    overlays = list(territory.pools["overlay"][0])
     chosen, update = _pool_pick(
         territory,
         members=members,

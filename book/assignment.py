@@ -96,7 +96,7 @@ def needs_pick(*, owner_id, resolution, members: dict[int, BookMember], fields) 
 
 
 def account_unchanged(
-    *, owner_id, territory_id, runner_up_id, status, assigned_at, resolution, members, fields
+    *, owner_id, territory_id, runner_up_id, status, assigned: bool, resolution, members, fields
 ) -> bool:
     """Whether re-evaluation would leave this account exactly as it is: its territory and
     runner-up are the resolved ones and its owner stays (sticky, or orphaned). Cheap — no
@@ -106,12 +106,12 @@ def account_unchanged(
     if runner_up_id != runner_up:
         return False
     if winner is None:
-        evaluated = assigned_at is not None or owner_id is None
+        evaluated = assigned or owner_id is None
         return territory_id is None and status == "orphaned" and evaluated
     return (
         territory_id == winner.id
         and status == "assigned"
-        and assigned_at is not None
+        and assigned
         and _sticky(owner_id, winner, members, fields) is not None
     )
 
@@ -120,8 +120,8 @@ def _sticky(owner_id, winner, members, fields) -> str | None:
     """The trace detail when the current owner stays, else None."""
     if owner_id is None:
         return None
-    primaries = [s.member_id for s in winner.slots if s.role == "primary"]
-    backups = [s.member_id for s in winner.slots if s.role == "backup"]
+    primaries = winner.pools["primary"][0]
+    backups = winner.pools["backup"][0]
     if owner_id in primaries:
         if _sticky_reason(members.get(owner_id), winner, fields) is None:
             return f"current owner is an eligible primary of {winner.name}"
@@ -175,7 +175,7 @@ def account_decide(
         return Outcome(
             None, None, owner_id, "orphaned", "fallback" if owner_id else "unassigned", trace
         )
-    overlays = list(dict.fromkeys(s.member_id for s in winner.slots if s.role == "overlay"))
+    overlays = list(winner.pools["overlay"][0])
     sticky = _sticky(owner_id, winner, members, fields)
     if sticky:
         trace.append({"step": "sticky", "member": owner_id, "outcome": "kept", "detail": sticky})

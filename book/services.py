@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from allocation.book_entries import (
@@ -444,7 +445,9 @@ def reevaluate_plan(job) -> list[dict]:
 def _book_pass(accounts, to_decide: Q) -> dict:
     """One pass over the book (Postgres): its size, how many have a territory, and the ids
     to decide in place order with how many of them have none. `to_decide` is computed once
-    per account (the fence keeps the planner from inlining it into each aggregate)."""
+    per account (the fence keeps the planner from inlining it into each aggregate). The
+    accounts are grouped by place in a hash aggregate and the few thousand places sorted
+    here."""
     inner = (
         accounts.annotate(decide=ExpressionWrapper(to_decide, output_field=BooleanField()))
         .order_by()
@@ -452,14 +455,29 @@ def _book_pass(accounts, to_decide: Q) -> dict:
     )
     sql, params = inner.query.sql_with_params()
     with connection.cursor() as cursor:
+        # A hash aggregate: Postgres cannot estimate how few places a JSON field holds and
+        # would sort the million rows to group them (3 s against 1 s).
+        cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(
-            "SELECT count(*), count(territory_id), coalesce(array_agg(id ORDER BY "
-            "fields ->> 'country', fields ->> 'state', id) FILTER (WHERE decide), '{}'), "
-            f"count(*) FILTER (WHERE decide AND territory_id IS NULL) FROM ({sql} OFFSET 0) b",
+            "SELECT fields ->> 'country', fields ->> 'state', count(*), count(territory_id), "
+            "array_agg(id) FILTER (WHERE decide), "
+            f"count(*) FILTER (WHERE decide AND territory_id IS NULL) FROM ({sql} OFFSET 0) b "
+            "GROUP BY 1, 2",
             params,
         )
-        n, placed, ids, unplaced = cursor.fetchone()
-    return {"n": n, "placed": placed, "ids": ids, "unplaced": unplaced}
+        places = cursor.fetchall()
+        cursor.execute("SET LOCAL enable_sort TO DEFAULT")
+    # Postgres' order: NULLs last.
+    places.sort(key=lambda p: (p[0] is None, p[0] or "", p[1] is None, p[1] or ""))
+    ids = []
+    for *_, place_ids, _ in places:
+        ids += sorted(place_ids or ())
+    return {
+        "n": sum(p[2] for p in places),
+        "placed": sum(p[3] for p in places),
+        "ids": ids,
+        "unplaced": sum(p[5] for p in places),
+    }
 
 
 def _in_territory_order(ids: list, matcher) -> list:
@@ -576,13 +594,16 @@ def _members_load(*, workspace_id, job, with_books: set | None = None) -> dict:
 class Prepared:
     matcher: object | None
     key: str  # the evaluation key of the plan the chunk was resolved under
-    resolutions: dict  # account id -> (fields, Resolution, updated_at read)
+    # account id -> (fields, Resolution, owner, territory, runner-up, status, ever assigned,
+    # updated_at as text, CRM, CRM id, name) as read: the writes apply only where `updated_at` is
+    # still the one read (an allocation or an import since leaves the account to the next job).
+    resolutions: dict
     pick_territories: set  # the winners (and their fallback chains) that must pick an owner
     pick_members: set  # the members of those whose book a pick reads (caps, least_loaded)
     # Members whose book size a pick reads (least_loaded pools): counted under the locks.
     load_members: set
     # Accounts resolved and found unchanged: their key is brought up to date.
-    unchanged: dict  # account id -> updated_at read
+    unchanged: dict  # account id -> updated_at read (as text)
     read: int = 0  # accounts of the chunk
     orphaned: int = 0  # of which no territory matched
     resolved: int = 0  # of which went through the matcher (the others provably stay)
@@ -676,14 +697,23 @@ def reevaluate_prepare(job, payload) -> Prepared:
             n=Count("id"), orphaned=Count("id", filter=Q(territory__isnull=True))
         )
         in_chunk = in_chunk.filter(to_decide)
+    # Whether it was ever assigned, and on Postgres `updated_at` as text: both are only
+    # compared, and Django's time-zone loader would make 10,000 datetimes a chunk in Python.
+    seen = Cast("updated_at", TextField()) if connection.vendor == "postgresql" else F("updated_at")
     rows = account_records(
-        in_chunk,
+        in_chunk.annotate(
+            assigned=ExpressionWrapper(Q(assigned_at__isnull=False), BooleanField()),
+            seen=seen,
+        ),
         "owner_id",
         "territory_id",
         "runner_up_id",
         "status",
-        "assigned_at",
-        "updated_at",
+        "assigned",
+        "seen",
+        "crm_provider",
+        "crm_id",
+        "name",
     )
     members = {}
     if matcher is not None and rows:
@@ -692,16 +722,8 @@ def reevaluate_prepare(job, payload) -> Prepared:
     unchanged = {}
     pick_territories: set[int] = set()
     read, orphaned = kept["n"], kept["orphaned"]
-    for (
-        account_id,
-        record,
-        owner_id,
-        territory_id,
-        runner_up_id,
-        status,
-        assigned_at,
-        updated_at,
-    ) in rows:
+    for account_id, record, *read_row in rows:
+        owner_id, territory_id, runner_up_id, status, assigned, seen, *_ = read_row
         resolution = matcher.resolve(record) if matcher else _NO_PLAN
         read += 1
         orphaned += resolution.winner is None
@@ -710,14 +732,14 @@ def reevaluate_prepare(job, payload) -> Prepared:
             territory_id=territory_id,
             runner_up_id=runner_up_id,
             status=status,
-            assigned_at=assigned_at,
+            assigned=assigned,
             resolution=resolution,
             members=members,
             fields=record,
         ):
-            unchanged[account_id] = updated_at
+            unchanged[account_id] = seen
             continue
-        resolutions[account_id] = (record, resolution, updated_at)
+        resolutions[account_id] = (record, resolution, *read_row)
         if needs_pick(owner_id=owner_id, resolution=resolution, members=members, fields=record):
             pick_territories.update(t.id for t in territory_chain(resolution.winner, matcher.by_id))
     pick_members: set[int] = set()
@@ -768,7 +790,10 @@ def reevaluate_apply(
     job, payload, prepared: Prepared, *, moved: dict | None = None
 ) -> tuple[dict, list]:
     """Inside the chunk's transaction: locks, decisions, set-based writes of the changes.
-    `moved` (a plan activation's transition) receives the accounts whose owner changed:
+    The accounts are not read again: the decisions are made on the rows `reevaluate_prepare`
+    read, and written only where the row is still that one (`_accounts_update`); one an
+    allocation or an import changed meanwhile is left to the next re-evaluation, its key
+    stale. `moved` (a plan activation's transition) receives the accounts whose owner changed:
     id → (owner before, owner now, territory now, name or CRM id)."""
     workspace = job.workspace
     now = timezone.now()
@@ -800,48 +825,32 @@ def reevaluate_apply(
             workspace_id=workspace.pk, job=job, with_books=prepared.load_members
         )
         rotations = rotation_states_load(territory_ids=prepared.pick_territories)
-    # Only the accounts that may change are locked (and re-read: an allocation may have
-    # changed their owner since the chunk was read).
-    locked = list(
-        Account.objects.select_for_update()
-        .filter(_ids_q(prepared.resolutions), workspace_id=workspace.pk)
-        .order_by("id")
-        .values_list(
-            "id",
-            "crm_provider",
-            "crm_id",
-            "owner_id",
-            "territory_id",
-            "runner_up_id",
-            "status",
-            "assigned_at",
-            "name",
-        )
-    )
-    account_changes, entries, rotation_updates = [], [], {}
+    account_changes, decided, rotation_updates = [], [], {}
     evaluated = dict(prepared.unchanged)  # account id -> updated_at read: key brought up to date
-    for (
-        account_id,
-        provider,
-        crm_id,
-        owner_id,
-        territory_id,
-        runner_up_id,
-        status,
-        assigned_at,
-        name,
-    ) in locked:
-        record, resolution, seen_at = prepared.resolutions[account_id]
+    for account_id in sorted(prepared.resolutions):  # id order: rotations turn as they did
+        (
+            record,
+            resolution,
+            owner_id,
+            territory_id,
+            runner_up_id,
+            status,
+            assigned,
+            seen,
+            provider,
+            crm_id,
+            name,
+        ) = prepared.resolutions[account_id]
         if resolution.winner is not None and needs_pick(
             owner_id=owner_id, resolution=resolution, members=members, fields=record
         ):
             chain = {t.id for t in territory_chain(resolution.winner, matcher.by_id)}
             if not chain <= prepared.pick_territories:
-                # Its owner changed since the chunk was read (an allocation): its
-                # territories are not locked, so leave it to the next re-evaluation.
+                # Its owner may no longer stay (a member went inactive since the chunk was
+                # read): its territories are not locked, so leave it to the next job.
                 counts["deferred"] += 1
                 continue
-        evaluated[account_id] = seen_at
+        evaluated[account_id] = seen
         outcome = account_decide(
             owner_id=owner_id,
             resolution=resolution,
@@ -861,15 +870,10 @@ def reevaluate_apply(
                 members[owner_id].owned -= 1
         owner_changed = outcome.owner_id != owner_id
         territory_changed = outcome.territory_id != territory_id
-        first = assigned_at is None and (outcome.owner_id or outcome.territory_id)
+        first = not assigned and (outcome.owner_id or outcome.territory_id)
         record_entry = owner_changed or territory_changed or first
         if not (record_entry or outcome.status != status or outcome.runner_up_id != runner_up_id):
             continue
-        counts["changed"] += 1
-        counts["owner_changed"] += owner_changed
-        if owner_changed and moved is not None:
-            moved[account_id] = (owner_id, outcome.owner_id, outcome.territory_id, name or crm_id)
-        counts["territory_changed"] += territory_changed
         account_changes.append(
             (
                 account_id,
@@ -881,6 +885,7 @@ def reevaluate_apply(
                 territory_id,
             )
         )
+        entry = None
         if record_entry:
             writeback = ""
             new_owner = members.get(outcome.owner_id)
@@ -893,20 +898,32 @@ def reevaluate_apply(
                 and new_owner.crm[1]
             ):
                 writeback = new_owner.crm[1]
-            entries.append(
-                AccountEntry(
-                    record_id=crm_id,
-                    record_crm=provider,
-                    status=outcome.entry_status,
-                    owner_id=outcome.owner_id,
-                    territory_id=outcome.territory_id,
-                    fields=record,
-                    decision=outcome.trace,
-                    overlays=outcome.overlays,
-                    writeback_owner_crm_user_id=writeback,
-                )
+            entry = AccountEntry(
+                record_id=crm_id,
+                record_crm=provider,
+                status=outcome.entry_status,
+                owner_id=outcome.owner_id,
+                territory_id=outcome.territory_id,
+                fields=record,
+                decision=outcome.trace,
+                overlays=outcome.overlays,
+                writeback_owner_crm_user_id=writeback,
             )
-    _accounts_update(workspace.pk, prepared.key, account_changes, evaluated, now)
+        decided.append((account_id, owner_id, outcome, territory_changed, name or crm_id, entry))
+    written = _accounts_update(workspace.pk, prepared.key, account_changes, evaluated, now)
+    entries = []
+    for account_id, owner_before, outcome, territory_changed, label, entry in decided:
+        if account_id not in written:  # changed since it was read
+            counts["deferred"] += 1
+            continue
+        owner_changed = outcome.owner_id != owner_before
+        counts["changed"] += 1
+        counts["owner_changed"] += owner_changed
+        counts["territory_changed"] += territory_changed
+        if owner_changed and moved is not None:
+            moved[account_id] = (owner_before, outcome.owner_id, outcome.territory_id, label)
+        if entry is not None:
+            entries.append(entry)
     written = account_entries_write(
         workspace_id=workspace.pk, actor_label=f"job {job.pk}", entries=entries, now=now
     )
@@ -930,20 +947,18 @@ def _closed_deal_territories(changes) -> list[tuple[int, int]]:
     ]
 
 
-def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
+def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> set:
     """The decisions of a chunk in one UPDATE … FROM a COPY-filled temporary table (Postgres),
-    or bulk updates (SQLite, make run): the changed accounts (`changes`: id, territory,
+    or row by row (SQLite, make run): the changed accounts (`changes`: id, territory,
     runner-up, owner, status, assigned now, territory before), and the evaluation key of every
-    account resolved under `key` whose row is still the one read (`evaluated`: id → its
-    `updated_at` then; an import that changed its fields meanwhile moved that, so the account
-    stays to be resolved again)."""
+    account resolved under `key`. Each row is written only if it is still the one read
+    (`evaluated`: id → its `updated_at` then; an allocation or an import moved that). Returns
+    the ids of the changed accounts written."""
     if not changes and not evaluated:
-        return
+        return set()
     table = Account._meta.db_table
     if connection.vendor != "postgresql":
-        _accounts_update_sqlite(key, changes, evaluated, now)
-        return
-    changed = {row[0] for row in changes}
+        return _accounts_update_sqlite(key, changes, evaluated, now)
     with connection.cursor() as cursor:
         # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
         cursor.execute("DROP TABLE IF EXISTS book_account_tmp")
@@ -952,6 +967,7 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
             "territory_id bigint, runner_up_id bigint, owner_id bigint, status text, "
             "assigned boolean, closed_territory_id bigint) ON COMMIT DROP"
         )
+        changed = set()
         with cursor.cursor.copy(
             "COPY book_account_tmp (id, seen, changed, territory_id, runner_up_id, owner_id, "
             "status, assigned, closed_territory_id) FROM STDIN"
@@ -965,7 +981,8 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
                 assigned,
                 before,
             ) in changes:
-                seen = evaluated.get(account_id)
+                changed.add(account_id)
+                seen = evaluated[account_id]
                 closed = _closed_territory(territory_id, before)
                 copy.write_row(
                     (account_id, seen, True, territory_id, runner_up_id, owner_id, status,
@@ -984,47 +1001,54 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> None:
             "owner_id = CASE WHEN t.changed THEN t.owner_id ELSE a.owner_id END, "
             "status = CASE WHEN t.changed THEN t.status ELSE a.status END, "
             "assigned_at = CASE WHEN t.assigned THEN %s ELSE a.assigned_at END, "
-            "evaluated_key = CASE WHEN a.updated_at = t.seen THEN %s ELSE a.evaluated_key END, "
+            "evaluated_key = %s, "
             "updated_at = CASE WHEN t.changed THEN %s ELSE a.updated_at END "
             "FROM book_account_tmp t WHERE a.id = t.id AND a.workspace_id = %s "
-            "AND (t.changed OR (a.updated_at = t.seen AND a.evaluated_key <> %s))",
+            "AND a.updated_at = t.seen AND (t.changed OR a.evaluated_key <> %s) "
+            "RETURNING CASE WHEN t.changed THEN a.id END",
             [now, key, now, workspace_id, key],
         )
-        if changes:
+        written = {account_id for (account_id,) in cursor.fetchall() if account_id is not None}
+        if not changes:
+            return written
+        if len(written) < len(changed):  # rare: changed since read; their deals stay too
             cursor.execute(
-                f"UPDATE {Opportunity._meta.db_table} o "
-                "SET closed_territory_id = t.closed_territory_id FROM book_account_tmp t "
-                "WHERE t.closed_territory_id IS NOT NULL AND o.account_id = t.id "
-                "AND o.is_closed AND o.closed_territory_id IS NULL"
+                "DELETE FROM book_account_tmp WHERE changed AND NOT id = ANY(%s)", [list(written)]
             )
+        cursor.execute(
+            f"UPDATE {Opportunity._meta.db_table} o "
+            "SET closed_territory_id = t.closed_territory_id FROM book_account_tmp t "
+            "WHERE t.closed_territory_id IS NOT NULL AND o.account_id = t.id "
+            "AND o.is_closed AND o.closed_territory_id IS NULL"
+        )
+    return written
 
 
-def _accounts_update_sqlite(key, changes, evaluated, now) -> None:
+def _accounts_update_sqlite(key, changes, evaluated, now) -> set:
     """`make run`: one writer at a time, a few hundred accounts."""
-    ids = list(evaluated)
+    written = set()
+    for account_id, territory_id, runner_up_id, owner_id, status, assigned, _ in changes:
+        still = Account.objects.filter(pk=account_id, updated_at=evaluated[account_id])
+        assigned_at = {"assigned_at": now} if assigned else {}
+        if still.update(
+            territory_id=territory_id,
+            runner_up_id=runner_up_id,
+            owner_id=owner_id,
+            status=status,
+            evaluated_key=key,
+            updated_at=now,
+            **assigned_at,
+        ):
+            written.add(account_id)
+    for account_id, territory_id in _closed_deal_territories(changes):
+        if account_id in written:
+            Opportunity.objects.filter(
+                account_id=account_id, is_closed=True, closed_territory__isnull=True
+            ).update(closed_territory_id=territory_id)
+    ids = [account_id for account_id in evaluated if account_id not in written]
     for start in range(0, len(ids), 500):
         Account.objects.filter(pk__in=ids[start : start + 500]).update(evaluated_key=key)
-    for account_id, territory_id in _closed_deal_territories(changes):
-        Opportunity.objects.filter(
-            account_id=account_id, is_closed=True, closed_territory__isnull=True
-        ).update(closed_territory_id=territory_id)
-    objs = []
-    for account_id, territory_id, runner_up_id, owner_id, status, assigned, _ in changes:
-        objs.append(
-            Account(
-                pk=account_id,
-                territory_id=territory_id,
-                runner_up_id=runner_up_id,
-                owner_id=owner_id,
-                status=status,
-                updated_at=now,
-            )
-        )
-        if assigned:
-            Account.objects.filter(pk=account_id).update(assigned_at=now)
-    Account.objects.bulk_update(
-        objs, ["territory", "runner_up", "owner", "status", "updated_at"], batch_size=500
-    )
+    return written
 
 
 def plan_changed_receiver(sender, *, plan_id: int, **kwargs) -> None:

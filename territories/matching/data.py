@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 GEO_SPECIFICITY = {"postal_code": 5, "city": 4, "state": 3, "country": 2, "region": 1}
 GEO_NAMES = {value: key for key, value in GEO_SPECIFICITY.items()}
@@ -31,6 +32,22 @@ class TerritoryInfo:
     fallback_territory_id: int | None = None
     is_active: bool = True
     slots: tuple[SlotInfo, ...] = ()
+
+    # What the allocation engine reads of the slots for every record it decides, computed
+    # once per territory (a million accounts of a first assignment would each rebuild them).
+    @cached_property
+    def pools(self) -> dict[str, tuple[tuple[int, ...], tuple[SlotInfo, ...]]]:
+        """role -> (its members in slot order, once each; its slots)."""
+        pools = {}
+        for role in ("primary", "backup", "overlay"):
+            slots = tuple(s for s in self.slots if s.role == role)
+            pools[role] = (tuple(dict.fromkeys(s.member_id for s in slots)), slots)
+        return pools
+
+    @cached_property
+    def rotation_order(self) -> tuple[int, ...]:
+        """The round robin's turns: primaries and backups in slot order, once each."""
+        return tuple(dict.fromkeys(s.member_id for s in self.slots if s.role != "overlay"))
 
 
 @dataclass(frozen=True)

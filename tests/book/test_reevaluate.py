@@ -12,6 +12,8 @@ from allocation.models import Allocation
 from book import services
 from book.models import Account
 from crm_sync.models import WritebackOutbox
+from jobs import services as job_services
+from jobs.models import JobChunk, JobKind
 from territories.services import territory_update
 from tests.book.factories import AccountFactory
 from tests.book.helpers import current_entries, reevaluate, us_territory
@@ -441,3 +443,53 @@ def test_few_changes_are_cut_into_chunks_every_worker_can_take(workspace, settin
         Account.objects.values_list("id", flat=True)
     )
     assert (chunks[0]["kept"], chunks[0]["kept_orphaned"]) == (0, 0)
+
+
+def test_an_account_changed_after_its_chunk_was_read_is_left_to_the_next_job(
+    workspace, django_capture_on_commit_callbacks
+):
+    """A chunk decides on the rows it read outside its transaction and writes an account only
+    if it is still that row: an import (or an allocation) in between wins, and the account
+    keeps a stale key so that the next job decides it."""
+    territory, reps = us_territory(workspace, reps=2)
+    raced, other = AccountFactory.create_batch(2, workspace=workspace)
+    job = job_services.job_create(
+        workspace=workspace,
+        kind=JobKind.REEVALUATE,
+        handler=services.REEVALUATE,
+        actor_label="tests",
+        dispatch=False,
+    )
+    [chunk_id] = job_services.job_start(job_id=job.pk)
+    payload = JobChunk.objects.get(pk=chunk_id).payload
+    prepared = services.reevaluate_prepare(job, payload)
+    services.accounts_upsert(  # the CRM says it moved to France meanwhile
+        workspace_id=workspace.pk,
+        provider="",
+        rows=[
+            {
+                "crm_id": raced.crm_id,
+                "name": raced.name,
+                "domain": "",
+                "fields": {"country": "FR"},
+                "owner_id": reps[0].pk,
+                "crm_owner_id": "",
+            }
+        ],
+    )
+
+    result, _ = services.reevaluate_apply(job, payload, prepared)
+
+    assert (result["changed"], result["deferred"], result["entries"]) == (1, 1, 1)
+    raced.refresh_from_db()
+    assert (raced.territory, raced.owner_id, raced.fields) == (None, reps[0].pk, {"country": "FR"})
+    assert not current_entries(workspace, raced.crm_id).exists()
+    other.refresh_from_db()
+    assert (other.territory, other.status) == (territory, "assigned")
+    [entry] = current_entries(workspace, other.crm_id)
+    assert entry.owner_id == other.owner_id
+
+    rerun = reevaluate(workspace, django_capture_on_commit_callbacks)
+    assert (rerun.result["resolved"], rerun.result["changed"]) == (1, 1)
+    raced.refresh_from_db()
+    assert (raced.territory, raced.status, raced.owner_id) == (None, "orphaned", reps[0].pk)
