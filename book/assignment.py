@@ -143,16 +143,29 @@ def _sticky(owner_id, winner, members, fields) -> str | None:
     return None
 
 
-def _candidates(winner, by_id, members, default_member_id) -> dict[int, MemberState]:
-    """The engine's view of only the members a pick can reach (the chain's slots, fallback
-    members, the workspace default), not of the whole workspace."""
+def pick_reach(winner, by_id, default_member_id, reach: dict | None = None) -> tuple:
+    """(ids of the winner's fallback chain, the members a pick can reach: the chain's slots,
+    fallback members, the workspace default). `reach` memoises it per winner for callers
+    that decide thousands of accounts under one plan."""
+    if reach is not None and winner.id in reach:
+        return reach[winner.id]
+    chain = territory_chain(winner, by_id)
     ids = set()
-    for territory in territory_chain(winner, by_id):
+    for territory in chain:
         ids.update(s.member_id for s in territory.slots)
         if territory.fallback_member_id:
             ids.add(territory.fallback_member_id)
     if default_member_id:
         ids.add(default_member_id)
+    found = (frozenset(t.id for t in chain), tuple(ids))
+    if reach is not None:
+        reach[winner.id] = found
+    return found
+
+
+def _candidates(winner, by_id, members, default_member_id, reach) -> dict[int, MemberState]:
+    """The engine's view of only the members a pick can reach, not of the whole workspace."""
+    ids = pick_reach(winner, by_id, default_member_id, reach)[1]
     return {mid: members[mid].as_candidate() for mid in ids if mid in members}
 
 
@@ -165,7 +178,9 @@ def account_decide(
     rotations: dict[int, RotationSnapshot],
     fields: dict,
     default_member_id: int | None,
+    reach: dict | None = None,
 ) -> Outcome:
+    """`reach`: a `pick_reach` memo shared by the accounts decided under one plan."""
     winner = resolution.winner
     trace = list(resolution.trace)
     runner_up = resolution.candidate_ids[1] if len(resolution.candidate_ids) > 1 else None
@@ -183,7 +198,7 @@ def account_decide(
     decision = allocation_decide(
         territory=winner,
         territory_get=by_id.get,
-        members=_candidates(winner, by_id, members, default_member_id),
+        members=_candidates(winner, by_id, members, default_member_id, reach),
         rotations=rotations,
         fields=fields,
         default_member_id=default_member_id,

@@ -42,6 +42,7 @@ from .assignment import (
     account_decide,
     account_unchanged,
     needs_pick,
+    pick_reach,
     territory_chain,
 )
 from .models import Account, AccountStatus, Opportunity
@@ -721,6 +722,7 @@ def reevaluate_prepare(job, payload) -> Prepared:
     resolutions = {}
     unchanged = {}
     pick_territories: set[int] = set()
+    reach: dict = {}  # `pick_reach` per winner
     read, orphaned = kept["n"], kept["orphaned"]
     for account_id, record, *read_row in rows:
         owner_id, territory_id, runner_up_id, status, assigned, seen, *_ = read_row
@@ -741,7 +743,9 @@ def reevaluate_prepare(job, payload) -> Prepared:
             continue
         resolutions[account_id] = (record, resolution, *read_row)
         if needs_pick(owner_id=owner_id, resolution=resolution, members=members, fields=record):
-            pick_territories.update(t.id for t in territory_chain(resolution.winner, matcher.by_id))
+            pick_territories.update(
+                pick_reach(resolution.winner, matcher.by_id, workspace.default_member_id, reach)[0]
+            )
     pick_members: set[int] = set()
     load_members: set[int] = set()
     if matcher is not None:
@@ -826,6 +830,7 @@ def reevaluate_apply(
         )
         rotations = rotation_states_load(territory_ids=prepared.pick_territories)
     account_changes, decided, rotation_updates = [], [], {}
+    default_member_id, reach = workspace.default_member_id, {}
     evaluated = dict(prepared.unchanged)  # account id -> updated_at read: key brought up to date
     for account_id in sorted(prepared.resolutions):  # id order: rotations turn as they did
         (
@@ -844,7 +849,7 @@ def reevaluate_apply(
         if resolution.winner is not None and needs_pick(
             owner_id=owner_id, resolution=resolution, members=members, fields=record
         ):
-            chain = {t.id for t in territory_chain(resolution.winner, matcher.by_id)}
+            chain = pick_reach(resolution.winner, matcher.by_id, default_member_id, reach)[0]
             if not chain <= prepared.pick_territories:
                 # Its owner may no longer stay (a member went inactive since the chunk was
                 # read): its territories are not locked, so leave it to the next job.
@@ -858,7 +863,8 @@ def reevaluate_apply(
             members=members,
             rotations=rotations,
             fields=record,
-            default_member_id=workspace.default_member_id,
+            default_member_id=default_member_id,
+            reach=reach,
         )
         if outcome.rotation_updates:
             rotations.update(outcome.rotation_updates)
