@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, TextField
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -700,18 +700,20 @@ def reevaluate_prepare(job, payload) -> Prepared:
         in_chunk = in_chunk.filter(to_decide)
     # Whether it was ever assigned, and on Postgres `updated_at` as text: both are only
     # compared, and Django's time-zone loader would make 10,000 datetimes a chunk in Python.
-    seen = Cast("updated_at", TextField()) if connection.vendor == "postgresql" else F("updated_at")
+    in_chunk = in_chunk.annotate(
+        assigned=ExpressionWrapper(Q(assigned_at__isnull=False), BooleanField())
+    )
+    seen = "updated_at"
+    if connection.vendor == "postgresql":
+        in_chunk, seen = in_chunk.annotate(seen=Cast("updated_at", TextField())), "seen"
     rows = account_records(
-        in_chunk.annotate(
-            assigned=ExpressionWrapper(Q(assigned_at__isnull=False), BooleanField()),
-            seen=seen,
-        ),
+        in_chunk,
         "owner_id",
         "territory_id",
         "runner_up_id",
         "status",
         "assigned",
-        "seen",
+        seen,
         "crm_provider",
         "crm_id",
         "name",
@@ -916,10 +918,10 @@ def reevaluate_apply(
                 writeback_owner_crm_user_id=writeback,
             )
         decided.append((account_id, owner_id, outcome, territory_changed, name or crm_id, entry))
-    written = _accounts_update(workspace.pk, prepared.key, account_changes, evaluated, now)
+    applied = _accounts_update(workspace.pk, prepared.key, account_changes, evaluated, now)
     entries = []
     for account_id, owner_before, outcome, territory_changed, label, entry in decided:
-        if account_id not in written:  # changed since it was read
+        if account_id not in applied:  # changed since it was read
             counts["deferred"] += 1
             continue
         owner_changed = outcome.owner_id != owner_before
@@ -1031,12 +1033,18 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> set:
 
 
 def _accounts_update_sqlite(key, changes, evaluated, now) -> set:
-    """`make run`: one writer at a time, a few hundred accounts."""
+    """`make run`: one writer at a time, a few hundred accounts. `updated_at` is compared in
+    Python: SQLite keeps the text each writer sent, with or without an offset."""
     written = set()
+    current = {}
+    for start in range(0, len(changes), 500):
+        ids = [row[0] for row in changes[start : start + 500]]
+        current.update(Account.objects.filter(pk__in=ids).values_list("id", "updated_at"))
     for account_id, territory_id, runner_up_id, owner_id, status, assigned, _ in changes:
-        still = Account.objects.filter(pk=account_id, updated_at=evaluated[account_id])
+        if current.get(account_id) != evaluated[account_id]:
+            continue  # changed since it was read
         assigned_at = {"assigned_at": now} if assigned else {}
-        if still.update(
+        Account.objects.filter(pk=account_id).update(
             territory_id=territory_id,
             runner_up_id=runner_up_id,
             owner_id=owner_id,
@@ -1044,8 +1052,8 @@ def _accounts_update_sqlite(key, changes, evaluated, now) -> set:
             evaluated_key=key,
             updated_at=now,
             **assigned_at,
-        ):
-            written.add(account_id)
+        )
+        written.add(account_id)
     for account_id, territory_id in _closed_deal_territories(changes):
         if account_id in written:
             Opportunity.objects.filter(

@@ -58,6 +58,11 @@ class PlanData:
     locks: dict[str, tuple[int, str]] = field(default_factory=dict)  # account -> (id, reason)
 
 
+# Distinct candidate combinations a matcher remembers the trace of (a bound on memory for
+# long-lived matchers; a plan's real combinations are far fewer).
+TRACE_MEMO_MAX = 100_000
+
+
 class Resolution:
     """The outcome for one record: cheap to make, because bulk re-evaluation reads only the
     winner; territories, conflicts and the human-readable trace are built when read."""
@@ -99,8 +104,19 @@ class Resolution:
 
     @property
     def trace(self) -> tuple[dict, ...]:
+        """The resolution's steps; shared by every record with the same candidates (the
+        matcher's memo): read them, copy before changing one."""
         if self._trace is None:
-            self._trace = self._build_trace()
+            if self.step not in ("territory", "named_account"):  # a lock names its reason
+                self._trace = self._build_trace()
+                return self._trace
+            key = (self.step, tuple(self.candidate_ids))
+            memo = self._matcher.trace_memo
+            self._trace = memo.get(key)
+            if self._trace is None:
+                self._trace = self._build_trace()
+                if len(memo) < TRACE_MEMO_MAX:
+                    memo[key] = self._trace
         return self._trace
 
     def _build_trace(self) -> tuple[dict, ...]:

@@ -24,6 +24,9 @@ class _Base:
         self.rank = {tid: rank for rank, tid in enumerate(sorted(order, key=order.get))}
         self.locks = plan.locks
         self.plan_id, self.version = plan.plan_id, plan.version
+        # Resolution traces by (step, candidates): a book of a million accounts falls in a few
+        # thousand combinations of territories, each explained once (`Resolution.trace`).
+        self.trace_memo: dict[tuple, tuple[dict, ...]] = {}
         self.named: dict[str, list[int]] = {}
         for territory in plan.territories:
             if territory.id in self.active:
