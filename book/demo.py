@@ -6,7 +6,6 @@ import random
 from datetime import date, timedelta
 
 from jobs import services as job_services
-from jobs.models import JobKind
 
 from . import services
 from .models import Account, Opportunity
@@ -71,13 +70,7 @@ def seed_demo_book(*, workspace, accounts: int = 240) -> None:
         )
     services.accounts_upsert(workspace_id=workspace.pk, provider="salesforce", rows=rows)
     # Run here, so the command ends with the book assigned (no background thread).
-    job = job_services.job_create(
-        workspace=workspace,
-        kind=JobKind.REEVALUATE,
-        handler=services.REEVALUATE,
-        actor_label="demo",
-        dispatch=False,
-    )
+    job = services.book_reevaluate_start(workspace=workspace, actor_label="demo", dispatch=False)
     job_services.job_run_inline(job_id=job.pk)
     _seed_opportunities(workspace, rng)
 

@@ -358,12 +358,17 @@ def after_accounts_import(job) -> None:
 # --- re-evaluation --------------------------------------------------------------------------
 
 
-def book_reevaluate_start(*, workspace, actor_label: str, plan=None):
-    """On demand (API, UI): only the active plan governs the book; 409 otherwise."""
+def book_reevaluate_start(*, workspace, actor_label: str, plan=None, dispatch: bool = True):
+    """On demand (API, UI): only the active plan governs the book; 409 otherwise.
+    `dispatch=False`: the caller runs the job itself (`job_services.job_create`)."""
     if plan is not None and plan.status != PlanStatus.ACTIVE:
         raise ConflictError("only the active plan can be re-evaluated; simulate a draft instead")
     return job_services.job_create(
-        workspace=workspace, kind=JobKind.REEVALUATE, handler=REEVALUATE, actor_label=actor_label
+        workspace=workspace,
+        kind=JobKind.REEVALUATE,
+        handler=REEVALUATE,
+        actor_label=actor_label,
+        dispatch=dispatch,
     )
 
 

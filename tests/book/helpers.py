@@ -30,6 +30,24 @@ def reevaluate(workspace, capture) -> Job:
     return job
 
 
+def moved_in_crm(account, fields: dict, *, owner_id=None) -> None:
+    """The CRM (or a CSV) sends the account again with these fields, as a sync does."""
+    services.accounts_upsert(
+        workspace_id=account.workspace_id,
+        provider="",
+        rows=[
+            {
+                "crm_id": account.crm_id,
+                "name": account.name,
+                "domain": "",
+                "fields": fields,
+                "owner_id": owner_id,
+                "crm_owner_id": "",
+            }
+        ],
+    )
+
+
 def current_entries(workspace, crm_id):
     return Allocation.objects.filter(
         workspace=workspace, record_type="account", record_id=crm_id, is_current=True

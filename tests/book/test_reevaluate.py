@@ -13,10 +13,10 @@ from book import services
 from book.models import Account
 from crm_sync.models import WritebackOutbox
 from jobs import services as job_services
-from jobs.models import JobChunk, JobKind
+from jobs.models import JobChunk
 from territories.services import territory_update
 from tests.book.factories import AccountFactory
-from tests.book.helpers import current_entries, reevaluate, us_territory
+from tests.book.helpers import current_entries, moved_in_crm, reevaluate, us_territory
 from tests.capacities.factories import CapacityFactory
 from tests.factories import (
     AbsenceFactory,
@@ -332,21 +332,8 @@ def test_only_accounts_that_may_change_go_through_the_matcher(
     assert (rerun.result["evaluated"], rerun.result["resolved"]) == (5, 0)
     assert (rerun.progress_total, rerun.chunks.get().payload["ids"]) == (0, [])
 
-    moved = accounts[0]  # the CRM (or a CSV) says it is in France now
-    services.accounts_upsert(
-        workspace_id=workspace.pk,
-        provider="",
-        rows=[
-            {
-                "crm_id": moved.crm_id,
-                "name": moved.name,
-                "domain": "",
-                "fields": {"country": "FR"},
-                "owner_id": None,
-                "crm_owner_id": "",
-            }
-        ],
-    )
+    moved = accounts[0]
+    moved_in_crm(moved, {"country": "FR"})
     after_edit = reevaluate(workspace, django_capture_on_commit_callbacks)
     assert (after_edit.result["resolved"], after_edit.result["changed"]) == (1, 1)
     # The job is planned over that one account, and still counts the whole book.
@@ -453,30 +440,11 @@ def test_an_account_changed_after_its_chunk_was_read_is_left_to_the_next_job(
     keeps a stale key so that the next job decides it."""
     territory, reps = us_territory(workspace, reps=2)
     raced, other = AccountFactory.create_batch(2, workspace=workspace)
-    job = job_services.job_create(
-        workspace=workspace,
-        kind=JobKind.REEVALUATE,
-        handler=services.REEVALUATE,
-        actor_label="tests",
-        dispatch=False,
-    )
+    job = services.book_reevaluate_start(workspace=workspace, actor_label="tests", dispatch=False)
     [chunk_id] = job_services.job_start(job_id=job.pk)
     payload = JobChunk.objects.get(pk=chunk_id).payload
     prepared = services.reevaluate_prepare(job, payload)
-    services.accounts_upsert(  # the CRM says it moved to France meanwhile
-        workspace_id=workspace.pk,
-        provider="",
-        rows=[
-            {
-                "crm_id": raced.crm_id,
-                "name": raced.name,
-                "domain": "",
-                "fields": {"country": "FR"},
-                "owner_id": reps[0].pk,
-                "crm_owner_id": "",
-            }
-        ],
-    )
+    moved_in_crm(raced, {"country": "FR"}, owner_id=reps[0].pk)  # meanwhile
 
     result, _ = services.reevaluate_apply(job, payload, prepared)
 

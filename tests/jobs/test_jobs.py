@@ -173,7 +173,6 @@ def test_a_worker_claims_a_chunk_without_waiting_for_the_job_row(settings):
     import psycopg
     from django.db import connection
 
-    from jobs.models import JobKind
     from tests.factories import WorkspaceFactory
 
     settings.BOOK_CHUNK_SIZE = 2
@@ -181,12 +180,8 @@ def test_a_worker_claims_a_chunk_without_waiting_for_the_job_row(settings):
     us_territory(workspace)
     for _ in range(4):
         AccountFactory(workspace=workspace)
-    job = services.job_create(
-        workspace=workspace,
-        kind=JobKind.REEVALUATE,
-        handler=book_services.REEVALUATE,
-        actor_label="tests",
-        dispatch=False,
+    job = book_services.book_reevaluate_start(
+        workspace=workspace, actor_label="tests", dispatch=False
     )
     first, second = services.job_start(job_id=job.pk)
     with psycopg.connect(**connection.get_connection_params()) as other:
