@@ -57,7 +57,15 @@ class Workers:
         )  # fmt: skip
         _wait_for_port(port)
         self.broker_url = f"redis://127.0.0.1:{port}/0"
-        worker_env = {**os.environ, "CELERY_BROKER_URL": self.broker_url, **(env or {})}
+        # Persistent database connections, as docker-compose.yml starts the worker: with
+        # none, every task starts a Postgres backend that maps shared_buffers afresh (a
+        # sixth of the first assignment's Postgres CPU went to page faults and exits).
+        worker_env = {
+            **os.environ,
+            "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "60"),
+            "CELERY_BROKER_URL": self.broker_url,
+            **(env or {}),
+        }
         if chunk is not None:
             worker_env["BOOK_CHUNK_SIZE"] = str(chunk)
         command = [sys.executable, "-m", "celery", "-A", "revorg", "worker", "-Q", queues,
