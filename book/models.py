@@ -65,8 +65,10 @@ class Account(models.Model):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
+            # CRM id before provider: it also serves the lookups by CRM id alone (deals to
+            # their accounts), so no second index is written on every re-evaluated account.
             models.UniqueConstraint(
-                fields=["workspace", "crm_provider", "crm_id"], name="uniq_account_crm_id"
+                fields=["workspace", "crm_id", "crm_provider"], name="uniq_account_crm_id"
             )
         ]
         indexes = [
@@ -79,8 +81,13 @@ class Account(models.Model):
                 condition=Q(runner_up__isnull=False),
                 name="account_runner_up",
             ),
-            models.Index(fields=["workspace", "status"]),
-            models.Index(fields=["workspace", "crm_id"]),
+            # The orphaned and vacant accounts (coverage); a first assignment makes most of
+            # the book `assigned`, and those are not each inserted here.
+            models.Index(
+                fields=["workspace", "status"],
+                condition=~Q(status=AccountStatus.ASSIGNED),
+                name="account_not_assigned",
+            ),
             # Covering: the open pipeline per territory joins its deals' accounts to their
             # territory from this index alone (analytics.selectors, bench/analytics.py).
             models.Index(
