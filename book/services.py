@@ -1100,6 +1100,25 @@ def account_overlays_add(*, workspace_id, pairs, until, reason: str) -> int:
     pairs = sorted(set(pairs))
     if not pairs:
         return 0
+    if connection.vendor == "postgresql":
+        # One statement for a chunk's thousands of moved accounts (an activation's transition).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {AccountOverlay._meta.db_table} AS o (workspace_id, account_id, "
+                "member_id, until, reason, created_at) SELECT %s, p.account_id, p.member_id, "
+                "%s, %s, %s FROM unnest(%s::bigint[], %s::bigint[]) AS p(account_id, member_id) "
+                "ON CONFLICT (account_id, member_id) DO UPDATE SET until = excluded.until "
+                "WHERE o.until < excluded.until",
+                [
+                    workspace_id,
+                    until,
+                    reason[:200],
+                    timezone.now(),
+                    [account_id for account_id, _ in pairs],
+                    [member_id for _, member_id in pairs],
+                ],
+            )
+        return len(pairs)
     rows = [
         AccountOverlay(
             workspace_id=workspace_id,
