@@ -203,10 +203,9 @@ class AccountOverlay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "member"], name="uniq_account_overlay")
         ]
-        indexes = [
-            models.Index(fields=["workspace", "account"]),
-            models.Index(fields=["until"]),
-        ]
+        # Read by account (the unique pair's index); no (workspace, account) index written
+        # for each of an activation's hundreds of thousands of overlays.
+        indexes = [models.Index(fields=["until"])]
 
     def __str__(self) -> str:
         return f"{self.member_id} on {self.account_id} until {self.until:%Y-%m-%d}"
