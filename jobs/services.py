@@ -218,6 +218,8 @@ def _collector_paused():
 
 
 def _chunk_work(chunk: JobChunk) -> str:
+    """The claimed chunk: its handler's work in one transaction, retried on a deadlock or a
+    serialization failure; then the job finishes if it was the last."""
     chunk_id = chunk.pk
     job = chunk.job
     handler = handler_get(job.handler)
