@@ -19,6 +19,22 @@ def placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def pg_array(values) -> str:
+    """A Postgres array literal (`{1,NULL}`, `{"a","b"}`) of ints, strings or None, bound as
+    one text value and cast in the SQL (`%s::bigint[]`). Django binds parameters client-side,
+    and psycopg dumps a Python list element by element: 8 ms for 5,000 ids, against 0.4 ms
+    for this string."""
+    items = (
+        "NULL"
+        if value is None
+        else str(value)
+        if isinstance(value, int)
+        else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for value in values
+    )
+    return "{" + ",".join(items) + "}"
+
+
 def hot_cursor():
     """A cursor for the allocation hot path's fixed statements. On Postgres they are bound
     server-side and prepared on first use in each connection: planning them cost more than

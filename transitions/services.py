@@ -29,6 +29,7 @@ from jobs.models import Job, JobKind
 from members.models import Member
 from notifications.events import publish
 from revorg.errors import ApplicationError, ConflictError
+from revorg.rawsql import pg_array
 from revorg.services import SYSTEM, Actor, audit_record
 from territories import services as territory_services
 from territories.models import TerritoryPlan
@@ -389,7 +390,7 @@ def _opportunity_owners_write(changes, now) -> None:
                 cursor.execute(
                     f"UPDATE {table} o SET owner_id = t.owner_id, updated_at = %s FROM "
                     "unnest(%s::bigint[], %s::bigint[]) AS t(id, owner_id) WHERE o.id = t.id",
-                    [now, [c[0] for c in batch], [c[1] for c in batch]],
+                    [now, pg_array(c[0] for c in batch), pg_array(c[1] for c in batch)],
                 )
             else:
                 for opp_id, owner_id in batch:

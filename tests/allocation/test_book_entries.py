@@ -68,3 +68,41 @@ def test_routing_current_is_what_routing_capacities_count(workspace):
     flags = dict(Allocation.objects.values_list("id", "routing_current"))
 
     assert flags == {routed.pk: True, superseded.pk: False, book.pk: False}
+
+
+def test_what_the_history_copy_writes_reads_back_exactly(workspace):
+    """The COPY lines are built by hand: tabs, newlines, backslashes and quotes in CRM ids,
+    fields and traces arrive as they were sent."""
+    owner = MemberFactory(workspace=workspace)
+    awkward = 'a\tb\nc\\d"e\r'
+    written = AccountEntry(
+        record_id=f"001{awkward}",
+        record_crm="hubspot",
+        status="fallback",
+        owner_id=owner.pk,
+        territory_id=None,
+        fields={"name": awkward, "nested": {"quote": '"\\N', "n": 3}, "empty": ""},
+        decision=[{"step": "vacant", "detail": f"kept\\{awkward}", "member": owner.pk}],
+        overlays=[7, 8],
+    )
+    now = timezone.now()
+
+    account_entries_write(
+        workspace_id=workspace.pk, actor_label="job\t\\ 1", entries=[written], now=now
+    )
+
+    row = Allocation.objects.get(workspace=workspace)
+    assert (row.record_id, row.record_crm, row.status) == (f"001{awkward}", "hubspot", "fallback")
+    assert (row.owner_id, row.territory_id) == (owner.pk, None)
+    assert (row.record_fields, row.decision, row.overlays) == (
+        written.fields,
+        written.decision,
+        written.overlays,
+    )
+    assert (row.actor_label, row.created_at, row.is_current, row.is_book) == (
+        "job\t\\ 1",
+        now,
+        True,
+        True,
+    )
+    assert (row.play_run_id, row.reason) == ("", "")

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from revorg.models import ApiKey
-from revorg.rawsql import hot_cursor, rows_load
+from revorg.rawsql import hot_cursor, pg_array, rows_load
 from tests.factories import WorkspaceFactory, api_key_for
 
 
@@ -53,3 +53,13 @@ def test_hot_cursor_runs_unprepared_sql_while_django_logs_queries(django_assert_
     with django_assert_num_queries(1) as captured, hot_cursor() as cursor:
         cursor.execute("SELECT id FROM revorg_workspace WHERE slug = %s", ["x"])
     assert "slug = 'x'" in captured.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db
+def test_pg_array_binds_a_list_as_one_literal_that_reads_back_exactly():
+    texts = ["001A", 'quo"te', "back\\slash", "com,ma", "{brace}", "", "NULL", " sp ", "ü"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::bigint[], %s::text[]", [pg_array([3, None, 12]), pg_array(texts)]
+        )
+        assert cursor.fetchone() == ([3, None, 12], texts)
