@@ -127,6 +127,8 @@ def _write_postgres(workspace_id, actor_label, entries, now, record_type):
                 )
             cursor.execute("SELECT set_config(%s, 'off', true)", [BULK_SETTING])
             return
+        # With write-backs (the workspace's account ownership setting): the constraints check
+        # these rows themselves, the outbox's included.
         # Dropped at commit; dropped here too when an outer transaction (tests) is still open.
         cursor.execute("DROP TABLE IF EXISTS book_entry_tmp")
         cursor.execute(
