@@ -205,7 +205,7 @@ def _copy_text(value: str) -> str:
 
 def _copy_json(value) -> str:
     """orjson escapes control characters inside strings, so only backslashes need doubling."""
-    return orjson.dumps(value).decode().replace("\\", "\\\\")
+    return _json(value).replace("\\", "\\\\")
 
 
 def _entries_copy(cursor, table, workspace_id, actor_label, entries, now, record_type) -> None:

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 
 from django.db import IntegrityError, connection
 
+from .rawsql import pg_array
+
 
 def _may_skip_row_triggers(cursor) -> bool:
     if connection.pg_version >= 150000:
@@ -36,23 +38,26 @@ def referenced_keys_checked(cursor, referenced: dict):
     ignored). Every write inside must reference only those ids through the tables' foreign
     keys; Postgres only. On an error inside, the transaction rolls back and with it the
     setting (`SET LOCAL`)."""
-    if not _may_skip_row_triggers(cursor):
+    wanted = {}
+    for model, ids in referenced.items():
+        if keys := sorted({pk for pk in ids if pk is not None}):
+            wanted[model] = keys
+    # Nothing referenced (a chunk that only brings evaluation keys up to date): no key is
+    # written, so no row check would run either.
+    if not wanted or not _may_skip_row_triggers(cursor):
         yield
         return
-    for model, ids in referenced.items():
-        wanted = sorted({pk for pk in ids if pk is not None})
-        if not wanted:
-            continue
+    for model, ids in wanted.items():
         table = model._meta.db_table
         cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE id = ANY(%s) "
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE id = ANY(%s::bigint[]) "
             "ORDER BY id FOR KEY SHARE) locked",
-            [wanted],
+            [pg_array(ids)],
         )
         (found,) = cursor.fetchone()
-        if found != len(wanted):
+        if found != len(ids):
             raise IntegrityError(
-                f"{len(wanted) - found} of the {table} rows this write references do not exist"
+                f"{len(ids) - found} of the {table} rows this write references do not exist"
             )
     cursor.execute("SET LOCAL session_replication_role = replica")
     yield
