@@ -976,20 +976,17 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> set:
         return set()
     if connection.vendor != "postgresql":
         return _accounts_update_sqlite(key, changes, evaluated, now)
-    columns = [[] for _ in range(8)]  # id, seen, changed, territory, runner-up, owner, …
-    closed = {}  # account id -> `_closed_territory`
-    for account_id, territory_id, runner_up_id, owner_id, status, assigned, before in changes:
-        row = (account_id, evaluated[account_id], "t", territory_id, runner_up_id, owner_id,
-               status, "t" if assigned else "f")  # fmt: skip
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
-        closed[account_id] = _closed_territory(territory_id, before)
-    for account_id, seen in evaluated.items():
-        if account_id not in closed:
-            for column, value in zip(
-                columns, (account_id, seen, "f", None, None, None, None, "f"), strict=True
-            ):
-                column.append(value)
+    rows = [
+        (account_id, evaluated[account_id], "t", territory_id, runner_up_id, owner_id, status,
+         "t" if assigned else "f")
+        for account_id, territory_id, runner_up_id, owner_id, status, assigned, _ in changes
+    ]  # fmt: skip
+    changed = {row[0] for row in rows}
+    rows += [
+        (account_id, seen, "f", None, None, None, None, "f")
+        for account_id, seen in evaluated.items()
+        if account_id not in changed
+    ]
     referenced = {
         Member: {owner_id for _, _, _, owner_id, _, _, _ in changes},
         Territory: {
@@ -999,14 +996,21 @@ def _accounts_update(workspace_id, key, changes, evaluated: dict, now) -> set:
         },
     }
     with connection.cursor() as cursor, referenced_keys_checked(cursor, referenced):
-        return _accounts_update_statements(cursor, workspace_id, key, columns, closed, now)
+        return _accounts_update_statements(
+            cursor,
+            workspace_id,
+            key,
+            list(zip(*rows, strict=True)),
+            _closed_deal_territories(changes),
+            now,
+        )
 
 
 def _accounts_update_statements(cursor, workspace_id, key, columns, closed, now) -> set:
-    """`_accounts_update`'s statements. The rows go as one array literal per column
-    (`pg_array`), which the planner sizes exactly: no temporary table to create, COPY into
-    and analyze per chunk (24 chunks of a first assignment: 5.5 s of statements, 6.2 s with
-    the table)."""
+    """`_accounts_update`'s statements (`closed`: `_closed_deal_territories`). The rows go as
+    one array literal per column (`pg_array`), which the planner sizes exactly: no temporary
+    table to create, COPY into and analyze per chunk (24 chunks of a first assignment: 5.5 s
+    of statements, 6.2 s with the table)."""
     table = Account._meta.db_table
     cursor.execute(
         f"UPDATE {table} a SET "
@@ -1030,7 +1034,7 @@ def _accounts_update_statements(cursor, workspace_id, key, columns, closed, now)
     # since it was read keeps its deals too). One probe of their partial index per account
     # (the LATERAL subquery, kept apart by OFFSET 0): as a join, the planner reads that whole
     # index once per chunk instead, 60,000 deals at the start of a first assignment.
-    placing = [(pk, closed[pk]) for pk in written if closed[pk] is not None]
+    placing = [(pk, territory_id) for pk, territory_id in closed if pk in written]
     if placing:
         opportunities = Opportunity._meta.db_table
         cursor.execute(
