@@ -199,8 +199,8 @@ def _closed_by(workspace, period: Period, group: str) -> dict:
 
 def _open_by(workspace, period: Period, group: str) -> dict:
     """Open deals expected to close in the period by `owner_id` or `account__territory_id`.
-    Index-only: the deals from opportunity_open_by_close, their accounts' territory from
-    account_ws_id_territory (hence the account's workspace, the same, in the filter)."""
+    The deals from opportunity_open_by_close (index-only), their accounts' territory by
+    primary key (the account's workspace, the same, in the filter)."""
     deals = Opportunity.objects.filter(
         workspace_id=workspace.pk,
         is_closed=False,

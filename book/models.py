@@ -64,6 +64,9 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        # On Postgres the primary key and `uniq_account_crm_id` keep half of each index page
+        # free (migration 0012): every account a re-evaluation changes adds a new entry
+        # beside its old one.
         constraints = [
             # CRM id before provider: it also serves the lookups by CRM id alone (deals to
             # their accounts), so no second index is written on every re-evaluated account.
@@ -87,11 +90,6 @@ class Account(models.Model):
                 fields=["workspace", "status"],
                 condition=~Q(status=AccountStatus.ASSIGNED),
                 name="account_not_assigned",
-            ),
-            # Covering: the open pipeline per territory joins its deals' accounts to their
-            # territory from this index alone (analytics.selectors, bench/analytics.py).
-            models.Index(
-                fields=["workspace", "id"], include=["territory"], name="account_ws_id_territory"
             ),
             # The orphaned accounts of a map region (geo.selectors.map_region) without
             # reading the account heap.

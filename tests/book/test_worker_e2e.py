@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from allocation.models import Allocation
 from book.models import Account
 from jobs import services as job_services
-from jobs.models import Job
+from jobs.models import ChunkState, Job, JobChunk
 from tests.book.helpers import us_territory
 from tests.factories import api_key_for
 from tests.workers import wait_for
@@ -66,7 +66,13 @@ def test_a_worker_killed_mid_job_loses_nothing_and_a_rerun_changes_nothing(worke
     plan_id = reps[0].slots.get().territory.plan_id
 
     job_id = client.post(f"/api/v1/territory-plans/{plan_id}/reevaluate/").json()["id"]
-    assert wait_for(lambda: Job.objects.get(pk=job_id).progress_done >= 3 * CHUNK), "no progress"
+    # Killed while it holds a chunk (not in the gap between two tasks, where nothing is lost
+    # and the sweeper would have nothing to do).
+    assert wait_for(
+        lambda: Job.objects.get(pk=job_id).progress_done >= 3 * CHUNK
+        and JobChunk.objects.filter(job_id=job_id, state=ChunkState.RUNNING).exists(),
+        every=0.005,
+    ), "no progress"
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
     job = Job.objects.get(pk=job_id)
