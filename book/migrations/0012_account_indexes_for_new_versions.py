@@ -4,7 +4,7 @@ each of its indexes gets a new entry beside the old one (the old stays until vac
 
 - `account_ws_id_territory` goes. The open pipeline per territory (analytics.selectors)
   reads its deals' accounts through the primary key instead; on a million accounts, with
-  fresh statistics, the same within the noise (80–110 ms either way).
+  fresh statistics, the same within the noise (76–113 ms either way).
 - The primary key and the CRM-id constraint, whose entries arrive in key order when a book
   is imported (rightmost page splits, pages filled to their fillfactor), keep half of each
   page free: a first assignment then adds each account's new entry beside its old one without
